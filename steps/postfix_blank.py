@@ -1,0 +1,44 @@
+from wizard.model import Delivered, Erratum, FileFragment, Probe, Requirement, Sendmail, Setting, Step
+
+MAIN_CF = "/etc/postfix/main.cf"
+
+STEP = Step(
+    id="postfix-blank",
+    title="Start Postfix from an empty main.cf",
+    chapter="First steps with Postfix",
+    explain="postfix-blank.md",
+    requires=(Requirement("command", ("postfix",)), Requirement("command", ("sendmail",))),
+    files=(
+        FileFragment(
+            MAIN_CF,
+            start_empty=True,
+            settings=(
+                Setting("compatibility_level", "{compatibility_level}",
+                        why="E4: without it Postfix runs at level 0, smtpd refuses to start "
+                            "and port 25 gives no greeting."),
+                Setting("maillog_file", "/var/log/mail.log",
+                        why="E1: without a syslog daemon there is no /var/log/syslog; "
+                            "Postfix writes its own log here."),
+            ),
+        ),
+    ),
+    reload=("postfix",),
+    stop=("dovecot",),
+    probes=(
+        Probe(
+            id="test-1",
+            title="sendmail root: the message lands in root's mailbox",
+            action=Sendmail(to="root", body="Test 1"),
+            expect=Delivered("/var/mail/root"),
+        ),
+    ),
+    errata=(
+        Erratum("E4", "main.cf is not quite empty: compatibility_level keeps smtpd alive "
+                "(with a blank file it dies and port 25 stays silent)."),
+        Erratum("E1", "Postfix logs to /var/log/mail.log itself: a fresh Debian 12 has no "
+                "syslog daemon, so /var/log/syslog does not exist."),
+        Erratum("E2", "Postfix is started with `postfix start` when the box has no systemd."),
+    ),
+    undo="main.cf goes back to the file Debian installed (kept as main.cf.bak and in "
+         "/var/lib/mailwizard/originals).",
+)

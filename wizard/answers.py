@@ -1,0 +1,240 @@
+"""The answers: the names the tutorial leaves as placeholders, validated on entry.
+
+Every value that ends up in a config file is checked here, so that no answer can carry a second
+line into main.cf or dovecot.conf. Passwords are hashed at once; the clear text is never kept.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAILDOMAIN = "example.test"
+DEFAULT_MAILHOST = "mail"
+DEFAULT_EXTERNAL = "bob@ext.test"
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Local parts we accept: the dot-atom of RFC 5322 minus characters that mean something in
+# Postfix or Dovecot tables (":", "#", "," and blanks).
+_LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
+_VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
+
+KNOWN_TOP = {"maildomain", "mailhost", "users", "external"}
+KNOWN_USER = {"address", "password", "password_hash"}
+KNOWN_EXTERNAL = {"address", "vantage", "host"}
+
+
+class AnswersError(ValueError):
+    """An answer is not usable; the message names it and says what to do."""
+
+
+def check_domain(value: str, what: str = "maildomain") -> str:
+    value = value.strip().lower().rstrip(".")
+    if not value or len(value) > 253:
+        raise AnswersError(f"{what}: a domain name has 1 to 253 characters, got {len(value)}.")
+    labels = value.split(".")
+    if len(labels) < 2:
+        raise AnswersError(f"{what}: '{value}' needs at least two labels, like example.test.")
+    for label in labels:
+        if not _LABEL.match(label):
+            raise AnswersError(
+                f"{what}: '{label}' is not a valid DNS label in '{value}'. Use letters, digits "
+                "and hyphens (not first or last), at most 63 characters per label.")
+    return value
+
+
+def check_hostlabel(value: str, what: str = "mailhost") -> str:
+    value = value.strip().lower()
+    if not _LABEL.match(value):
+        raise AnswersError(
+            f"{what}: '{value}' must be one DNS label (letters, digits, inner hyphens), like 'mail'; "
+            "the domain is added from maildomain.")
+    return value
+
+
+def check_address(value: str, what: str) -> tuple[str, str]:
+    value = value.strip()
+    if value.count("@") != 1:
+        raise AnswersError(f"{what}: '{value}' is not an address of the form user@domain.")
+    local, domain = value.split("@")
+    local = local.lower()
+    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
+        raise AnswersError(
+            f"{what}: the user part '{local}' may hold letters, digits and . _ - + (no blanks, "
+            "':', '#' or ','), at most 64 characters.")
+    return local, check_domain(domain, what)
+
+
+def check_password(value: str, what: str) -> str:
+    if not value:
+        raise AnswersError(f"{what}: the password is empty; give one or a password_hash.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise AnswersError(f"{what}: the password holds a control character (newline, tab, NUL...).")
+    if len(value) > 256:
+        raise AnswersError(f"{what}: the password is longer than 256 characters.")
+    return value
+
+
+_HASH = re.compile(r"^(\{[A-Z0-9-]+\})?\$(6|5|2[aby]|y)\$[./A-Za-z0-9$=,]+$")
+
+
+def check_hash(value: str, what: str) -> str:
+    value = value.strip()
+    if not _HASH.match(value):
+        raise AnswersError(
+            f"{what}: password_hash must be a crypt hash such as $6$... (SHA512-CRYPT); "
+            "make one with `doveadm pw -s SHA512-CRYPT`.")
+    return value if value.startswith("{") else "{SHA512-CRYPT}" + value
+
+
+def hash_password(password: str) -> str:
+    from passlib.hash import sha512_crypt
+
+    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password)
+
+
+@dataclass(frozen=True)
+class MailUser:
+    local: str
+    domain: str
+    password_hash: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.local}@{self.domain}"
+
+
+@dataclass(frozen=True)
+class Answers:
+    maildomain: str = DEFAULT_MAILDOMAIN
+    mailhost: str = DEFAULT_MAILHOST
+    users: tuple[MailUser, ...] = ()
+    external_address: str = DEFAULT_EXTERNAL
+    vantage: str = "none"
+    exthost: str = "exthost"
+    source: str = field(default="defaults", compare=False)
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.mailhost}.{self.maildomain}"
+
+    @property
+    def extuser(self) -> str:
+        return self.external_address.split("@")[0]
+
+    @property
+    def extdomain(self) -> str:
+        return self.external_address.split("@")[1]
+
+    def values(self) -> dict[str, str]:
+        """The placeholders steps may use in their fragments and probes."""
+        first = self.users[0] if self.users else None
+        return {
+            "maildomain": self.maildomain,
+            "mailhost": self.mailhost,
+            "fqdn": self.fqdn,
+            "mailuser": first.local if first else "",
+            "extuser": self.extuser,
+            "extdomain": self.extdomain,
+            "external_address": self.external_address,
+            "exthost": f"{self.exthost}.{self.extdomain}",
+        }
+
+    def to_record(self) -> dict:
+        """What the state file keeps: names and hashes, never a clear password."""
+        return {
+            "maildomain": self.maildomain,
+            "mailhost": self.mailhost,
+            "users": [{"address": u.address, "password_hash": u.password_hash} for u in self.users],
+            "external": {"address": self.external_address, "vantage": self.vantage,
+                         "host": self.exthost},
+        }
+
+    @classmethod
+    def from_record(cls, record: dict, source: str = "state") -> "Answers":
+        return parse_answers(record, source=source)
+
+
+def _unknown(keys, known, where: str) -> None:
+    extra = sorted(set(keys) - known)
+    if extra:
+        raise AnswersError(
+            f"{where}: unknown key '{extra[0]}' (known: {', '.join(sorted(known))}). "
+            "Check its spelling or remove it.")
+
+
+def parse_answers(data: dict, source: str = "answers") -> Answers:
+    if not isinstance(data, dict):
+        raise AnswersError("the answers must be a TOML table")
+    _unknown(data.keys(), KNOWN_TOP, "answers")
+    maildomain = check_domain(_str(data.get("maildomain", DEFAULT_MAILDOMAIN), "maildomain"))
+    mailhost = check_hostlabel(_str(data.get("mailhost", DEFAULT_MAILHOST), "mailhost"))
+    users = []
+    raw_users = data.get("users", [])
+    if not isinstance(raw_users, list):
+        raise AnswersError("users: write each user as a [[users]] table.")
+    seen = set()
+    for i, raw in enumerate(raw_users, 1):
+        where = f"users[{i}]"
+        if not isinstance(raw, dict):
+            raise AnswersError(f"{where}: write each user as a [[users]] table.")
+        _unknown(raw.keys(), KNOWN_USER, where)
+        if "address" not in raw:
+            raise AnswersError(f"{where}: 'address' is missing.")
+        local, domain = check_address(_str(raw["address"], f"{where}.address"), f"{where}.address")
+        if domain != maildomain:
+            raise AnswersError(f"{where}.address: '{local}@{domain}' is not in maildomain {maildomain}.")
+        if "password_hash" in raw:
+            hashed = check_hash(_str(raw["password_hash"], f"{where}.password_hash"), f"{where}.password_hash")
+        elif "password" in raw:
+            hashed = hash_password(check_password(_str(raw["password"], f"{where}.password"), f"{where}.password"))
+        else:
+            raise AnswersError(f"{where}: give a password or a password_hash.")
+        if local in seen:
+            raise AnswersError(f"{where}.address: {local}@{domain} is listed twice.")
+        seen.add(local)
+        users.append(MailUser(local, domain, hashed))
+    external = data.get("external", {})
+    if not isinstance(external, dict):
+        raise AnswersError("external: write it as an [external] table.")
+    _unknown(external.keys(), KNOWN_EXTERNAL, "external")
+    ext_local, ext_domain = check_address(
+        _str(external.get("address", DEFAULT_EXTERNAL), "external.address"), "external.address")
+    if ext_domain == maildomain or ext_domain.endswith("." + maildomain):
+        raise AnswersError(
+            f"external.address: {ext_local}@{ext_domain} must be outside {maildomain}: it stands "
+            "for somebody on another server.")
+    vantage = _str(external.get("vantage", "none"), "external.vantage").strip()
+    if not _VANTAGE.match(vantage):
+        raise AnswersError(
+            f"external.vantage: '{vantage}' is not one of local, manual, none, netns:NAME, ssh:user@host.")
+    exthost = check_hostlabel(_str(external.get("host", "exthost"), "external.host"), "external.host")
+    return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
+                   exthost, source)
+
+
+def _str(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise AnswersError(f"{what}: expected a string in quotes, got {type(value).__name__}.")
+    if "\x00" in value or "\n" in value or "\r" in value:
+        raise AnswersError(f"{what}: a newline or NUL character is not allowed here.")
+    return value
+
+
+def load_answers(path: str | Path) -> Answers:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise AnswersError(f"{path}: no such answers file. Copy the example from the README.") from None
+    except PermissionError:
+        raise AnswersError(f"{path}: cannot read it (permission denied).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AnswersError(f"{path}: not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
+    return parse_answers(data, source=str(path))

@@ -1,0 +1,283 @@
+"""The headless face: `mailwizard run|status|check|undo|reset`, and the TUI when no command is given.
+
+Exit codes: 0 everything met its expectation; 1 a step or probe failed; 2 refused before
+anything changed (bad input, a missing package, another wizard running...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from wizard import __version__
+from wizard.answers import Answers, AnswersError, load_answers
+from wizard.checks import CheckResult
+from wizard.engine import (BLOCKED, PASSED, Engine, EngineError, Event, FileChange, step_states)
+from wizard.probes.runner import ProbeResult
+from wizard.state import StateError, StateStore
+from wizard.system import System
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+PROBE_MARKS = {"met": "ok", "failed": "FAIL", "inconclusive": "??", "not-run": "skip"}
+STATUS_MARKS = {"passed": "done", "failed": "FAILED", "blocked": "blocked", "pending": "pending",
+                "applying": "interrupted", "stale": "re-run"}
+
+
+def all_steps():
+    from steps import ALL_STEPS
+
+    return ALL_STEPS
+
+
+# ---- printing what the engine emits -------------------------------------------------------------
+
+class Printer:
+    def __init__(self, verbose: bool, out=None):
+        self.verbose = verbose
+        self.out = out or sys.stdout
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        kind = event.kind
+        if kind == "step":
+            self.say(f"> {event.step}: {event.text}")
+        elif kind == "check":
+            result: CheckResult = event.data
+            if not result.ok or self.verbose:
+                self.say(f"    check {result.line()}")
+        elif kind == "erratum":
+            self.say(f"    note {event.text}")
+        elif kind == "note":
+            self.say(f"    {event.text}" if event.step else event.text)
+        elif kind == "plan":
+            change: FileChange = event.data
+            added = sum(1 for l in event.text.splitlines() if l.startswith("+") and not l.startswith("+++"))
+            removed = sum(1 for l in event.text.splitlines() if l.startswith("-") and not l.startswith("---"))
+            what = "restore the original" if change.restore_original else f"+{added} -{removed} lines"
+            self.say(f"    change {change.path}: {what}")
+            if self.verbose:
+                for line in event.text.splitlines():
+                    self.say(f"      {line}")
+        elif kind == "probe-line":
+            if self.verbose:
+                self.say(f"        {event.text}")
+        elif kind == "probe":
+            self.probe(event.data)
+        elif kind == "step-done":
+            mark = {"passed": "ok", "failed": "FAIL", "blocked": "REFUSED", "pending": "undone"}.get(event.data, event.data)
+            self.say(f"[{mark}] {event.step}" + (f": {event.text}" if event.text else ""))
+
+    def probe(self, result: ProbeResult) -> None:
+        mark = PROBE_MARKS.get(result.status, result.status)
+        line = f"    [{mark}] {result.id}: {result.title} — expected {result.expected}"
+        if result.actual:
+            line += f"; got {result.actual}"
+        if result.reason:
+            line += f" ({result.reason})"
+        self.say(line)
+        if result.erratum and result.status == "met":
+            self.say(f"        why it differs from the tutorial: {result.erratum}")
+        if result.status == "failed" and not self.verbose:
+            for transcript_line in result.transcript:
+                self.say(f"        {transcript_line}")
+        if result.log_lines:
+            self.say("        mail log during the probe:")
+            for log_line in result.log_lines:
+                self.say(f"        | {log_line}")
+
+
+def make_confirm(assume_yes: bool):
+    def confirm(question: str, risky: bool = False) -> bool:
+        if assume_yes:
+            return True
+        if not sys.stdin.isatty():
+            # Scripts drive `run` without a terminal; only overwriting hand edits needs --yes.
+            return not risky
+        answer = input(f"{question} [y/N] ").strip().lower()
+        return answer in ("y", "yes")
+    return confirm
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
+    system = System(Path(args.root).resolve() if args.root else Path("/"))
+    answers = load_answers(args.answers) if getattr(args, "answers", None) else None
+    engine = Engine(system, answers, all_steps(), emit=printer or Printer(getattr(args, "verbose", False)),
+                    confirm=confirm or make_confirm(getattr(args, "yes", False)))
+    return engine.open(need_answers=need_answers)
+
+
+def cmd_run(args) -> int:
+    printer = Printer(args.verbose)
+    with open_engine(args, printer=printer) as engine:
+        if engine.system.sandbox:
+            printer.say(f"sandbox: writing under {engine.system.root}; no daemon is reloaded, "
+                        "no package installed, no probe sent")
+        printer.say(f"mailwizard {__version__} on {engine.platform.describe()}")
+        printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn} "
+                    f"(from {engine.answers.source})")
+        outcomes = engine.walk(args.through)
+    probes = [p for o in outcomes for p in o.probes]
+    counts = {s: sum(1 for p in probes if p.status == s) for s in PROBE_MARKS}
+    printer.say(f"{sum(1 for o in outcomes if o.status == PASSED)} step(s) done; probes: "
+                + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    last = outcomes[-1] if outcomes else None
+    if last and last.status == BLOCKED:
+        return EXIT_REFUSED
+    if last and last.status != PASSED:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    printer = Printer(False)
+    system = System(Path(args.root).resolve() if args.root else Path("/"))
+    store = StateStore(system)
+    if not store.exists:
+        printer.say("no walk yet: start one with `mailwizard run --answers FILE` or `mailwizard`.")
+        return EXIT_OK
+    # Reading needs no lock: status works while another wizard is walking.
+    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps())
+    engine.state = store.load()
+    if engine.state.answers:
+        engine._answers = engine._answers or Answers.from_record(engine.state.answers)
+    if engine._answers is None:
+        printer.say("no answers recorded yet.")
+        return EXIT_OK
+    printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn}")
+    rows = step_states(engine)
+    for step, status in rows:
+        printer.say(f"  [{STATUS_MARKS.get(status, status):>11}] {step.id:<16} {step.title}")
+    done = sum(1 for _, status in rows if status == PASSED)
+    printer.say(f"progress: {done}/{len(rows)} steps done")
+    drift = engine.drift()
+    for item in drift:
+        what = "was deleted" if item.actual_sha is None else "was changed by hand"
+        printer.say(f"drift: {item.path} {what} since mailwizard wrote it")
+    if not drift:
+        printer.say("drift: none — every file is as mailwizard wrote it")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    printer = Printer(True)
+    with open_engine(args, printer=printer) as engine:
+        values = engine.values()
+        failed = 0
+        for step in engine.steps:
+            for result in engine.check_step(step, values):
+                printer.say(f"{step.id}: {result.line()}")
+                failed += not result.ok
+            for probe in step.probes:
+                for requirement in probe.needs:
+                    from wizard.checks import run_requirement
+
+                    result = run_requirement(engine.system, requirement, values)
+                    printer.say(f"{step.id}/{probe.id}: {result.line()}")
+                    failed += not result.ok
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_undo(args) -> int:
+    with open_engine(args, need_answers=True) as engine:
+        outcome = engine.undo(args.step)
+    return EXIT_OK if outcome.status != "failed" else EXIT_FAILED
+
+
+def cmd_reset(args) -> int:
+    printer = Printer(False)
+    confirm = make_confirm(args.yes)
+    if not args.yes and not sys.stdin.isatty():
+        printer.say("reset puts back the original files and forgets the walk; "
+                    "run it again with --yes to confirm.")
+        return EXIT_REFUSED
+    with open_engine(args, need_answers=False, printer=printer) as engine:
+        if not engine.state.originals and not engine.store.exists:
+            printer.say("nothing to reset: mailwizard has not changed anything here.")
+            return EXIT_OK
+        if not confirm("Put back every original file and forget the walk?", True):
+            printer.say("nothing changed.")
+            return EXIT_REFUSED
+        engine.reset()
+    return EXIT_OK
+
+
+def cmd_tui(args) -> int:
+    try:
+        from wizard.tui.app import run_app
+    except ImportError:
+        print("the interactive wizard is not available in this build; use `mailwizard run "
+              "--answers FILE` (see `mailwizard --help`).", file=sys.stderr)
+        return EXIT_REFUSED
+    return run_app(args)
+
+
+# ---- parsing ------------------------------------------------------------------------------------
+
+def _common_options(default) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", metavar="DIR", default=default,
+                        help="sandbox: write every file under DIR, reload and probe nothing")
+    common.add_argument("--answers", metavar="FILE", default=default,
+                        help="the answers file (TOML, see README)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The options work before or after the command; after it they must not reset what came before.
+    common = _common_options(None)
+    after = _common_options(argparse.SUPPRESS)
+
+    parser = argparse.ArgumentParser(
+        prog="mailwizard", parents=[common],
+        description="Set up Postfix and Dovecot on Debian, one proven step at a time.")
+    parser.add_argument("--version", action="version", version=f"mailwizard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[after], help="walk the steps headless, proving each one")
+    run.add_argument("--through", metavar="STEP", help="stop after this step")
+    run.add_argument("--yes", action="store_true", help="do not ask before applying, even over hand edits")
+    run.add_argument("-v", "--verbose", action="store_true", help="show diffs and probe transcripts")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", parents=[after], help="progress and drift")
+    status.set_defaults(func=cmd_status)
+
+    check = sub.add_parser("check", parents=[after], help="prerequisite checks only")
+    check.set_defaults(func=cmd_check)
+
+    undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")
+    undo.add_argument("step", nargs="?", help="roll back this step and every step after it")
+    undo.set_defaults(func=cmd_undo)
+
+    reset = sub.add_parser("reset", parents=[after], help="original files back, state cleared")
+    reset.add_argument("--yes", action="store_true", help="do not ask")
+    reset.set_defaults(func=cmd_reset)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", cmd_tui)
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status"):
+        print("mailwizard changes system files and daemons: run it as root (sudo), "
+              "or try it in a sandbox with --root DIR.", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        return func(args)
+    except (AnswersError, EngineError, StateError) as exc:
+        print(f"mailwizard: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("\nmailwizard: interrupted; run the same command again to resume.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Postfix and Dovecot as services: validate, (re)load, tell whether they run and answer.
+
+With systemd (PID 1, as sd_booted(3) tells) everything goes through systemctl; without it the
+daemons' own commands are used, as on a box or container where nothing manages services.
+Whether a daemon runs is told by `postfix status` or Dovecot's pid file, never by the process
+list (a stopped daemon may linger there as a zombie).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
+from wizard.system import CommandResult, System, crashpoint, systemd_booted
+
+POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
+DOVECOT_PID = "/run/dovecot/master.pid"
+
+
+class DaemonError(Exception):
+    pass
+
+
+@dataclass
+class Postfix:
+    system: System
+    name: str = "postfix"
+
+    def running(self) -> bool:
+        return self.system.query(["postfix", "status"]).ok
+
+    def _prepare_chroot(self) -> None:
+        # Debian runs smtp/smtpd chrooted in /var/spool/postfix; its systemd unit copies
+        # resolv.conf, hosts and friends in before each start. Without systemd nobody does,
+        # and outbound mail is deferred with "Host or domain name not found" (errata E6).
+        if Path(POSTFIX_CONFIGURE_INSTANCE).exists():
+            self.system.run([POSTFIX_CONFIGURE_INSTANCE, "-"])
+
+    def start(self) -> CommandResult:
+        if systemd_booted():
+            return self.system.run(["systemctl", "start", "postfix"])
+        self._prepare_chroot()
+        return self.system.run(["postfix", "start"])
+
+    def stop(self) -> CommandResult:
+        if systemd_booted():
+            return self.system.run(["systemctl", "stop", "postfix"])
+        return self.system.run(["postfix", "stop"])
+
+    def reload(self) -> CommandResult:
+        """Reload a running Postfix; start a stopped one."""
+        crashpoint("reload:postfix")
+        if not self.running():
+            return self.start()
+        if systemd_booted():
+            return self.system.run(["systemctl", "reload", "postfix"])
+        self._prepare_chroot()
+        return self.system.run(["postfix", "reload"])
+
+    def restart(self) -> CommandResult:
+        if systemd_booted():
+            return self.system.run(["systemctl", "restart", "postfix"])
+        self.stop()
+        return self.start()
+
+    def prevalidate(self, files: dict[str, str]) -> str | None:
+        """Judge a candidate main.cf before it replaces the live one; a complaint or None.
+
+        postconf reads the candidate from a scratch directory beside a copy of master.cf, so a
+        refused render never reaches /etc/postfix.
+        """
+        main_cf = files.get("/etc/postfix/main.cf")
+        if main_cf is None or shutil.which("postconf", path="/usr/sbin:/usr/bin") is None:
+            return None
+        with tempfile.TemporaryDirectory(prefix="mailwizard-postconf-") as scratch:
+            Path(scratch, "main.cf").write_text(main_cf)
+            master = self.system.path("/etc/postfix/master.cf")
+            if not master.exists():
+                master = Path("/etc/postfix/master.cf")
+            if master.exists():
+                shutil.copyfile(master, Path(scratch, "master.cf"))
+            result = self.system.query(["postconf", "-c", scratch, "-n"])
+        complaints = [line for line in result.stderr.splitlines() if line.strip()]
+        if not result.ok or complaints:
+            text = "\n".join(complaints) or result.describe()
+            return text.replace(scratch, "/etc/postfix")
+        return None
+
+    def validate(self) -> str | None:
+        result = self.system.run(["postfix", "check"])
+        complaints = [line for line in result.stderr.splitlines() if line.strip()]
+        if not result.ok or complaints:
+            return "\n".join(complaints) or result.describe()
+        return None
+
+    def greeting(self, timeout: float = 5.0) -> str | None:
+        """smtpd's 220 greeting on port 25, or None if none comes within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with Dialogue(connect("127.0.0.1", 25, 1.0), Transcript(), 2.0) as talk:
+                    reply = talk.read_reply()
+                    if reply.code == "220":
+                        talk.send("QUIT")
+                        return reply.last
+            except DialogueError:
+                pass
+            time.sleep(0.05)
+        return None
+
+
+@dataclass
+class Dovecot:
+    system: System
+    name: str = "dovecot"
+
+    def running(self) -> bool:
+        try:
+            pid = int(self.system.path(DOVECOT_PID).read_text().strip())
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        status = Path(f"/proc/{pid}/status")
+        try:
+            return "State:\tZ" not in status.read_text()
+        except OSError:
+            return False
+
+    def stop(self) -> CommandResult:
+        if systemd_booted():
+            return self.system.run(["systemctl", "stop", "dovecot"])
+        return self.system.run(["dovecot", "stop"])
+
+
+def daemon(system: System, name: str):
+    return {"postfix": Postfix, "dovecot": Dovecot}[name](system)

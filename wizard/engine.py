@@ -1,0 +1,505 @@
+"""The engine: check → plan → apply → probe → record, one code path under every face.
+
+The CLI and the TUI only show what the engine emits (`Event`s) and answer its questions
+(`confirm`). A step unlocks the next only when every probe met its expectation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from wizard.answers import Answers
+from wizard.checks import CheckResult, run_requirement
+from wizard.config import fill, managed_paths, render_file, unified_diff
+from wizard.daemons import daemon
+from wizard.model import Step
+from wizard.platform import Platform, detect
+from wizard.probes.runner import FAILED, ProbeResult, ProbeRunner
+from wizard.state import (STATE_FILE, State, StateStore, ensure_private_dir, now, originals_copy)
+from wizard.system import System, crashpoint, sha256_bytes
+
+PASSED, FAILED_STEP, BLOCKED, PENDING, APPLYING = "passed", "failed", "blocked", "pending", "applying"
+
+
+class EngineError(Exception):
+    """Refused before anything changed (bad input, lock, missing answers): exit code 2."""
+
+
+@dataclass
+class Event:
+    kind: str           # step, check, plan, note, erratum, probe-line, probe, step-done, walk-done
+    step: str = ""
+    text: str = ""
+    data: object = None
+
+
+@dataclass
+class FileChange:
+    path: str
+    old: str | None
+    new: str | None          # None: the original file comes back (or goes, if there was none)
+    restore_original: bool = False
+
+    @property
+    def diff(self) -> str:
+        return unified_diff(self.path, self.old, self.new)
+
+
+@dataclass
+class StepOutcome:
+    step: str
+    status: str
+    probes: list[ProbeResult] = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class Drift:
+    path: str
+    expected_sha: str
+    actual_sha: str | None
+
+
+def _no_confirm(question: str, risky: bool = False) -> bool:
+    return True
+
+
+class Engine:
+    def __init__(self, system: System, answers: Answers | None, steps: tuple[Step, ...],
+                 emit: Callable[[Event], None] | None = None,
+                 confirm: Callable[[str, bool], bool] = _no_confirm,
+                 platform: Platform | None = None):
+        self.system = system
+        self.steps = tuple(steps)
+        self.emit = emit or (lambda event: None)
+        self.confirm = confirm
+        self.store = StateStore(system)
+        self.state = State()
+        self._answers = answers
+        self._platform = platform
+        self.probe_options: dict = {}
+
+    # ---- session -----------------------------------------------------------------------------
+    def open(self, need_answers: bool = True) -> "Engine":
+        ensure_private_dir(self.system)
+        self.store.lock()
+        try:
+            self.system.remove_stale_temps(managed_paths(self.steps) + [STATE_FILE])
+            self.state = self.store.load()
+            if self._answers is None and self.state.answers:
+                self._answers = Answers.from_record(self.state.answers)
+            if self._answers is None and need_answers:
+                raise EngineError("no answers yet: give them with --answers FILE "
+                                  "(see the example in the README).")
+        except BaseException:
+            self.store.unlock()
+            raise
+        return self
+
+    def close(self) -> None:
+        self.store.unlock()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def answers(self) -> Answers:
+        assert self._answers is not None
+        return self._answers
+
+    @property
+    def platform(self) -> Platform:
+        if self._platform is None:
+            self._platform = detect(self.system)
+        return self._platform
+
+    def values(self) -> dict[str, str]:
+        return {**self.answers.values(), **self.platform.values()}
+
+    def index(self, step_id: str) -> int:
+        for i, step in enumerate(self.steps):
+            if step.id == step_id:
+                return i
+        known = ", ".join(s.id for s in self.steps)
+        raise EngineError(f"there is no step '{step_id}' (steps: {known}).")
+
+    def _save(self, why: str) -> None:
+        self.store.save(self.state, why)
+
+    # ---- rendering and planning ------------------------------------------------------------------
+    def render(self, path: str, upto: int) -> str | None:
+        return render_file(path, self.steps[:upto], self.values())
+
+    def plan(self, step: Step) -> list[FileChange]:
+        """What applying `step` would change on disk, as file changes with diffs."""
+        k = self.index(step.id) + 1
+        changes = []
+        for path in managed_paths(self.steps[:k]):
+            new = self.render(path, k)
+            if new is None:
+                continue
+            old = self.system.read_text(path)
+            if old != new:
+                changes.append(FileChange(path, old, new))
+        return changes
+
+    def _render_hashes(self, k: int) -> dict[str, str]:
+        hashes = {}
+        for path in managed_paths(self.steps[:k]):
+            text = self.render(path, k)
+            if text is not None:
+                hashes[path] = sha256_bytes(text.encode())
+        return hashes
+
+    def drift(self) -> list[Drift]:
+        """Files changed by hand since mailwizard wrote them."""
+        found = []
+        for path, sha in sorted(self.state.written.items()):
+            actual = self.system.file_hash(path)
+            if actual != sha:
+                found.append(Drift(path, sha, actual))
+        return found
+
+    def is_done(self, step: Step) -> bool:
+        record = self.state.steps.get(step.id, {})
+        if record.get("status") != PASSED:
+            return False
+        k = self.index(step.id) + 1
+        return record.get("renders", {}) == self._render_hashes(k)
+
+    # ---- the walk --------------------------------------------------------------------------------
+    def walk(self, through: str | None = None) -> list[StepOutcome]:
+        last = self.index(through) if through else len(self.steps) - 1
+        self._remember_answers()
+        outcomes = []
+        for step in self.steps[: last + 1]:
+            if self.is_done(step) and not self._drifted(step):
+                self.emit(Event("step-done", step.id, "done already", PASSED))
+                outcomes.append(StepOutcome(step.id, PASSED, message="done already"))
+                continue
+            outcome = self.run_step(step)
+            outcomes.append(outcome)
+            if outcome.status != PASSED:
+                break
+            crashpoint(f"after-step:{step.id}")
+        self.emit(Event("walk-done", data=outcomes))
+        return outcomes
+
+    def _remember_answers(self) -> None:
+        record = self.answers.to_record()
+        if self.state.answers != record:
+            self.state.answers = record
+            self._save("answers")
+
+    def _drifted(self, step: Step) -> bool:
+        paths = set(managed_paths(self.steps[: self.index(step.id) + 1]))
+        return any(d.path in paths for d in self.drift())
+
+    def run_step(self, step: Step) -> StepOutcome:
+        values = self.values()
+        self.emit(Event("step", step.id, step.title, step))
+        blocked = self._check(step, values)
+        if blocked:
+            return self._finish(step, BLOCKED, [], blocked)
+        for erratum in step.errata:
+            self.emit(Event("erratum", step.id, f"{erratum.ref}: {erratum.text}", erratum))
+        self._stop_daemons(step)
+        install_problem = self._install(step, values)
+        if install_problem:
+            return self._finish(step, BLOCKED, [], install_problem)
+        changes = self.plan(step)
+        for change in changes:
+            self.emit(Event("plan", step.id, change.diff, change))
+        if not changes:
+            self.emit(Event("note", step.id, "no file changes: the files already match this step"))
+        drift_problem = self._guard_drift(step, changes)
+        if drift_problem:
+            return self._finish(step, BLOCKED, [], drift_problem)
+        if changes and not self.confirm(f"Apply {step.id} ({len(changes)} file(s))?", False):
+            return self._finish(step, BLOCKED, [], "not applied: you said no")
+        self.state.steps[step.id] = {"status": APPLYING, "started": now()}
+        self._save(f"applying:{step.id}")
+        problem = self._apply(step, changes)
+        if problem:
+            return self._finish(step, FAILED_STEP, [], problem)
+        probes = self._probe(step, values)
+        status = FAILED_STEP if any(p.status == FAILED for p in probes) else PASSED
+        message = "" if status == PASSED else "a probe did not meet its expectation"
+        return self._finish(step, status, probes, message)
+
+    def _finish(self, step: Step, status: str, probes: list[ProbeResult], message: str) -> StepOutcome:
+        k = self.index(step.id) + 1
+        record = {"status": status, "finished": now(), "message": message,
+                  "probes": [p.to_record() for p in probes],
+                  "renders": self._render_hashes(k) if status == PASSED else {}}
+        started = self.state.steps.get(step.id, {}).get("started")
+        if started:
+            record["started"] = started
+        self.state.steps[step.id] = record
+        self._save(f"finished:{step.id}")
+        self.emit(Event("step-done", step.id, message, status))
+        return StepOutcome(step.id, status, probes, message)
+
+    # ---- check -----------------------------------------------------------------------------------
+    def check_step(self, step: Step, values: dict[str, str]) -> list[CheckResult]:
+        return [run_requirement(self.system, r, values) for r in step.requires]
+
+    def _check(self, step: Step, values: dict[str, str]) -> str:
+        failures = []
+        for result in self.check_step(step, values):
+            self.emit(Event("check", step.id, result.line(), result))
+            if not result.ok:
+                failures.append(result)
+        if failures and not self.system.sandbox:
+            first = failures[0]
+            return f"{first.name}: {first.found} — {first.fix}"
+        return ""
+
+    # ---- install -----------------------------------------------------------------------------------
+    def _install(self, step: Step, values: dict[str, str]) -> str:
+        if not step.packages:
+            return ""
+        missing = [p for p in step.packages if not self._installed(p)]
+        if self.system.sandbox:
+            self.emit(Event("note", step.id, "sandbox: packages are not installed"
+                            + (f" (would install {' '.join(missing)})" if missing else "")))
+            return ""
+        if missing:
+            self.emit(Event("note", step.id, f"installing {' '.join(missing)}"))
+            selections = "\n".join(fill(line, values) for line in step.debconf) + "\n"
+            self.system.run(["debconf-set-selections"], input=selections)
+            env = {"DEBIAN_FRONTEND": "noninteractive"}
+            update = self.system.run(["apt-get", "update", "-q"], env=env, timeout=600)
+            if not update.ok:
+                return f"apt-get update failed: {update.describe()[-400:]}"
+            result = self.system.run(["apt-get", "install", "-y", "-q", "-o",
+                                      "Dpkg::Options::=--force-confold", *missing],
+                                     env=env, timeout=1800)
+            if not result.ok:
+                return f"apt-get install failed: {result.describe()[-400:]}. Fix apt, then run again."
+            self._platform = None
+        else:
+            self.emit(Event("note", step.id, "all packages are installed already"))
+        self.emit(Event("note", step.id, f"found: {self.platform.describe()}"))
+        return ""
+
+    def _installed(self, package: str) -> bool:
+        out = self.system.query(["dpkg-query", "-W", "-f=${Status}", package])
+        return out.ok and "install ok installed" in out.stdout
+
+    def _stop_daemons(self, step: Step) -> None:
+        for name in step.stop:
+            service = daemon(self.system, name)
+            if not self.system.sandbox and service.running():
+                service.stop()
+                self.emit(Event("note", step.id, f"stopped {name}: it comes into play in a later chapter"))
+
+    # ---- apply -------------------------------------------------------------------------------------
+    def _guard_drift(self, step: Step, changes: list[FileChange]) -> str:
+        drifted = {d.path for d in self.drift()}
+        for change in changes:
+            if change.path in drifted:
+                saved = self._save_hand_edit(change.path)
+                if not self.confirm(f"{change.path} was changed by hand since mailwizard wrote it "
+                                    f"(your version is saved as {saved}). Overwrite it?", True):
+                    return (f"{change.path} was changed by hand; your version is saved as {saved}. "
+                            "Run again with --yes to overwrite it, or `mailwizard undo` to step back.")
+        return ""
+
+    def _save_hand_edit(self, path: str) -> str:
+        copy = f"/var/lib/mailwizard/hand-edits{path}.{time.strftime('%Y%m%d-%H%M%S')}"
+        self.system.write_file(copy, self.system.read_bytes(path) or b"", mode=0o600)
+        return copy
+
+    def _backup_original(self, path: str) -> None:
+        """Keep the box's own file once, before mailwizard first writes it."""
+        if path in self.state.originals:
+            return
+        target = self.system.path(path)
+        record = {"existed": target.exists()}
+        if target.exists():
+            st = target.stat()
+            data = target.read_bytes()
+            record.update(mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid, sha=sha256_bytes(data))
+            self.system.write_file(originals_copy(path), data, mode=0o600)
+            tutorial_bak = f"{path}.bak"
+            if not self.system.path(tutorial_bak).exists():
+                self.system.write_file(tutorial_bak, data, mode=record["mode"], uid=st.st_uid, gid=st.st_gid)
+                self.state.created.append(tutorial_bak)
+        self.state.originals[path] = record
+        self._save(f"original:{path}")
+
+    def _original_bytes(self, path: str) -> bytes | None:
+        record = self.state.originals.get(path)
+        if not record or not record.get("existed"):
+            return None
+        return self.system.read_bytes(originals_copy(path))
+
+    def _write(self, path: str, content: str | None) -> None:
+        """Put a render in place; None puts the original back (or removes a file we created)."""
+        if content is None:
+            record = self.state.originals.get(path, {})
+            data = self._original_bytes(path)
+            if data is None:
+                self.system.remove_file(path)
+            else:
+                self.system.write_file(path, data, mode=record.get("mode"), uid=record.get("uid"),
+                                       gid=record.get("gid"))
+            self.state.written.pop(path, None)
+        else:
+            self.system.write_file(path, content)
+            self.state.written[path] = sha256_bytes(content.encode())
+
+    def _apply(self, step: Step, changes: list[FileChange]) -> str:
+        """Write, validate, reload; on any failure put the last good files back and reload."""
+        return self._install_files(step.id, changes, step.reload)
+
+    def _install_files(self, step_id: str, changes: list[FileChange], reload: tuple[str, ...]) -> str:
+        services = [daemon(self.system, name) for name in reload]
+        candidate = {c.path: c.new for c in changes if c.new is not None}
+        for service in services:
+            complaint = service.prevalidate(candidate)
+            if complaint:
+                self.emit(Event("note", step_id, "refused by validation; nothing was written"))
+                return f"{service.name} refused the new configuration:\n{complaint}"
+        for change in changes:
+            self._backup_original(change.path)
+        last_good = {c.path: c.old for c in changes}
+        for change in changes:
+            self._write(change.path, change.new)
+        self._save(f"written:{step_id}")
+        if self.system.sandbox:
+            if reload:
+                self.emit(Event("note", step_id, f"sandbox: {', '.join(reload)} not reloaded"))
+            return ""
+        problem = self._reload(step_id, services)
+        if not problem:
+            return ""
+        self.emit(Event("note", step_id, "putting the last good files back"))
+        for path, old in last_good.items():
+            if old is None:
+                self._write(path, None)
+            else:
+                self.system.write_file(path, old)
+                self.state.written[path] = sha256_bytes(old.encode())
+        self._save(f"restored:{step_id}")
+        again = self._reload(step_id, services)
+        if again:
+            problem += f"\nThe last good files are back, but reloading them failed too: {again}"
+        return problem
+
+    def _reload(self, step_id: str, services) -> str:
+        for service in services:
+            complaint = service.validate()
+            if complaint:
+                return f"{service.name} check failed:\n{complaint}"
+            result = service.reload()
+            if not result.ok:
+                return f"{service.name} did not reload: {result.describe()}"
+            if service.name == "postfix":
+                problem = self._postfix_answers(step_id, service)
+                if problem:
+                    return problem
+        return ""
+
+    def _postfix_answers(self, step_id: str, postfix) -> str:
+        if postfix.greeting(timeout=3.0):
+            return ""
+        # A master that saw smtpd die throttles it for 60 s, and a reload does not lift that
+        # (errata E5); a stop and start does.
+        self.emit(Event("note", step_id, "port 25 gave no greeting after the reload; "
+                        "restarting Postfix to lift smtpd's throttle (E5)"))
+        postfix.restart()
+        if postfix.greeting(timeout=5.0):
+            return ""
+        return "Postfix does not answer on port 25 (no 220 greeting); see /var/log/mail.log."
+
+    # ---- probes ----------------------------------------------------------------------------------
+    def _probe(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
+        runner = ProbeRunner(self.system, values, **self.probe_options)
+        results = []
+        for probe in step.probes:
+            runner.on_line = lambda line, pid=probe.id: self.emit(Event("probe-line", step.id, line, pid))
+            result = runner.run(probe)
+            self.emit(Event("probe", step.id, result.title, result))
+            results.append(result)
+        return results
+
+    # ---- undo and reset ----------------------------------------------------------------------------
+    def undo(self, step_id: str | None = None) -> StepOutcome:
+        """Roll back the last step (or `step_id` and every step after it)."""
+        if step_id is None:
+            touched = [s for s in self.steps if self.state.status_of(s.id) != PENDING]
+            if not touched:
+                raise EngineError("nothing to undo: no step has run yet.")
+            step = touched[-1]
+        else:
+            step = self.steps[self.index(step_id)]
+            if self.state.status_of(step.id) == PENDING:
+                raise EngineError(f"step {step.id} has not run; nothing to undo.")
+        k = self.index(step.id)
+        later = [s for s in self.steps[k:] if self.state.status_of(s.id) != PENDING]
+        self.emit(Event("step", step.id, f"undo {step.title}", step))
+        changes = []
+        for path in managed_paths(self.steps[k:]):
+            if path not in self.state.originals:
+                continue
+            new = self.render(path, k)
+            old = self.system.read_text(path)
+            if new is None:
+                original = self._original_bytes(path)
+                if (old.encode() if old is not None else None) == original:
+                    continue
+            elif new == old:
+                continue
+            changes.append(FileChange(path, old, new, restore_original=new is None))
+        for change in changes:
+            self.emit(Event("plan", step.id, change.diff, change))
+        reload = tuple(dict.fromkeys(n for s in later for n in s.reload))
+        problem = self._install_files(step.id, changes, reload) if changes else ""
+        if problem:
+            self.emit(Event("step-done", step.id, problem, FAILED_STEP))
+            return StepOutcome(step.id, FAILED_STEP, message=problem)
+        for s in later:
+            self.state.steps.pop(s.id, None)
+            if s.undo and not s.files:
+                self.emit(Event("note", s.id, s.undo))
+        self._save(f"undone:{step.id}")
+        self.emit(Event("step-done", step.id, "undone", PENDING))
+        return StepOutcome(step.id, PENDING, message="undone")
+
+    def reset(self) -> None:
+        """Every original file back byte for byte, files we created removed, state cleared."""
+        restored = []
+        for path in list(self.state.originals):
+            self._write(path, None)
+            restored.append(path)
+        for path in self.state.created:
+            self.system.remove_file(path)
+        if restored and not self.system.sandbox:
+            postfix = daemon(self.system, "postfix")
+            if postfix.running():
+                postfix.reload()
+        for path in restored:
+            self.system.remove_file(originals_copy(path))
+        self.state = State()
+        self.store.clear()
+        self.emit(Event("note", "", "original files restored: " + (", ".join(restored) or "none")))
+
+
+def step_states(engine: Engine) -> list[tuple[Step, str]]:
+    """Each step with its status as the user should see it (a done step whose render changed
+    since, e.g. after new answers, is shown as needing a re-run)."""
+    rows = []
+    for step in engine.steps:
+        status = engine.state.status_of(step.id)
+        if status == PASSED and not engine.is_done(step):
+            status = "stale"
+        rows.append((step, status))
+    return rows
+

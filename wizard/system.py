@@ -1,0 +1,182 @@
+"""The one place where mailwizard touches the machine: file writes, commands, daemons.
+
+Everything goes through a `System`. It knows the root prefix (`--root DIR` sandbox, where files
+are written under DIR and no command that changes the box is run), how to write a file so that a
+crash leaves the old or the new content and never a mix, and how to start and reload the daemons
+with or without systemd.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEMP_SUFFIX = ".mailwizard-tmp"
+CRASH_ENV = "MAILWIZARD_CRASH_AT"
+
+
+class SystemError_(Exception):
+    """A command or write failed; the message says what to do."""
+
+
+def crashpoint(name: str) -> None:
+    """Die here, as SIGKILL would, when a test asks for it (MAILWIZARD_CRASH_AT=name).
+
+    Only tests set the variable: it lets them kill the wizard at each write point and check that
+    nothing is half-written and that the next run finishes the walk.
+    """
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted and wanted == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class CommandResult:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe(self) -> str:
+        text = (self.stderr or self.stdout).strip()
+        return f"`{shlex.join(self.argv)}` exited {self.returncode}" + (f": {text}" if text else "")
+
+
+@dataclass
+class System:
+    """File and command access, relative to `root` ("/" on a real box)."""
+
+    root: Path = Path("/")
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def sandbox(self) -> bool:
+        return self.root != Path("/")
+
+    def path(self, absolute: str | Path) -> Path:
+        """Where an absolute path of the box lives under our root."""
+        p = Path(absolute)
+        if not p.is_absolute():
+            raise ValueError(f"expected an absolute path, got {absolute}")
+        return self.root / p.relative_to("/")
+
+    # ---- reading ---------------------------------------------------------------------------
+    def read_bytes(self, absolute: str | Path) -> bytes | None:
+        try:
+            return self.path(absolute).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def read_text(self, absolute: str | Path) -> str | None:
+        data = self.read_bytes(absolute)
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    def file_hash(self, absolute: str | Path) -> str | None:
+        data = self.read_bytes(absolute)
+        return None if data is None else sha256_bytes(data)
+
+    # ---- writing ---------------------------------------------------------------------------
+    def write_file(self, absolute: str | Path, data: bytes | str, *, mode: int | None = None,
+                   uid: int | None = None, gid: int | None = None, crash_tag: str = "") -> None:
+        """Atomic write: temp file beside the target, fsync, rename, fsync the directory.
+
+        An existing file keeps its mode and owner unless others are given.
+        """
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        target = self.path(absolute)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            st = target.stat()
+            mode = st.st_mode & 0o7777 if mode is None else mode
+            uid = st.st_uid if uid is None else uid
+            gid = st.st_gid if gid is None else gid
+        except FileNotFoundError:
+            mode = 0o644 if mode is None else mode
+        tmp = target.with_name(target.name + TEMP_SUFFIX)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchmod(fd, mode)
+            if (uid is not None or gid is not None) and os.geteuid() == 0:
+                os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        crashpoint(f"write:{absolute}:{crash_tag}" if crash_tag else f"write:{absolute}")
+        os.replace(tmp, target)
+        self._fsync_dir(target.parent)
+        self.events.append(f"wrote {absolute}")
+
+    def remove_file(self, absolute: str | Path) -> None:
+        target = self.path(absolute)
+        if target.exists():
+            target.unlink()
+            self._fsync_dir(target.parent)
+            self.events.append(f"removed {absolute}")
+
+    def remove_stale_temps(self, absolutes: list[str]) -> list[str]:
+        """Remove temp files a crash left beside our targets; the targets themselves are whole."""
+        removed = []
+        for absolute in absolutes:
+            tmp = self.path(absolute).with_name(Path(absolute).name + TEMP_SUFFIX)
+            if tmp.exists():
+                tmp.unlink()
+                removed.append(str(tmp))
+        return removed
+
+    @staticmethod
+    def _fsync_dir(directory: Path) -> None:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # ---- commands --------------------------------------------------------------------------
+    def run(self, argv: list[str], *, input: str | None = None, timeout: float = 120,
+            changes_box: bool = True, env: dict[str, str] | None = None) -> CommandResult:
+        """Run a command. In the sandbox, commands that change the box are recorded, not run."""
+        if self.sandbox and changes_box:
+            self.events.append(f"sandbox: did not run {shlex.join(argv)}")
+            return CommandResult(argv, 0, "", "")
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
+        try:
+            proc = subprocess.run(argv, input=input, capture_output=True, text=True,
+                                  timeout=timeout, env=full_env)
+        except FileNotFoundError:
+            return CommandResult(argv, 127, "", f"{argv[0]}: command not found")
+        except subprocess.TimeoutExpired:
+            return CommandResult(argv, 124, "", f"timed out after {timeout:g} s")
+        return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    def query(self, argv: list[str], timeout: float = 30) -> CommandResult:
+        """A read-only command: runs in the sandbox too."""
+        return self.run(argv, timeout=timeout, changes_box=False)
+
+
+def systemd_booted() -> bool:
+    """As sd_booted(3) tells: systemd is PID 1 when /run/systemd/system exists."""
+    return Path("/run/systemd/system").is_dir()
