@@ -93,7 +93,7 @@ def check_mx_points_here(system: System, domain: str) -> CheckResult:
     if not hosts:
         return CheckResult(name, False, how, f"an MX record for {domain} naming this server",
                            f"add an MX record for {domain} pointing at this server's name, with "
-                           "an A record for that name — or walk in the lab (`--lab`)")
+                           "an A record for that name")
     for host in hosts:
         for address in addresses_of(host):
             if is_local_address(address):

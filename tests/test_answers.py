@@ -1,0 +1,83 @@
+import pytest
+
+from wizard.answers import AnswersError, load_answers, parse_answers
+
+
+def parse(**overrides):
+    data = {"maildomain": "example.test", "mailhost": "mail",
+            "users": [{"address": "alice@example.test", "password": "123456"}],
+            "external": {"address": "bob@ext.test", "vantage": "none"}}
+    data.update(overrides)
+    return parse_answers(data)
+
+
+def test_valid_answers_hash_the_password_at_once():
+    answers = parse()
+    assert answers.fqdn == "mail.example.test"
+    user = answers.users[0]
+    assert user.password_hash.startswith("{SHA512-CRYPT}$6$")
+    assert "123456" not in repr(answers) and "123456" not in str(answers.to_record())
+    from passlib.hash import sha512_crypt
+    assert sha512_crypt.verify("123456", user.password_hash.removeprefix("{SHA512-CRYPT}"))
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("maildomain", "example", "two labels"),
+    ("maildomain", "exa mple.test", "not a valid DNS label"),
+    ("maildomain", "-bad.test", "not a valid DNS label"),
+    ("maildomain", "a" * 64 + ".test", "not a valid DNS label"),
+    ("maildomain", "example.test\nmynetworks = 0.0.0.0/0", "newline"),
+    ("mailhost", "mail.example", "one DNS label"),
+    ("mailhost", 5, "expected a string"),
+])
+def test_bad_names_are_refused_with_the_field_named(field, value, words):
+    with pytest.raises(AnswersError) as err:
+        parse(**{field: value})
+    assert field in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.parametrize("address,words", [
+    ("alice", "user@domain"),
+    ("al ice@example.test", "user part"),
+    ("al:ice@example.test", "user part"),
+    ("alice@other.test", "not in maildomain"),
+])
+def test_bad_user_addresses(address, words):
+    with pytest.raises(AnswersError, match=words):
+        parse(users=[{"address": address, "password": "x"}])
+
+
+def test_password_with_newline_or_nul_is_refused():
+    for bad in ("a\nb", "a\x00b", ""):
+        with pytest.raises(AnswersError, match="users\\[1\\].password"):
+            parse(users=[{"address": "alice@example.test", "password": bad}])
+
+
+def test_unknown_keys_are_refused_by_name():
+    with pytest.raises(AnswersError, match="unknown key 'maildomian'"):
+        parse(maildomian="x.test")
+    with pytest.raises(AnswersError, match="unknown key 'pasword'"):
+        parse(users=[{"address": "alice@example.test", "pasword": "x"}])
+
+
+def test_external_must_be_outside_and_vantage_known():
+    with pytest.raises(AnswersError, match="must be outside"):
+        parse(external={"address": "bob@example.test"})
+    with pytest.raises(AnswersError, match="external.vantage"):
+        parse(external={"address": "bob@ext.test", "vantage": "carrier-pigeon"})
+
+
+def test_password_hash_is_taken_as_is():
+    answers = parse(users=[{"address": "alice@example.test", "password_hash": "$6$salt$abc/def"}])
+    assert answers.users[0].password_hash == "{SHA512-CRYPT}$6$salt$abc/def"
+    with pytest.raises(AnswersError, match="doveadm pw"):
+        parse(users=[{"address": "alice@example.test", "password_hash": "plain"}])
+
+
+def test_malformed_toml_file_says_where(tmp_path):
+    bad = tmp_path / "a.toml"
+    bad.write_text('maildomain = "example.test\n')
+    with pytest.raises(AnswersError, match="not valid TOML"):
+        load_answers(bad)
+    with pytest.raises(AnswersError, match="no such answers file"):
+        load_answers(tmp_path / "missing.toml")

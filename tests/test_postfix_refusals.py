@@ -1,0 +1,68 @@
+"""A render Postfix would not accept never stays: the last good file comes back, port 25 answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import mailwizard
+from steps import ALL_STEPS
+from wizard.answers import load_answers
+from wizard.engine import FAILED_STEP, Engine
+from wizard.model import FileFragment, Setting
+from wizard.system import System
+
+MAIN_CF = Path("/etc/postfix/main.cf")
+
+pytestmark = pytest.mark.daemons
+
+
+def greeting() -> str:
+    with socket.create_connection(("127.0.0.1", 25), timeout=5) as sock:
+        return sock.makefile("rb").readline().decode().strip()
+
+
+def with_extra_setting(name: str, value: str):
+    """The real steps, with one more setting injected into postfix-names' render."""
+    names = ALL_STEPS[2]
+    assert names.id == "postfix-names"
+    fragment = names.files[0]
+    bad = dataclasses.replace(fragment, settings=fragment.settings + (Setting(name, value),))
+    return ALL_STEPS[:2] + (dataclasses.replace(names, files=(bad,)),)
+
+
+def walk(answers_file, steps):
+    events = []
+    engine = Engine(System(), load_answers(answers_file), steps, emit=events.append)
+    with engine.open():
+        outcomes = engine.walk()
+    return outcomes, events
+
+
+def test_unknown_parameter_is_refused_before_it_is_written(box):
+    assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
+    last_good = MAIN_CF.read_bytes()
+    outcomes, events = walk(box, with_extra_setting("smtpd_bogus_parameter", "yes"))
+    assert outcomes[-1].status == FAILED_STEP
+    assert "smtpd_bogus_parameter" in outcomes[-1].message
+    assert any("nothing was written" in e.text for e in events)
+    assert MAIN_CF.read_bytes() == last_good
+    assert greeting().startswith("220 ")
+
+
+def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
+    # postconf accepts this main.cf, but smtpd dies at start: with both restriction lists empty
+    # it refuses to run (the same failure a blank main.cf gives at compatibility level 0).
+    assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
+    last_good = MAIN_CF.read_bytes()
+    outcomes, events = walk(box, with_extra_setting("smtpd_relay_restrictions", ""))
+    assert outcomes[-1].status == FAILED_STEP
+    assert "no 220 greeting" in outcomes[-1].message
+    assert any("putting the last good files back" in e.text for e in events)
+    assert MAIN_CF.read_bytes() == last_good
+    # smtpd was throttled by its own crash; the wizard lifted the throttle (E5) after restoring.
+    assert greeting().startswith("220 ")
+    assert mailwizard("status").stdout.count("FAILED") == 1
