@@ -20,6 +20,14 @@ from wizard.system import CommandResult, System, crashpoint, systemd_booted
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 DOVECOT_PID = "/run/dovecot/master.pid"
+# Postfix's tools wait about 2 s before reading a main.cf younger than 2 s (they take it for a
+# file still being edited). Ours is complete the moment it is renamed into place.
+POSTFIX_FRESH_FILE_SECONDS = 2.5
+
+
+def settle_seconds(path: str) -> float:
+    """How far to date a freshly written config file back so its daemon reads it at once."""
+    return POSTFIX_FRESH_FILE_SECONDS if path.startswith("/etc/postfix/") else 0.0
 
 
 class DaemonError(Exception):
@@ -78,7 +86,10 @@ class Postfix:
         if main_cf is None or shutil.which("postconf", path="/usr/sbin:/usr/bin") is None:
             return None
         with tempfile.TemporaryDirectory(prefix="mailwizard-postconf-") as scratch:
-            Path(scratch, "main.cf").write_text(main_cf)
+            candidate = Path(scratch, "main.cf")
+            candidate.write_text(main_cf)
+            past = time.time() - POSTFIX_FRESH_FILE_SECONDS
+            os.utime(candidate, (past, past))
             master = self.system.path("/etc/postfix/master.cf")
             if not master.exists():
                 master = Path("/etc/postfix/master.cf")

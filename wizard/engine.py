@@ -13,7 +13,7 @@ from typing import Callable
 from wizard.answers import Answers
 from wizard.checks import CheckResult, run_requirement
 from wizard.config import fill, managed_paths, render_file, unified_diff
-from wizard.daemons import daemon
+from wizard.daemons import daemon, settle_seconds
 from wizard.model import Step
 from wizard.platform import Platform, detect
 from wizard.probes.runner import FAILED, ProbeResult, ProbeRunner
@@ -349,10 +349,10 @@ class Engine:
                 self.system.remove_file(path)
             else:
                 self.system.write_file(path, data, mode=record.get("mode"), uid=record.get("uid"),
-                                       gid=record.get("gid"))
+                                       gid=record.get("gid"), backdate=settle_seconds(path))
             self.state.written.pop(path, None)
         else:
-            self.system.write_file(path, content)
+            self.system.write_file(path, content, backdate=settle_seconds(path))
             self.state.written[path] = sha256_bytes(content.encode())
 
     def _apply(self, step: Step, changes: list[FileChange]) -> str:
@@ -369,7 +369,7 @@ class Engine:
                 return f"{service.name} refused the new configuration:\n{complaint}"
         for change in changes:
             self._backup_original(change.path)
-        last_good = {c.path: c.old for c in changes}
+        last_good = {c.path: self.system.read_bytes(c.path) for c in changes}
         for change in changes:
             self._write(change.path, change.new)
         self._save(f"written:{step_id}")
@@ -385,8 +385,8 @@ class Engine:
             if old is None:
                 self._write(path, None)
             else:
-                self.system.write_file(path, old)
-                self.state.written[path] = sha256_bytes(old.encode())
+                self.system.write_file(path, old, backdate=settle_seconds(path))
+                self.state.written[path] = sha256_bytes(old)
         self._save(f"restored:{step_id}")
         again = self._reload(step_id, services)
         if again:

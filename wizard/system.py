@@ -13,6 +13,7 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,10 +91,12 @@ class System:
 
     # ---- writing ---------------------------------------------------------------------------
     def write_file(self, absolute: str | Path, data: bytes | str, *, mode: int | None = None,
-                   uid: int | None = None, gid: int | None = None, crash_tag: str = "") -> None:
+                   uid: int | None = None, gid: int | None = None, crash_tag: str = "",
+                   backdate: float = 0.0) -> None:
         """Atomic write: temp file beside the target, fsync, rename, fsync the directory.
 
-        An existing file keeps its mode and owner unless others are given.
+        An existing file keeps its mode and owner unless others are given. `backdate` sets the
+        modification time that many seconds into the past (see daemons.settle_seconds).
         """
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -116,6 +119,9 @@ class System:
             os.fchmod(fd, mode)
             if (uid is not None or gid is not None) and os.geteuid() == 0:
                 os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+            if backdate:
+                past = time.time() - backdate
+                os.utime(fd, (past, past))
             os.fsync(fd)
         except BaseException:
             os.close(fd)

@@ -1,0 +1,29 @@
+"""The chapters in order, each with its mark: locked, current, done, failed."""
+
+from __future__ import annotations
+
+from textual.widgets import ListItem, ListView, Label
+
+MARKS = {"passed": "✔", "failed": "✘", "blocked": "!", "pending": "·", "applying": "…",
+         "stale": "↻", "locked": "🔒"}
+
+
+class StepItem(ListItem):
+    def __init__(self, step_id: str, title: str, status: str):
+        super().__init__(Label(self.caption(title, status), id=f"label-{step_id}"), id=f"step-{step_id}")
+        self.step_id = step_id
+        self.title_text = title
+
+    @staticmethod
+    def caption(title: str, status: str) -> str:
+        return f"{MARKS.get(status, '?')} {title}"
+
+    def show(self, status: str) -> None:
+        self.query_one(Label).update(self.caption(self.title_text, status))
+        self.set_class(status == "passed", "done")
+        self.set_class(status in ("failed", "blocked"), "failed")
+        self.set_class(status == "locked", "locked")
+
+
+class StepList(ListView):
+    pass
