@@ -17,7 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_DIR = Path("/var/lib/mailwizard")
-KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/var/mail/root", "/var/log/mail.log"]
+KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/var/mail/root", "/var/log/mail.log",
+        "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts"]
 
 ANSWERS = """\
 maildomain = "example.test"

@@ -1,0 +1,85 @@
+"""A small authoritative DNS server for the lab, built on dnspython (already a dependency).
+
+It answers A, MX and PTR from a fixed table and NXDOMAIN for any other name, over UDP. Run it
+inside a lab namespace: `python -m wizard.lab.dnsserver --listen 127.0.0.1 --record ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+TTL = 60
+
+
+def records_for(domain: str, mailhost_fqdn: str, address: str) -> list[tuple[str, str, str]]:
+    """A, MX and PTR that make `domain`'s mail go to `mailhost_fqdn` at `address`."""
+    reverse = ".".join(reversed(address.split("."))) + ".in-addr.arpa"
+    return [(mailhost_fqdn, "A", address), (domain, "MX", f"10 {mailhost_fqdn}."),
+            (reverse, "PTR", f"{mailhost_fqdn}.")]
+
+
+class Zone:
+    def __init__(self, records: list[tuple[str, str, str]]):
+        self.table: dict[tuple[str, int], list[str]] = {}
+        self.names: set[str] = set()
+        for name, rdtype, value in records:
+            key = (name.lower().rstrip("."), dns.rdatatype.from_text(rdtype))
+            self.table.setdefault(key, []).append(value)
+            self.names.add(key[0])
+
+    def answer(self, wire: bytes) -> bytes | None:
+        try:
+            query = dns.message.from_wire(wire)
+        except Exception:
+            return None
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        for question in query.question:
+            name = question.name.to_text().lower().rstrip(".")
+            values = self.table.get((name, question.rdtype))
+            if values:
+                response.answer.append(dns.rrset.from_text_list(
+                    question.name, TTL, dns.rdataclass.IN, question.rdtype, values))
+            elif name not in self.names:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+        return response.to_wire()
+
+
+def serve(zone: Zone, listen: str, port: int) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((listen, port))
+    print("ready", flush=True)
+    while True:
+        wire, peer = sock.recvfrom(4096)
+        reply = zone.answer(wire)
+        if reply:
+            sock.sendto(reply, peer)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the lab's authoritative DNS server")
+    parser.add_argument("--listen", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=53)
+    parser.add_argument("--mail", nargs=3, action="append", default=[],
+                        metavar=("DOMAIN", "MAILHOST_FQDN", "ADDRESS"),
+                        help="A, MX and PTR records for a mail domain")
+    args = parser.parse_args(argv)
+    records = [r for domain, fqdn, address in args.mail for r in records_for(domain, fqdn, address)]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    serve(Zone(records), args.listen, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
