@@ -22,6 +22,7 @@ pytestmark = pytest.mark.daemons
 def dns_namespace(box):
     name = f"mwtest{os.getpid()}"
     netns_etc = Path("/etc/netns") / name
+    netns_dir_existed = netns_etc.parent.exists()
     subprocess.run(["ip", "netns", "add", name], check=True)
     server = None
     try:
@@ -41,6 +42,8 @@ def dns_namespace(box):
         subprocess.run(["postfix", "stop"], capture_output=True)
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
         shutil.rmtree(netns_etc, ignore_errors=True)
+        if not netns_dir_existed:
+            shutil.rmtree(netns_etc.parent, ignore_errors=True)
 
 
 def test_mail_for_the_bare_domain_loops_back_when_mx_points_here(box, dns_namespace):

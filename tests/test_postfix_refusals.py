@@ -66,3 +66,14 @@ def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
     # smtpd was throttled by its own crash; the wizard lifted the throttle (E5) after restoring.
     assert greeting().startswith("220 ")
     assert mailwizard("status").stdout.count("FAILED") == 1
+
+
+def test_missing_prerequisite_refuses_the_step_with_how_to_fix(box):
+    from wizard.model import Requirement, Step
+
+    needs_a_tool = Step(id="needs-tool", title="needs a tool", chapter="test", explain="install.md",
+                        requires=(Requirement("command", ("no-such-mailer-tool",)),))
+    outcomes, events = walk(box, (needs_a_tool,))
+    assert outcomes[-1].status == "blocked"
+    assert "no-such-mailer-tool: not found" in outcomes[-1].message
+    assert "install the package that provides no-such-mailer-tool" in outcomes[-1].message
