@@ -12,7 +12,7 @@ from conftest import mailwizard
 from steps import ALL_STEPS
 from wizard.answers import load_answers
 from wizard.engine import FAILED_STEP, Engine
-from wizard.model import FileFragment, Setting
+from wizard.model import Setting
 from wizard.system import System
 
 MAIN_CF = Path("/etc/postfix/main.cf")

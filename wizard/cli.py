@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from wizard import __version__
-from wizard.answers import Answers, AnswersError, load_answers
-from wizard.checks import CheckResult
+from wizard.answers import AnswersError, load_answers
+from wizard.checks import CheckResult, run_requirement
 from wizard.engine import (BLOCKED, PASSED, Engine, EngineError, Event, FileChange, step_states)
 from wizard.probes.runner import ProbeResult
 from wizard.state import StateError, StateStore
@@ -141,12 +141,8 @@ def cmd_status(args) -> int:
     if not store.exists:
         printer.say("no walk yet: start one with `mailwizard run --answers FILE` or `mailwizard`.")
         return EXIT_OK
-    # Reading needs no lock: status works while another wizard is walking.
-    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps())
-    engine.state = store.load()
-    if engine.state.answers:
-        engine._answers = engine._answers or Answers.from_record(engine.state.answers)
-    if engine._answers is None:
+    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps()).peek()
+    if not engine.has_answers:
         printer.say("no answers recorded yet.")
         return EXIT_OK
     printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn}")
@@ -166,20 +162,20 @@ def cmd_status(args) -> int:
 
 def cmd_check(args) -> int:
     printer = Printer(True)
-    with open_engine(args, printer=printer) as engine:
-        values = engine.values()
-        failed = 0
-        for step in engine.steps:
-            for result in engine.check_step(step, values):
-                printer.say(f"{step.id}: {result.line()}")
-                failed += not result.ok
-            for probe in step.probes:
-                for requirement in probe.needs:
-                    from wizard.checks import run_requirement
-
-                    result = run_requirement(engine.system, requirement, values)
-                    printer.say(f"{step.id}/{probe.id}: {result.line()}")
-                    failed += not result.ok
+    system = System(Path(args.root).resolve() if args.root else Path("/"))
+    # Checks only read: no lock, no state directory created.
+    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps()).peek()
+    if not engine.has_answers:
+        raise EngineError("no answers yet: give them with --answers FILE (see the README).")
+    values = engine.values()
+    failed = 0
+    for step in engine.steps:
+        requirements = [(step.id, r) for r in step.requires]
+        requirements += [(f"{step.id}/{p.id}", r) for p in step.probes for r in p.needs]
+        for where, requirement in requirements:
+            result = run_requirement(system, requirement, values)
+            printer.say(f"{where}: {result.line()}")
+            failed += not result.ok
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -98,6 +98,17 @@ class Engine:
             raise
         return self
 
+    def peek(self) -> "Engine":
+        """Load the state to read it, without the lock: status works while a walk runs."""
+        self.state = self.store.load()
+        if self._answers is None and self.state.answers:
+            self._answers = Answers.from_record(self.state.answers)
+        return self
+
+    @property
+    def has_answers(self) -> bool:
+        return self._answers is not None
+
     def close(self) -> None:
         self.store.unlock()
 

@@ -11,7 +11,6 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from wizard.checks import run_requirement
 from wizard.config import fill
