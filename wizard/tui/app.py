@@ -83,8 +83,10 @@ class WizardApp(App):
         return self.engine.steps[index]
 
     def on_list_view_highlighted(self, message: StepList.Highlighted) -> None:
-        if message.item is None:
-            return
+        if message.item is not None:
+            self._show_selected()
+
+    def _show_selected(self) -> None:
         step = self.selected_step()
         self.query_one("#explain", Markdown).update((ASSETS / "explain" / step.explain).read_text())
         changes = self.engine.plan(step)
@@ -130,7 +132,7 @@ class WizardApp(App):
     def _done(self) -> None:
         self.busy = False
         self._refresh_marks()
-        self.on_list_view_highlighted(StepList.Highlighted(self.query_one(StepList), None))
+        self._show_selected()
 
     # ---- engine events ---------------------------------------------------------------------------
     def _from_worker(self, event: Event) -> None:
