@@ -41,6 +41,14 @@ def mailwizard(*args: str, env: dict | None = None, timeout: float = 300,
                           capture_output=True, text=True, timeout=timeout, input=input)
 
 
+def smtp_greeting() -> str:
+    """The first line port 25 sends, read with a plain socket (independent of our probes)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", 25), timeout=5) as sock:
+        return sock.makefile("rb").readline().decode().strip()
+
+
 def postfix_running() -> bool:
     return subprocess.run(["postfix", "status"], capture_output=True).returncode == 0
 

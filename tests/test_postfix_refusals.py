@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from pathlib import Path
 
 import pytest
 
-from conftest import mailwizard
+from conftest import mailwizard, smtp_greeting
 from steps import ALL_STEPS
 from wizard.answers import load_answers
 from wizard.engine import FAILED_STEP, Engine
@@ -18,11 +17,6 @@ from wizard.system import System
 MAIN_CF = Path("/etc/postfix/main.cf")
 
 pytestmark = pytest.mark.daemons
-
-
-def greeting() -> str:
-    with socket.create_connection(("127.0.0.1", 25), timeout=5) as sock:
-        return sock.makefile("rb").readline().decode().strip()
 
 
 def with_extra_setting(name: str, value: str):
@@ -50,7 +44,7 @@ def test_unknown_parameter_is_refused_before_it_is_written(box):
     assert "smtpd_bogus_parameter" in outcomes[-1].message
     assert any("nothing was written" in e.text for e in events)
     assert MAIN_CF.read_bytes() == last_good
-    assert greeting().startswith("220 ")
+    assert smtp_greeting().startswith("220 ")
 
 
 def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
@@ -64,7 +58,7 @@ def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
     assert any("putting the last good files back" in e.text for e in events)
     assert MAIN_CF.read_bytes() == last_good
     # smtpd was throttled by its own crash; the wizard lifted the throttle (E5) after restoring.
-    assert greeting().startswith("220 ")
+    assert smtp_greeting().startswith("220 ")
     assert mailwizard("status").stdout.count("FAILED") == 1
 
 

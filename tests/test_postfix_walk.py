@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, STATE_DIR, mailwizard, postfix_running
+from conftest import REPO, STATE_DIR, mailwizard, postfix_running, smtp_greeting
 
 MAIN_CF = Path("/etc/postfix/main.cf")
 STATE = STATE_DIR / "state.json"
 
 pytestmark = pytest.mark.daemons
-
-
-def smtp_greeting() -> str:
-    with socket.create_connection(("127.0.0.1", 25), timeout=5) as sock:
-        return sock.makefile("rb").readline().decode().strip()
 
 
 def state() -> dict:

@@ -235,7 +235,7 @@ class Engine:
             return self._finish(step, BLOCKED, [], "not applied: you said no")
         self.state.steps[step.id] = {"status": APPLYING, "started": now()}
         self._save(f"applying:{step.id}")
-        problem = self._apply(step, changes)
+        problem = self._install_files(step.id, changes, step.reload)
         if problem:
             return self._finish(step, FAILED_STEP, [], problem)
         probes = self._probe(step, values)
@@ -366,11 +366,8 @@ class Engine:
             self.system.write_file(path, content, backdate=settle_seconds(path))
             self.state.written[path] = sha256_bytes(content.encode())
 
-    def _apply(self, step: Step, changes: list[FileChange]) -> str:
-        """Write, validate, reload; on any failure put the last good files back and reload."""
-        return self._install_files(step.id, changes, step.reload)
-
     def _install_files(self, step_id: str, changes: list[FileChange], reload: tuple[str, ...]) -> str:
+        """Write, validate, reload; on any failure put the last good files back and reload."""
         services = [daemon(self.system, name) for name in reload]
         candidate = {c.path: c.new for c in changes if c.new is not None}
         for service in services:
