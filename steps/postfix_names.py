@@ -1,11 +1,15 @@
-from wizard.model import (Bounced, Delivered, Erratum, FileFragment, Probe, Refused, Requirement,
-                          Setting, SmtpMail, Step)
+from wizard.model import (Bounced, Delivered, Erratum, FileFragment, Probe, Refused, Relayed,
+                          Requirement, Setting, SmtpMail, Step)
 
 MAIN_CF = "/etc/postfix/main.cf"
 ROOT_MAILBOX = "/var/mail/root"
 
 E7 = Erratum("E7", "Today's Postfix refuses an unknown local user at RCPT (550 User unknown) "
              "instead of accepting the mail and bouncing it later, as the tutorial shows.")
+
+E8 = Erratum("E8", "Relaying for a stranger is refused with 454 4.7.1 (\"try later\") by today's "
+             "Postfix, whose default smtpd_relay_restrictions end in defer_unauth_destination; the "
+             "tutorial's older Postfix answered 554 5.7.1. Both mean: Relay access denied.")
 
 STEP = Step(
     id="postfix-names",
@@ -56,9 +60,33 @@ STEP = Step(
             expect=Refused("RCPT", ("550",), "User unknown in local recipient table"),
             erratum=E7,
         ),
+        Probe(
+            id="test-f",
+            title="SMTP from this server to {external_address}: handed to the outside mail server",
+            action=SmtpMail(helo="{exthost}", mail_from="root@{fqdn}",
+                            rcpt="{external_address}", body="Test F"),
+            expect=Relayed(),
+        ),
+        Probe(
+            id="test-g",
+            title="SMTP from {exthost} to root: delivered",
+            action=SmtpMail(helo="{extdomain}", mail_from="{external_address}", rcpt="root",
+                            body="Test G"),
+            expect=Delivered(ROOT_MAILBOX),
+            vantage="external", host="{fqdn}",
+        ),
+        Probe(
+            id="relay-denied",
+            title="SMTP from {exthost} to {external_address}: relay access denied",
+            action=SmtpMail(helo="{extdomain}", mail_from="{external_address}",
+                            rcpt="{external_address}", body="Test relay"),
+            expect=Refused("RCPT", ("454", "554"), "Relay access denied"),
+            vantage="external", host="{fqdn}", erratum=E8,
+        ),
     ),
     errata=(
         E7,
+        E8,
         Erratum("E5", "If smtpd was throttled by an earlier failure, a reload is not enough: "
                 "mailwizard stops and starts Postfix when port 25 stays silent."),
         Erratum("E6", "Without systemd nothing copies resolv.conf into Postfix's chroot; "

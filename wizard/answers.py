@@ -21,9 +21,14 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
-KNOWN_TOP = {"maildomain", "mailhost", "users", "external"}
+KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab"}
 KNOWN_USER = {"address", "password", "password_hash"}
 KNOWN_EXTERNAL = {"address", "vantage", "host"}
+KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
+# TEST-NET-1 (RFC 5737): addresses that never leave this box, used only between lab namespaces.
+DEFAULT_LAB = {"name": "mwlab", "mail_address": "192.0.2.25", "ext_address": "192.0.2.50",
+               "dns_address": "192.0.2.53"}
+_LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 
 class AnswersError(ValueError):
@@ -114,6 +119,7 @@ class Answers:
     external_address: str = DEFAULT_EXTERNAL
     vantage: str = "none"
     exthost: str = "exthost"
+    lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -140,6 +146,8 @@ class Answers:
             "extdomain": self.extdomain,
             "external_address": self.external_address,
             "exthost": f"{self.exthost}.{self.extdomain}",
+            "ext_mailbox": "",          # known only in the lab, where the outside is ours
+            "vantage": self.vantage,
         }
 
     def to_record(self) -> dict:
@@ -150,6 +158,7 @@ class Answers:
             "users": [{"address": u.address, "password_hash": u.password_hash} for u in self.users],
             "external": {"address": self.external_address, "vantage": self.vantage,
                          "host": self.exthost},
+            "lab": dict(self.lab),
         }
 
     @classmethod
@@ -211,8 +220,37 @@ def parse_answers(data: dict, source: str = "answers") -> Answers:
         raise AnswersError(
             f"external.vantage: '{vantage}' is not one of local, manual, none, netns:NAME, ssh:user@host.")
     exthost = check_hostlabel(_str(external.get("host", "exthost"), "external.host"), "external.host")
+    lab = parse_lab(data.get("lab", {}))
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, source)
+                   exthost, tuple(lab.items()), source)
+
+
+def parse_lab(raw) -> dict[str, str]:
+    """The lab's namespace prefix and addresses: one private /24, nothing routed beyond it."""
+    import ipaddress
+
+    if not isinstance(raw, dict):
+        raise AnswersError("lab: write it as a [lab] table.")
+    _unknown(raw.keys(), KNOWN_LAB, "lab")
+    lab = {key: _str(raw.get(key, default), f"lab.{key}").strip() for key, default in DEFAULT_LAB.items()}
+    if not _LAB_NAME.match(lab["name"]):
+        raise AnswersError(f"lab.name: '{lab['name']}' must be 1 to 10 lower-case letters or digits, "
+                           "starting with a letter (network interface names are short).")
+    addresses = []
+    for key in ("mail_address", "ext_address", "dns_address"):
+        try:
+            address = ipaddress.IPv4Address(lab[key])
+        except ValueError:
+            raise AnswersError(f"lab.{key}: '{lab[key]}' is not an IPv4 address like 192.0.2.25.") from None
+        if not address.is_private:
+            raise AnswersError(f"lab.{key}: {address} is a public address; the lab keeps its traffic "
+                               "on addresses no one routes, like 192.0.2.0/24 (the default).")
+        addresses.append(address)
+    networks = {ipaddress.IPv4Network(f"{a}/24", strict=False) for a in addresses}
+    if len(networks) != 1 or len(set(addresses)) != 3:
+        raise AnswersError("lab: mail_address, ext_address and dns_address must be three different "
+                           "addresses in one /24, like 192.0.2.25, .50 and .53.")
+    return lab
 
 
 def _str(value, what: str) -> str:

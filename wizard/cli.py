@@ -104,11 +104,21 @@ def make_confirm(assume_yes: bool):
 
 # ---- commands -----------------------------------------------------------------------------------
 
+def ask_on_terminal(question: str) -> str:
+    """The manual vantage point's question, answered by the person at the keyboard."""
+    print(question, flush=True)
+    try:
+        return input("> ")
+    except EOFError:
+        return ""
+
+
 def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     answers = load_answers(args.answers) if getattr(args, "answers", None) else None
     engine = Engine(system, answers, all_steps(), emit=printer or Printer(getattr(args, "verbose", False)),
-                    confirm=confirm or make_confirm(getattr(args, "yes", False)))
+                    confirm=confirm or make_confirm(getattr(args, "yes", False)),
+                    lab=bool(getattr(args, "lab", False)), ask=ask_on_terminal)
     return engine.open(need_answers=need_answers)
 
 
@@ -203,6 +213,58 @@ def cmd_reset(args) -> int:
     return EXIT_OK
 
 
+def lab_plan(args):
+    """The lab's names and addresses: from --answers, else the walk's answers, else defaults."""
+    from wizard.answers import Answers
+    from wizard.lab.network import LabPlan
+
+    if getattr(args, "answers", None):
+        return LabPlan.from_answers(load_answers(args.answers))
+    engine = Engine(System(), None, all_steps()).peek()
+    return LabPlan.from_answers(engine.answers if engine.has_answers else Answers())
+
+
+def cmd_lab(args) -> int:
+    from wizard.lab.network import Lab, LabError
+
+    printer = Printer(False)
+    if args.root:
+        printer.say("the lab builds network namespaces on this box; it has no sandbox (--root).")
+        return EXIT_REFUSED
+    lab = Lab(System(), lab_plan(args))
+    try:
+        lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
+    except LabError as exc:
+        print(f"mailwizard lab: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    for line in lines:
+        printer.say(line)
+    if args.action == "up":
+        printer.say("now: `mailwizard run --lab --answers FILE` (or `mailwizard --lab`) walks the "
+                    "steps inside the lab; `mailwizard lab down` removes it.")
+    return EXIT_OK
+
+
+def enter_lab(args, argv: list[str]) -> int | None:
+    """With --lab, run this same command again inside the lab's mail namespace.
+
+    Postfix, Dovecot and every check then see the lab's DNS; probes "from outside" start in the
+    external namespace. Returns an exit code when it cannot, None when already inside.
+    """
+    from wizard.lab.network import LAB_ENV, Lab, current_netns_is
+
+    plan = lab_plan(args)
+    if current_netns_is(plan.mail_ns):
+        return None
+    if not Lab(System(), plan).is_up():
+        print(f"mailwizard: the lab '{plan.name}' is not up: run `mailwizard lab up` first "
+              "(with the same --answers).", file=sys.stderr)
+        return EXIT_REFUSED
+    env = dict(os.environ, **{LAB_ENV: plan.name})
+    os.execvpe("ip", ["ip", "netns", "exec", plan.mail_ns, sys.executable, "-m", "wizard.cli", *argv], env)
+    return EXIT_FAILED      # not reached: exec replaced us
+
+
 def cmd_tui(args) -> int:
     try:
         from wizard.tui.app import run_app
@@ -221,6 +283,8 @@ def _common_options(default) -> argparse.ArgumentParser:
                         help="sandbox: write every file under DIR, reload and probe nothing")
     common.add_argument("--answers", metavar="FILE", default=default,
                         help="the answers file (TOML, see README)")
+    common.add_argument("--lab", action="store_true", default=default,
+                        help="run inside the lab (see `mailwizard lab up`): its DNS, its outside host")
     return common
 
 
@@ -254,11 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset", parents=[after], help="original files back, state cleared")
     reset.add_argument("--yes", action="store_true", help="do not ask")
     reset.set_defaults(func=cmd_reset)
+
+    lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
+                         "in network namespaces")
+    lab.add_argument("action", choices=("up", "down", "status"))
+    lab.set_defaults(func=cmd_lab)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_tui)
     if not args.root and os.geteuid() != 0 and args.command not in (None, "status"):
@@ -266,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
               "or try it in a sandbox with --root DIR.", file=sys.stderr)
         return EXIT_REFUSED
     try:
+        if args.lab and args.command != "lab" and not args.root:
+            code = enter_lab(args, argv)
+            if code is not None:
+                return code
         return func(args)
     except (AnswersError, EngineError, StateError) as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)

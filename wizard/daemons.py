@@ -20,6 +20,7 @@ from wizard.system import CommandResult, System, crashpoint, systemd_booted
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 DOVECOT_PID = "/run/dovecot/master.pid"
+POSTFIX_PID = "/var/spool/postfix/pid/master.pid"
 # Postfix's tools wait about 2 s before reading a main.cf younger than 2 s (they take it for a
 # file still being edited). Ours is complete the moment it is renamed into place.
 POSTFIX_FRESH_FILE_SECONDS = 2.5
@@ -32,6 +33,24 @@ def settle_seconds(path: str) -> float:
 
 class DaemonError(Exception):
     pass
+
+
+def in_other_netns(pid: int | None) -> bool:
+    """True when `pid` runs in another network namespace than we do (e.g. inside the lab):
+    reloading it would leave it listening where our probes do not look."""
+    if not pid:
+        return False
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @dataclass
@@ -65,6 +84,8 @@ class Postfix:
         crashpoint("reload:postfix")
         if not self.running():
             return self.start()
+        if in_other_netns(read_pid(self.system.path(POSTFIX_PID))):
+            return self.restart()
         if systemd_booted():
             return self.system.run(["systemctl", "reload", "postfix"])
         self._prepare_chroot()

@@ -70,7 +70,8 @@ class Engine:
     def __init__(self, system: System, answers: Answers | None, steps: tuple[Step, ...],
                  emit: Callable[[Event], None] | None = None,
                  confirm: Callable[[str, bool], bool] = _no_confirm,
-                 platform: Platform | None = None):
+                 platform: Platform | None = None, lab: bool = False,
+                 ask: Callable[[str], str] | None = None):
         self.system = system
         self.steps = tuple(steps)
         self.emit = emit or (lambda event: None)
@@ -80,6 +81,8 @@ class Engine:
         self._answers = answers
         self._platform = platform
         self.probe_options: dict = {}
+        self.lab = lab          # running inside the lab's mail namespace: the outside is ours
+        self.ask = ask
 
     # ---- session -----------------------------------------------------------------------------
     def open(self, need_answers: bool = True) -> "Engine":
@@ -130,7 +133,13 @@ class Engine:
         return self._platform
 
     def values(self) -> dict[str, str]:
-        return {**self.answers.values(), **self.platform.values()}
+        values = {**self.answers.values(), **self.platform.values()}
+        if self.lab:
+            from wizard.lab.network import LabPlan
+
+            plan = LabPlan.from_answers(self.answers)
+            values.update(plan.values(), vantage=f"netns:{plan.ext_ns}")
+        return values
 
     def index(self, step_id: str) -> int:
         for i, step in enumerate(self.steps):
@@ -429,7 +438,10 @@ class Engine:
 
     # ---- probes ----------------------------------------------------------------------------------
     def _probe(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
-        runner = ProbeRunner(self.system, values, **self.probe_options)
+        options = dict(self.probe_options)
+        if self.ask:
+            options.setdefault("ask", self.ask)
+        runner = ProbeRunner(self.system, values, **options)
         results = []
         for probe in step.probes:
             runner.on_line = lambda line, pid=probe.id: self.emit(Event("probe-line", step.id, line, pid))

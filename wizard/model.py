@@ -79,6 +79,17 @@ class Delivered:
 
 
 @dataclass(frozen=True)
+class Relayed:
+    """Postfix hands the message to the recipient's own server (`status=sent` in the log).
+
+    `mailbox` is where that server keeps it when the wizard can see it (the lab's external
+    mailbox, `{ext_mailbox}`); on a real box the other server's acceptance is the proof.
+    """
+
+    mailbox: str = "{ext_mailbox}"
+
+
+@dataclass(frozen=True)
 class Bounced:
     """Postfix accepts the message, then gives up on it with this text in the log."""
 
@@ -94,7 +105,7 @@ class Refused:
     text: str = ""
 
 
-Expectation = Delivered | Bounced | Refused
+Expectation = Delivered | Relayed | Bounced | Refused
 
 
 @dataclass(frozen=True)
@@ -105,8 +116,8 @@ class Probe:
     title: str
     action: SmtpMail | Sendmail
     expect: Expectation
-    vantage: str = "local"          # "local" or "external" (the lab's outside host)
-    host: str = "localhost"
+    vantage: str = "local"          # "local", or "external": from EXTHOST (see Answers.vantage)
+    host: str = "localhost"         # may hold placeholders, e.g. "{fqdn}"
     port: int = 25
     needs: tuple[Requirement, ...] = ()   # unmet: the probe says why it cannot tell
     erratum: Erratum | None = None

@@ -178,6 +178,33 @@ class System:
             return CommandResult(argv, 124, "", f"timed out after {timeout:g} s")
         return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
 
+    def spawn(self, argv: list[str], log: Path, ready: str = "ready", timeout: float = 10.0) -> int:
+        """Start a background service in its own session; return its pid once it prints `ready`.
+
+        Its output goes to `log`. If it does not get ready within `timeout`, it is killed and the
+        end of its log is raised, so a caller never waits on a service that will not come.
+        """
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=out, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        line = b""
+        os.set_blocking(proc.stdout.fileno(), False)
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                chunk = proc.stdout.read() or b""
+            except BlockingIOError:
+                chunk = b""
+            line += chunk
+            if ready.encode() in line:
+                proc.stdout.close()
+                return proc.pid
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait()
+        tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+        raise SystemError_(f"`{shlex.join(argv)}` did not get ready within {timeout:g} s: {tail.strip()}")
+
     def query(self, argv: list[str], timeout: float = 30) -> CommandResult:
         """A read-only command: runs in the sandbox too."""
         return self.run(argv, timeout=timeout, changes_box=False)

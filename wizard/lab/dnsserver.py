@@ -1,12 +1,19 @@
 """A small authoritative DNS server for the lab, built on dnspython (already a dependency).
 
-It answers A, MX and PTR from a fixed table and NXDOMAIN for any other name, over UDP. Run it
-inside a lab namespace: `python -m wizard.lab.dnsserver --listen 127.0.0.1 --record ...`.
+It answers A, MX, NS and PTR from a table and NXDOMAIN for any other name, over UDP. The table
+can live in a JSON zone file (`--zone`), re-read whenever it changes, so a test or a teacher can
+break DNS on purpose while the lab runs:
+
+    {"records": [["mail.example.test", "A", "192.0.2.25"], ...],
+     "servfail": ["example.test"],      # answer SERVFAIL for these names
+     "silent": false}                   # true: never answer (a black-holed server)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import socket
 import sys
@@ -29,7 +36,9 @@ def records_for(domain: str, mailhost_fqdn: str, address: str) -> list[tuple[str
 
 
 class Zone:
-    def __init__(self, records: list[tuple[str, str, str]]):
+    def __init__(self, records: list[tuple[str, str, str]], servfail=(), silent: bool = False):
+        self.servfail = {n.lower().rstrip(".") for n in servfail}
+        self.silent = silent
         self.table: dict[tuple[str, int], list[str]] = {}
         self.names: set[str] = set()
         for name, rdtype, value in records:
@@ -42,10 +51,15 @@ class Zone:
             query = dns.message.from_wire(wire)
         except Exception:
             return None
+        if self.silent:
+            return None
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         for question in query.question:
             name = question.name.to_text().lower().rstrip(".")
+            if name in self.servfail:
+                response.set_rcode(dns.rcode.SERVFAIL)
+                continue
             values = self.table.get((name, question.rdtype))
             if values:
                 response.answer.append(dns.rrset.from_text_list(
@@ -55,14 +69,41 @@ class Zone:
         return response.to_wire()
 
 
-def serve(zone: Zone, listen: str, port: int) -> None:
+class ZoneFile:
+    """A zone read from JSON, read again when the file's mtime changes."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.mtime = -1
+        self.zone = Zone([])
+
+    def current(self) -> Zone:
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return self.zone
+        if mtime != self.mtime:
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    data = json.load(f)
+                self.zone = Zone([tuple(r) for r in data.get("records", [])],
+                                 data.get("servfail", ()), bool(data.get("silent")))
+                self.mtime = mtime
+            except (OSError, ValueError):
+                pass        # a zone file caught mid-write: keep answering from the last good one
+        return self.zone
+
+
+def serve(zone, listen: str, port: int) -> None:
+    """Answer queries from `zone` (a Zone, or a ZoneFile read afresh on change)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((listen, port))
     print("ready", flush=True)
     while True:
         wire, peer = sock.recvfrom(4096)
-        reply = zone.answer(wire)
+        current = zone.current() if isinstance(zone, ZoneFile) else zone
+        reply = current.answer(wire)
         if reply:
             sock.sendto(reply, peer)
 
@@ -74,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mail", nargs=3, action="append", default=[],
                         metavar=("DOMAIN", "MAILHOST_FQDN", "ADDRESS"),
                         help="A, MX and PTR records for a mail domain")
+    parser.add_argument("--zone", help="a JSON zone file, re-read when it changes")
     args = parser.parse_args(argv)
-    records = [r for domain, fqdn, address in args.mail for r in records_for(domain, fqdn, address)]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if args.zone:
+        serve(ZoneFile(args.zone), args.listen, args.port)
+        return 0
+    records = [r for domain, fqdn, address in args.mail for r in records_for(domain, fqdn, address)]
     serve(Zone(records), args.listen, args.port)
     return 0
 

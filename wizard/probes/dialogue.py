@@ -6,13 +6,19 @@ so a transcript reads like the tutorial's telnet sessions.
 
 from __future__ import annotations
 
+import shlex
+import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pexpect
 from pexpect import fdpexpect
+from pexpect.popen_spawn import PopenSpawn
+
+from wizard.probes.relay import PREFIX as RELAY_PREFIX
 
 LineSink = Callable[[str], None]
 
@@ -54,21 +60,81 @@ def connect(host: str, port: int, timeout: float) -> socket.socket:
         raise DialogueError(f"cannot connect to {host}:{port} ({exc.strerror or exc})") from None
 
 
-class Dialogue:
-    """Line-oriented talk with a server; every wait is bounded by `timeout`."""
+class SocketChannel:
+    """A connection made from this box."""
 
-    def __init__(self, sock: socket.socket, transcript: Transcript, timeout: float = 10.0):
+    def __init__(self, sock: socket.socket, timeout: float):
         self.sock = sock
         self.child = fdpexpect.fdspawn(sock.fileno(), timeout=timeout, encoding="utf-8",
                                        codec_errors="replace")
-        self.transcript = transcript
-        self.timeout = timeout
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
 
     def close(self) -> None:
         try:
             self.sock.close()
         except OSError:
             pass
+
+
+class CommandChannel:
+    """A connection made by a command elsewhere (`ip netns exec ... relay`, `ssh -W`), over pipes."""
+
+    def __init__(self, argv: list[str], timeout: float):
+        self.argv = argv
+        self.child = PopenSpawn(argv, timeout=timeout, encoding="utf-8", codec_errors="replace")
+
+    def write(self, data: bytes) -> None:
+        self.child.proc.stdin.write(data)
+        self.child.proc.stdin.flush()
+
+    def close(self) -> None:
+        proc = self.child.proc
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=2)
+        except Exception:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+def open_channel(host: str, port: int, timeout: float, via: str = "local"):
+    """A connection to host:port from a vantage point: local, netns:NAME or ssh:user@host."""
+    if via in ("local", ""):
+        return SocketChannel(connect(host, port, timeout), timeout)
+    kind, _, where = via.partition(":")
+    if kind == "netns":
+        return CommandChannel(["ip", "netns", "exec", where, sys.executable, "-m",
+                               "wizard.probes.relay", host, str(port), f"{timeout:g}"], timeout)
+    if kind == "ssh":
+        return CommandChannel(["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
+                               "-W", f"{host}:{port}", where], timeout)
+    raise DialogueError(f"no way to connect from vantage point '{via}'")
+
+
+def telnet_line(host: str, port: int, via: str = "local") -> str:
+    """How the tutorial's reader would open this connection by hand."""
+    prefix = "" if via in ("local", "") else f"[{via}] "
+    return f"{prefix}$ telnet {shlex.quote(host)} {port}"
+
+
+class Dialogue:
+    """Line-oriented talk with a server; every wait is bounded by `timeout`."""
+
+    def __init__(self, channel, transcript: Transcript, timeout: float = 10.0):
+        if isinstance(channel, socket.socket):
+            channel = SocketChannel(channel, timeout)
+        self.channel = channel
+        self.child = channel.child
+        self.transcript = transcript
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.channel.close()
 
     def __enter__(self) -> "Dialogue":
         return self
@@ -79,7 +145,7 @@ class Dialogue:
     def send(self, line: str, shown: str | None = None) -> None:
         self.transcript.add("C", line if shown is None else shown)
         try:
-            self.sock.sendall((line + "\r\n").encode("utf-8"))
+            self.channel.write((line + "\r\n").encode("utf-8"))
         except OSError as exc:
             raise DialogueError(f"the server closed the connection ({exc.strerror or exc})") from None
 
@@ -96,6 +162,9 @@ class Dialogue:
             self.transcript.add("S", f"(no answer within {self.timeout:g} s)")
             raise DialogueError(f"the server did not answer within {self.timeout:g} s")
         line = self.child.before or ""
+        if line.startswith(RELAY_PREFIX):
+            self.transcript.add("S", f"({line[len(RELAY_PREFIX):].strip()})")
+            raise DialogueError(line[len(RELAY_PREFIX):].strip())
         self.transcript.add("S", line)
         return line
 

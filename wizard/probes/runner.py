@@ -11,12 +11,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import MAIL_LOG, MailLog
-from wizard.model import Bounced, Delivered, Probe, Refused, Sendmail, SmtpMail
-from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, connect
+from wizard.model import Bounced, Delivered, Probe, Refused, Relayed, Sendmail, SmtpMail
+from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.probes.watch import file_size, wait_for
 from wizard.system import System
 
@@ -46,6 +47,9 @@ class ProbeResult:
 def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Delivered):
         return f"delivered to {expect.mailbox}"
+    if isinstance(expect, Relayed):
+        return "handed to the recipient's server" + (
+            f" and found in {fill(expect.mailbox, values)}" if fill(expect.mailbox, values) else "")
     if isinstance(expect, Bounced):
         return f"accepted, then bounced: \"{fill(expect.text, values)}\""
     if isinstance(expect, Refused):
@@ -54,12 +58,20 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     return str(expect)
 
 
+def _ask_nobody(question: str) -> str:
+    return ""
+
+
 class ProbeRunner:
+    """`ask` answers the manual vantage point's questions (a person typing on another host)."""
+
     def __init__(self, system: System, values: dict[str, str], on_line=None,
-                 delivery_timeout: float = DELIVERY_TIMEOUT, reply_timeout: float = REPLY_TIMEOUT):
+                 delivery_timeout: float = DELIVERY_TIMEOUT, reply_timeout: float = REPLY_TIMEOUT,
+                 ask=_ask_nobody):
         self.system = system
         self.values = values
         self.on_line = on_line
+        self.ask = ask
         self.delivery_timeout = delivery_timeout
         self.reply_timeout = reply_timeout
         self.log = MailLog(system.path(MAIL_LOG))
@@ -71,9 +83,11 @@ class ProbeRunner:
         if self.system.sandbox:
             result.status, result.reason = NOT_RUN, "sandbox (--root): nothing is sent"
             return result
-        if probe.vantage != "local":
+        via = self._via(probe)
+        if via == "none":
             result.status = NOT_RUN
-            result.reason = "needs a host outside this server; run in the lab (`--lab`) or set external.vantage"
+            result.reason = ("needs a host outside this server: run in the lab (`--lab`) or set "
+                             "external.vantage to netns:NAME, ssh:user@host or manual")
             return result
         for requirement in probe.needs:
             check = run_requirement(self.system, requirement, self.values)
@@ -85,8 +99,10 @@ class ProbeRunner:
         log_start = self._log_start = self.log.offset()
         transcript = Transcript(sink=self.on_line)
         try:
-            if isinstance(probe.action, SmtpMail):
-                self._smtp(probe, result, transcript)
+            if isinstance(probe.action, SmtpMail) and via == "manual":
+                self._smtp_by_hand(probe, result, transcript)
+            elif isinstance(probe.action, SmtpMail):
+                self._smtp(probe, result, transcript, via)
             else:
                 self._sendmail(probe, result, transcript)
         except DialogueError as exc:
@@ -96,6 +112,10 @@ class ProbeRunner:
         if result.status == FAILED:
             result.log_lines = self.log.lines_since(log_start)[-30:]
         return result
+
+    def _via(self, probe: Probe) -> str:
+        """Where the probe's connection starts: this box, or the configured outside vantage."""
+        return "local" if probe.vantage == "local" else self.values.get("vantage", "none") or "none"
 
     # ---- actions -------------------------------------------------------------------------------
     def _marker(self, probe: Probe) -> str:
@@ -121,23 +141,26 @@ class ProbeRunner:
             return
         self._await_delivery(probe, result, marker, mailbox_start, queue_id=None)
 
-    def _smtp(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
+    def _stages(self, action: SmtpMail) -> list[tuple[str, str, str]]:
+        return [
+            ("HELO", f"HELO {fill(action.helo, self.values)}", "250"),
+            ("MAIL", f"MAIL FROM:<{fill(action.mail_from, self.values)}>", "250"),
+            ("RCPT", f"RCPT TO:<{fill(action.rcpt, self.values)}>", "250"),
+            ("DATA", "DATA", "354"),
+        ]
+
+    def _smtp(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
         action: SmtpMail = probe.action
         marker = self._marker(probe)
         mailbox_start = self._mailbox_offset(probe.expect)
         refused_at = probe.expect.stage if isinstance(probe.expect, Refused) else None
-        sock = connect(probe.host, probe.port, self.reply_timeout)
-        transcript.add("C", f"$ telnet {probe.host} {probe.port}")
-        with Dialogue(sock, transcript, self.reply_timeout) as talk:
+        host = fill(probe.host, self.values)
+        transcript.add("C", telnet_line(host, probe.port, via))
+        channel = open_channel(host, probe.port, self.reply_timeout, via)
+        with Dialogue(channel, transcript, self.reply_timeout) as talk:
             if not self._expect(talk.read_reply(), "220", "greeting", result):
                 return
-            stages = [
-                ("HELO", f"HELO {fill(action.helo, self.values)}", "250"),
-                ("MAIL", f"MAIL FROM:<{fill(action.mail_from, self.values)}>", "250"),
-                ("RCPT", f"RCPT TO:<{fill(action.rcpt, self.values)}>", "250"),
-                ("DATA", "DATA", "354"),
-            ]
-            for stage, line, code in stages:
+            for stage, line, code in self._stages(action):
                 talk.send(line)
                 reply = talk.read_reply()
                 if stage == refused_at:
@@ -164,6 +187,40 @@ class ProbeRunner:
             return
         self._await_delivery(probe, result, marker, mailbox_start, queue_id)
 
+    def _smtp_by_hand(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
+        """The manual vantage point: a person types the session on another host; we judge it."""
+        action: SmtpMail = probe.action
+        marker = self._marker(probe)
+        mailbox_start = self._mailbox_offset(probe.expect)
+        refused_at = probe.expect.stage if isinstance(probe.expect, Refused) else None
+        lines = [telnet_line(fill(probe.host, self.values), probe.port)]
+        for stage, line, _code in self._stages(action):
+            lines.append(line)
+            if stage == refused_at:
+                break
+        if not refused_at:
+            lines += self._message(fill(action.body, self.values), marker) + ["."]
+        lines.append("QUIT")
+        for line in lines:
+            transcript.add("C", line)
+        stage = refused_at or "end of DATA"
+        typed = self.ask(f"On a host outside this server, type these lines:\n    " + "\n    ".join(lines)
+                         + f"\nWhat did the server answer after {'the ' + stage + ' line' if refused_at else 'the final .'}? "
+                         "(paste the line with its number)").strip()
+        transcript.add("S", f"{typed}   (as typed by you)")
+        if len(typed) < 3 or not typed[:3].isdigit():
+            result.status = INCONCLUSIVE
+            result.reason = "no server reply was given; run the step again to answer"
+            return
+        reply = Reply(typed[:3], [typed[4:]])
+        if refused_at:
+            self._judge_refusal(probe.expect, reply, result)
+            return
+        if not self._expect(reply, "250", "end of DATA", result):
+            return
+        match = re.search(r"queued as ([0-9A-Za-z]+)", typed)
+        self._await_delivery(probe, result, marker, mailbox_start, match.group(1) if match else None)
+
     @staticmethod
     def _read_quietly(talk: Dialogue) -> None:
         try:
@@ -188,11 +245,46 @@ class ProbeRunner:
 
     # ---- outcomes ------------------------------------------------------------------------------
     def _mailbox_offset(self, expect) -> int:
-        return file_size(self.system.path(expect.mailbox)) if isinstance(expect, Delivered) else 0
+        if isinstance(expect, Delivered):
+            return file_size(self.system.path(expect.mailbox))
+        if isinstance(expect, Relayed) and fill(expect.mailbox, self.values):
+            return file_size(Path(fill(expect.mailbox, self.values)))
+        return 0
+
+    def _await_relay(self, expect: Relayed, result: ProbeResult, marker: str, mailbox_start: int,
+                     queue_id: str | None) -> None:
+        mailbox = fill(expect.mailbox, self.values)
+        if mailbox:
+            # The lab's outside mailbox lies outside --root: it is the lab's, not the box's.
+            if wait_for(Path(mailbox), re.compile(re.escape(marker)), start=mailbox_start,
+                        timeout=self.delivery_timeout):
+                result.status, result.actual = MET, f"delivered to {mailbox} on the outside host"
+                return
+            fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
+            result.actual = (f"not in {mailbox} after {self.delivery_timeout:g} s"
+                             + (f"; the log says: {fate}" if fate else ""))
+            return
+        if not queue_id:
+            result.actual = "the server gave no queue id"
+            return
+        line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start)
+        if line and "status=sent" in line:
+            result.status, result.actual = MET, line.split(": ", 1)[-1]
+        elif line and "status=deferred" in line:
+            result.status, result.actual = INCONCLUSIVE, line.split(": ", 1)[-1]
+            result.reason = ("the other server could not be reached (see the outbound port 25 "
+                             "check); the test message was removed from the queue")
+            self.system.run(["postsuper", "-d", queue_id])
+        else:
+            result.actual = line.split(": ", 1)[-1] if line else \
+                f"no delivery attempt in the log after {self.delivery_timeout:g} s"
 
     def _await_delivery(self, probe: Probe, result: ProbeResult, marker: str, mailbox_start: int,
                         queue_id: str | None) -> None:
         expect = probe.expect
+        if isinstance(expect, Relayed):
+            self._await_relay(expect, result, marker, mailbox_start, queue_id)
+            return
         if isinstance(expect, Delivered):
             found = wait_for(self.system.path(expect.mailbox), re.compile(re.escape(marker)),
                              start=mailbox_start, timeout=self.delivery_timeout)

@@ -1,0 +1,330 @@
+"""The lab: a small simulated internet in network namespaces, for a classroom or a laptop.
+
+    NAME-mail  (MAILHOST: Postfix, Dovecot and the wizard run here)  mail_address
+        │ veth pair, one private /24 that nothing routes
+    NAME-ext   (EXTHOST: the lab's DNS server and EXTDOMAIN's mail server)  ext_address, dns_address
+
+Both namespaces get `/etc/netns/NS/resolv.conf` naming the lab DNS, which `ip netns exec`
+mounts over /etc/resolv.conf for the processes inside; the host's own resolv.conf and routes are
+never touched. Everything the lab made is listed in `/run/mailwizard-lab/NAME/lab.json`
+*before* it is made, so `down` can remove it even after a crash half-way through `up`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from wizard.answers import Answers
+from wizard.system import System, SystemError_
+
+LAB_RUN = Path("/run/mailwizard-lab")
+NETNS_ETC = Path("/etc/netns")
+NETNS_RUN = Path("/run/netns")
+LAB_ENV = "MAILWIZARD_LAB"
+
+
+class LabError(Exception):
+    """The lab cannot be built or used; the message says what to do. Nothing was changed."""
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    name: str
+    mail_address: str
+    ext_address: str
+    dns_address: str
+    maildomain: str
+    fqdn: str
+    extdomain: str
+    exthost: str           # EXTHOST.EXTDOMAIN
+    extuser: str
+
+    @classmethod
+    def from_answers(cls, answers: Answers) -> "LabPlan":
+        lab = dict(answers.lab)
+        return cls(lab["name"], lab["mail_address"], lab["ext_address"], lab["dns_address"],
+                   answers.maildomain, answers.fqdn, answers.extdomain,
+                   f"{answers.exthost}.{answers.extdomain}", answers.extuser)
+
+    @property
+    def mail_ns(self) -> str:
+        return f"{self.name}-mail"
+
+    @property
+    def ext_ns(self) -> str:
+        return f"{self.name}-ext"
+
+    @property
+    def veths(self) -> tuple[str, str]:
+        return f"{self.name}-m", f"{self.name}-e"
+
+    @property
+    def rundir(self) -> Path:
+        return LAB_RUN / self.name
+
+    @property
+    def zone_file(self) -> Path:
+        return self.rundir / "zone.json"
+
+    @property
+    def maildir(self) -> Path:
+        return self.rundir / "mail"
+
+    @property
+    def ext_mailbox(self) -> Path:
+        return self.maildir / f"{self.extuser}@{self.extdomain}"
+
+    def records(self) -> list[list[str]]:
+        """DNS as a well-run domain has it: A, MX, PTR for both sides, NS for the zones."""
+        ns = f"ns.{self.extdomain}"
+        rows = [[ns, "A", self.dns_address]]
+        for domain, host, address in ((self.maildomain, self.fqdn, self.mail_address),
+                                      (self.extdomain, self.exthost, self.ext_address)):
+            rows += [[domain, "NS", f"{ns}."], [host, "A", address], [domain, "MX", f"10 {host}."],
+                     [reverse_name(address), "PTR", f"{host}."]]
+        return rows
+
+    def values(self) -> dict[str, str]:
+        return {"ext_mailbox": str(self.ext_mailbox), "mail_address": self.mail_address,
+                "ext_address": self.ext_address}
+
+
+def reverse_name(address: str) -> str:
+    return ".".join(reversed(address.split("."))) + ".in-addr.arpa"
+
+
+def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -> None:
+    """(Re)write the lab's zone; the running DNS server picks the change up at its next query."""
+    data = {"records": plan.records() if records is None else records,
+            "servfail": list(servfail), "silent": silent}
+    tmp = plan.zone_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, plan.zone_file)
+
+
+class Lab:
+    def __init__(self, system: System, plan: LabPlan):
+        self.system = system
+        self.plan = plan
+
+    # ---- what exists ---------------------------------------------------------------------------
+    @property
+    def record_file(self) -> Path:
+        return self.plan.rundir / "lab.json"
+
+    def record(self) -> dict | None:
+        try:
+            return json.loads(self.record_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _save(self, record: dict) -> None:
+        self.plan.rundir.mkdir(parents=True, exist_ok=True)
+        tmp = self.record_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, self.record_file)
+
+    def namespaces(self) -> list[str]:
+        return [ns for ns in (self.plan.mail_ns, self.plan.ext_ns) if (NETNS_RUN / ns).exists()]
+
+    def is_up(self) -> bool:
+        record = self.record()
+        return bool(record and record.get("complete") and len(self.namespaces()) == 2
+                    and all(_alive(pid) for pid in record.get("pids", {}).values()))
+
+    # ---- up ------------------------------------------------------------------------------------
+    def _preflight(self) -> None:
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root (it creates network namespaces): run it with sudo.")
+        if shutil.which("ip") is None:
+            raise LabError("the `ip` command is missing: apt-get install iproute2, then try again.")
+        taken = [ns for ns in self.namespaces()] if self.record() is None else []
+        if taken:
+            raise LabError(f"the network namespace {taken[0]} exists and was not made by this lab: "
+                           f"choose another [lab] name in the answers, or remove it with "
+                           f"`ip netns del {taken[0]}` if it is a leftover.")
+        veths = [v for v in self.plan.veths if Path("/sys/class/net", v).exists()]
+        if veths and self.record() is None:
+            raise LabError(f"a network interface named {veths[0]} exists already: choose another "
+                           "[lab] name in the answers.")
+
+    def up(self) -> list[str]:
+        """Build the lab (idempotent); returns what was done, one line each."""
+        self._preflight()
+        if self.is_up():
+            return ["the lab is up already"]
+        if self.record() is not None:
+            self.down()         # a half-built lab from a crash: clear it, then build afresh
+        plan = self.plan
+        record = {"plan": asdict(plan), "complete": False, "pids": {},
+                  "made_netns_etc": not NETNS_ETC.exists()}
+        self._save(record)
+        done = []
+        self._net(done)
+        for ns in (plan.mail_ns, plan.ext_ns):
+            (NETNS_ETC / ns).mkdir(parents=True, exist_ok=True)
+            (NETNS_ETC / ns / "resolv.conf").write_text(
+                f"# the mailwizard lab's DNS (written by `mailwizard lab up`)\nnameserver {plan.dns_address}\n")
+        done.append(f"resolv.conf in both namespaces names the lab DNS at {plan.dns_address}")
+        plan.maildir.mkdir(parents=True, exist_ok=True)
+        write_zone(plan)
+        record["pids"]["dns"] = self._service("dns", ["wizard.lab.dnsserver", "--listen", plan.dns_address,
+                                                      "--zone", str(plan.zone_file)])
+        self._save(record)
+        done.append(f"DNS for {plan.maildomain} and {plan.extdomain} (A, MX, PTR, NS) at {plan.dns_address}")
+        record["pids"]["smtp"] = self._service("smtp", [
+            "wizard.lab.sink", "--listen", plan.ext_address, "--hostname", plan.exthost,
+            "--domain", plan.extdomain, "--maildir", str(plan.maildir)])
+        record["complete"] = True
+        self._save(record)
+        done.append(f"{plan.exthost} ({plan.ext_address}) takes mail for {plan.extdomain} "
+                    f"into {plan.maildir}")
+        return done
+
+    def _net(self, done: list[str]) -> None:
+        plan = self.plan
+        mail_veth, ext_veth = plan.veths
+        commands = [
+            ["ip", "netns", "add", plan.mail_ns],
+            ["ip", "netns", "add", plan.ext_ns],
+            ["ip", "link", "add", mail_veth, "netns", plan.mail_ns, "type", "veth",
+             "peer", "name", ext_veth, "netns", plan.ext_ns],
+            ["ip", "-n", plan.mail_ns, "link", "set", "lo", "up"],
+            ["ip", "-n", plan.ext_ns, "link", "set", "lo", "up"],
+            ["ip", "-n", plan.mail_ns, "addr", "add", f"{plan.mail_address}/24", "dev", mail_veth],
+            ["ip", "-n", plan.ext_ns, "addr", "add", f"{plan.ext_address}/24", "dev", ext_veth],
+            ["ip", "-n", plan.ext_ns, "addr", "add", f"{plan.dns_address}/24", "dev", ext_veth],
+            ["ip", "-n", plan.mail_ns, "link", "set", mail_veth, "up"],
+            ["ip", "-n", plan.ext_ns, "link", "set", ext_veth, "up"],
+        ]
+        for argv in commands:
+            result = self.system.run(argv, timeout=20)
+            if not result.ok:
+                self.down()
+                raise LabError(f"building the lab failed: {result.describe()}. "
+                               "Everything made so far was removed.")
+        done.append(f"namespaces {plan.mail_ns} ({plan.mail_address}) and {plan.ext_ns} "
+                    f"({plan.ext_address}) joined by a veth pair")
+
+    def _service(self, name: str, module_args: list[str]) -> int:
+        argv = ["ip", "netns", "exec", self.plan.ext_ns, sys.executable, "-m", *module_args]
+        try:
+            return self.system.spawn(argv, self.plan.rundir / f"{name}.log")
+        except SystemError_ as exc:
+            self.down()
+            raise LabError(f"the lab's {name} server did not start: {exc}. "
+                           "Everything made so far was removed.") from None
+
+    # ---- down ----------------------------------------------------------------------------------
+    def down(self) -> list[str]:
+        """Remove everything the lab made, whatever state it is in (idempotent)."""
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root: run it with sudo.")
+        record = self.record() or {}
+        done = []
+        for ns in self.namespaces():
+            done += self._stop_everything_in(ns)
+            self.system.run(["ip", "netns", "del", ns], timeout=20)
+            done.append(f"removed namespace {ns}")
+        for pid in record.get("pids", {}).values():
+            _kill(pid)
+        for ns in (self.plan.mail_ns, self.plan.ext_ns):
+            shutil.rmtree(NETNS_ETC / ns, ignore_errors=True)
+        if record.get("made_netns_etc") and NETNS_ETC.is_dir() and not any(NETNS_ETC.iterdir()):
+            NETNS_ETC.rmdir()
+        if self.plan.rundir.exists():
+            shutil.rmtree(self.plan.rundir, ignore_errors=True)
+            done.append(f"removed {self.plan.rundir}")
+        if LAB_RUN.is_dir() and not any(LAB_RUN.iterdir()):
+            LAB_RUN.rmdir()
+        return done or ["nothing to remove: the lab was down"]
+
+    def _stop_everything_in(self, ns: str) -> list[str]:
+        """Postfix and Dovecot get their own stop; anything else in the namespace is ended."""
+        done = []
+        pids = self.pids_in(ns)
+        for daemon, pidfile, stop in (("postfix", "/var/spool/postfix/pid/master.pid", ["postfix", "stop"]),
+                                      ("dovecot", "/run/dovecot/master.pid", ["dovecot", "stop"])):
+            pid = _read_pid(pidfile)
+            if pid and pid in pids:
+                self.system.run(stop, timeout=30)
+                done.append(f"stopped {daemon}, which ran inside the lab")
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            remaining = [pid for pid in self.pids_in(ns) if _alive(pid)]
+            for pid in remaining:
+                _kill(pid, sig)
+            deadline = time.monotonic() + 3
+            while remaining and time.monotonic() < deadline:
+                remaining = [pid for pid in remaining if _alive(pid)]
+                time.sleep(0.05)
+        return done
+
+    def pids_in(self, ns: str) -> set[int]:
+        result = self.system.query(["ip", "netns", "pids", ns], timeout=10)
+        return {int(p) for p in result.stdout.split() if p.isdigit()}
+
+    # ---- status --------------------------------------------------------------------------------
+    def status(self) -> list[str]:
+        plan = self.plan
+        record = self.record()
+        if record is None and not self.namespaces():
+            return [f"the lab '{plan.name}' is down (`mailwizard lab up` builds it)"]
+        lines = [f"lab '{plan.name}': " + ("up" if self.is_up() else "broken — run `mailwizard lab down`, then `lab up`")]
+        for ns, address, role in ((plan.mail_ns, plan.mail_address, f"{plan.fqdn}, the mail server"),
+                                  (plan.ext_ns, plan.ext_address, f"{plan.exthost}, the outside")):
+            present = "present" if (NETNS_RUN / ns).exists() else "MISSING"
+            lines.append(f"  {ns:<14} {address:<15} {role} — {present}")
+        for name, pid in (record or {}).get("pids", {}).items():
+            lines.append(f"  {name:<14} pid {pid:<11} {'running' if _alive(pid) else 'NOT RUNNING'}")
+        for ns in self.namespaces():
+            for daemon, pidfile in (("postfix", "/var/spool/postfix/pid/master.pid"),
+                                    ("dovecot", "/run/dovecot/master.pid")):
+                pid = _read_pid(pidfile)
+                if pid and pid in self.pids_in(ns):
+                    lines.append(f"  {daemon} runs inside {ns}")
+        if plan.maildir.is_dir():
+            boxes = sorted(p.name for p in plan.maildir.iterdir())
+            lines.append(f"  external mailboxes in {plan.maildir}: {', '.join(boxes) or 'none yet'}")
+        return lines
+
+
+def current_netns_is(ns: str) -> bool:
+    """True when this process runs inside the named network namespace."""
+    try:
+        return os.stat("/proc/self/ns/net").st_ino == os.stat(NETNS_RUN / ns).st_ino
+    except OSError:
+        return False
+
+
+def _read_pid(path: str) -> int | None:
+    try:
+        return int(Path(path).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def _kill(pid: int, sig: int = signal.SIGTERM) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
