@@ -66,6 +66,7 @@ STEP = Step(
             action=SmtpMail(helo="{exthost}", mail_from="root@{fqdn}",
                             rcpt="{external_address}", body="Test F"),
             expect=Relayed(),
+            needs=(Requirement("domain-takes-mail", ("{extdomain}",)),),
         ),
         Probe(
             id="test-g",

@@ -114,3 +114,53 @@ def box(pristine: Snapshot, tmp_path: Path):
         pristine.restore()
         if pristine.postfix_was_running:
             subprocess.run(["postfix", "start"], capture_output=True)
+
+
+LAB_NAME = f"mwt{os.getpid() % 100000}"
+
+
+def lab_answers(vantage: str = "none") -> str:
+    """The suite's answers plus a lab of its own name, so a lab a teacher runs is never touched."""
+    return ANSWERS.replace('vantage = "none"', f'vantage = "{vantage}"') + f'[lab]\nname = "{LAB_NAME}"\n'
+
+
+def lab_leftovers(name: str = LAB_NAME) -> list[str]:
+    """Everything a lab could leave behind: namespaces, links, files, processes."""
+    found = []
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    found += [f"netns {line.split()[0]}" for line in netns.splitlines() if line.startswith(f"{name}-")]
+    found += [f"link {p.name}" for p in Path("/sys/class/net").iterdir() if p.name.startswith(f"{name}-")]
+    for path in (Path("/etc/netns") / f"{name}-mail", Path("/etc/netns") / f"{name}-ext",
+                 Path("/run/mailwizard-lab") / name):
+        if path.exists():
+            found.append(f"file {path}")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                state = (proc / "status").read_text()
+            except OSError:
+                continue
+            if "wizard.lab." in cmdline and "State:\tZ" not in state:
+                found.append(f"process {proc.name}: {cmdline}")
+    return found
+
+
+def remove_lab(answers: Path) -> None:
+    mailwizard("lab", "down", "--answers", str(answers))
+    for ns in (f"{LAB_NAME}-mail", f"{LAB_NAME}-ext"):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
+
+
+@pytest.fixture
+def lab(box: Path):
+    """The box's answers with a lab of the suite's own; the lab is taken down whatever happens."""
+    box.write_text(lab_answers())
+    netns_etc_existed = Path("/etc/netns").exists()
+    try:
+        yield box
+    finally:
+        remove_lab(box)
+        if not netns_etc_existed and Path("/etc/netns").exists() and not any(Path("/etc/netns").iterdir()):
+            Path("/etc/netns").rmdir()

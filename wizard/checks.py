@@ -103,7 +103,20 @@ def check_mx_points_here(system: System, domain: str) -> CheckResult:
                        f"point the MX record of {domain} at this server")
 
 
+def check_domain_takes_mail(system: System, domain: str) -> CheckResult:
+    name = f"{domain} has a mail server in DNS"
+    hosts, how = mail_hosts(domain)
+    addresses = [a for host in hosts for a in addresses_of(host)]
+    if addresses:
+        return CheckResult(name, True, f"{how}; at {', '.join(addresses[:3])}")
+    return CheckResult(name, False, how if not hosts else f"{how}, but it has no address",
+                       f"an MX (or A) record for {domain}",
+                       f"check external.address in the answers ({domain} must receive mail), "
+                       "or run in the lab (`mailwizard lab up`, then `--lab`)")
+
+
 CHECKS = {
+    "domain-takes-mail": check_domain_takes_mail,
     "command": check_command,
     "mx-points-here": check_mx_points_here,
 }

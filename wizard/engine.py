@@ -138,7 +138,9 @@ class Engine:
             from wizard.lab.network import LabPlan
 
             plan = LabPlan.from_answers(self.answers)
-            values.update(plan.values(), vantage=f"netns:{plan.ext_ns}")
+            values.update(plan.values())
+            if self.answers.vantage != "manual":    # a class may type the outside sessions by hand
+                values["vantage"] = f"netns:{plan.ext_ns}"
         return values
 
     def index(self, step_id: str) -> int:

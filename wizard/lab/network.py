@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wizard.answers import Answers
-from wizard.system import System, SystemError_
+from wizard.system import System, SystemError_, crashpoint
 
 LAB_RUN = Path("/run/mailwizard-lab")
 NETNS_ETC = Path("/etc/netns")
@@ -168,6 +168,7 @@ class Lab:
         self._save(record)
         done = []
         self._net(done)
+        crashpoint("lab:network")
         for ns in (plan.mail_ns, plan.ext_ns):
             (NETNS_ETC / ns).mkdir(parents=True, exist_ok=True)
             (NETNS_ETC / ns / "resolv.conf").write_text(

@@ -1,0 +1,148 @@
+"""The lab, for real: namespaces, the lab DNS, the outside mail server, and the Postfix chapters'
+probes "from outside" sent from the external namespace. All traffic stays inside namespaces
+the tests create; nothing may be left behind."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from conftest import LAB_NAME, REPO, STATE_DIR, lab_answers, lab_leftovers, mailwizard
+
+pytestmark = pytest.mark.daemons
+
+EXTERNAL_PROBES = ("test-f", "test-g", "relay-denied")
+
+
+def probes_of(step: str) -> dict[str, dict]:
+    state = json.loads((STATE_DIR / "state.json").read_text())
+    return {p["id"]: p for p in state["steps"][step]["probes"]}
+
+
+def test_lab_up_walk_down_twice_leaves_nothing(lab):
+    assert lab_leftovers() == []
+    for round_ in (1, 2):
+        up = mailwizard("lab", "up", "--answers", str(lab))
+        assert up.returncode == 0, up.stdout + up.stderr
+        again = mailwizard("lab", "up", "--answers", str(lab))
+        assert "up already" in again.stdout, "lab up is idempotent"
+
+        walk = mailwizard("run", "--lab", "--answers", str(lab), "--through", "postfix-names")
+        assert walk.returncode == 0, f"round {round_}:\n{walk.stdout}{walk.stderr}"
+        probes = probes_of("postfix-names")
+        for pid in ("test-b", "test-c", "test-d", "test-e", *EXTERNAL_PROBES):
+            assert probes[pid]["status"] == "met", (pid, probes[pid])
+        # Test D's loop needs the MX the lab DNS serves; relay is refused from the outside only.
+        assert "loops back to myself" in probes["test-d"]["actual"]
+        assert re.search(r"RCPT: (454 4\.7\.1|554 5\.7\.1) .*Relay access denied", probes["relay-denied"]["actual"])
+        assert probes["test-g"]["transcript"][0].startswith(f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test 25")
+        mailbox = Path(f"/run/mailwizard-lab/{LAB_NAME}/mail/bob@ext.test")
+        assert "Test F" in mailbox.read_text(), "Test F reached the outside host's mailbox"
+
+        status = mailwizard("lab", "status", "--answers", str(lab))
+        assert "postfix runs inside" in status.stdout, status.stdout
+
+        down = mailwizard("lab", "down", "--answers", str(lab))
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert "stopped postfix" in down.stdout
+        assert lab_leftovers() == [], f"round {round_}"
+        assert mailwizard("lab", "down", "--answers", str(lab)).returncode == 0, "down is idempotent"
+        assert mailwizard("reset", "--yes").returncode == 0
+
+
+def test_lab_down_clears_a_lab_that_crashed_half_built(lab):
+    crashed = mailwizard("lab", "up", "--answers", str(lab), env={"MAILWIZARD_CRASH_AT": "lab:network"})
+    assert crashed.returncode < 0 or crashed.returncode == 137, crashed
+    assert lab_leftovers(), "the crash left a half-built lab to clear"
+    down = mailwizard("lab", "down", "--answers", str(lab))
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert lab_leftovers() == []
+
+
+def test_lab_up_refuses_a_namespace_it_did_not_make(lab):
+    subprocess.run(["ip", "netns", "add", f"{LAB_NAME}-mail"], check=True)
+    up = mailwizard("lab", "up", "--answers", str(lab))
+    assert up.returncode == 2
+    assert f"{LAB_NAME}-mail exists and was not made by this lab" in up.stderr
+    leftovers = lab_leftovers()
+    assert leftovers == [f"netns {LAB_NAME}-mail"], "nothing else was made"
+
+
+def test_run_in_the_lab_needs_the_lab_up(lab):
+    walk = mailwizard("run", "--lab", "--answers", str(lab))
+    assert walk.returncode == 2
+    assert "lab up" in walk.stderr
+    assert not STATE_DIR.exists()
+
+
+def test_lab_needs_root(lab):
+    up = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                         sys.executable, "-m", "wizard.cli", "lab", "up", "--answers", str(lab)],
+                        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert up.returncode == 2
+    assert "root" in up.stderr
+    assert lab_leftovers() == []
+
+
+def test_manual_vantage_asks_and_judges_what_the_person_typed(lab):
+    """A person on another host types the lines the wizard shows; here the test is that person,
+    typing them from the lab's outside namespace and pasting the server's answer back."""
+    lab.write_text(lab_answers(vantage="manual"))
+    assert mailwizard("lab", "up", "--answers", str(lab)).returncode == 0
+    child = pexpect.spawn(sys.executable, ["-m", "wizard.cli", "run", "--lab", "--answers", str(lab),
+                                           "--through", "postfix-names", "--yes"],
+                          cwd=str(REPO), encoding="utf-8", timeout=120)
+    answered = []
+    try:
+        while True:
+            index = child.expect([r"type these lines:\r\n((?:    .*\r\n)+)What did the server answer[^\r\n]*\r\n> ",
+                                  pexpect.EOF])
+            if index == 1:
+                break
+            lines = [line[4:] for line in child.match.group(1).splitlines()]
+            reply = type_from_outside(lines)
+            answered.append((lines, reply))
+            child.sendline(reply)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    assert len(answered) == 2, answered
+    probes = probes_of("postfix-names")
+    assert probes["test-g"]["status"] == "met"
+    assert probes["relay-denied"]["status"] == "met"
+    assert any("(as typed by you)" in line for line in probes["relay-denied"]["transcript"])
+
+
+def type_from_outside(lines: list[str]) -> str:
+    """Do what the person would: open the connection from the outside host and type the lines;
+    return the server's reply to the last line before QUIT."""
+    host, port = lines[0].split()[-2:]
+    script = (
+        "import socket,sys\n"
+        f"s=socket.create_connection(({host!r},{port}),10); f=s.makefile('rb')\n"
+        "def reply():\n"
+        "    while True:\n"
+        "        l=f.readline().decode().rstrip()\n"
+        "        if l[3:4]!='-': return l\n"
+        "reply(); last=''\n"
+        f"body={lines[1:-1]!r}\n"
+        "i=0\n"
+        "while i<len(body):\n"
+        "    s.sendall((body[i]+'\\r\\n').encode())\n"
+        "    if body[i]=='DATA':\n"
+        "        reply(); i+=1\n"
+        "        while body[i]!='.':\n"
+        "            s.sendall((body[i]+'\\r\\n').encode()); i+=1\n"
+        "        continue\n"
+        "    last=reply(); i+=1\n"
+        "s.sendall(b'QUIT\\r\\n'); print(last)\n")
+    done = subprocess.run(["ip", "netns", "exec", f"{LAB_NAME}-ext", sys.executable, "-c", script],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
