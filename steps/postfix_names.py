@@ -16,7 +16,8 @@ STEP = Step(
     title="Name the server: mydomain, myhostname, myorigin, mydestination",
     chapter="Architecture and concepts",
     explain="postfix-names.md",
-    requires=(Requirement("command", ("postfix",)),),
+    requires=(Requirement("command", ("postfix",)),
+              Requirement("reachable", ("{fqdn}", "25"), advisory=True)),
     files=(
         FileFragment(
             MAIN_CF,

@@ -1,16 +1,25 @@
-"""Prerequisite checks. Each result says what was found, what was expected and what to do."""
+"""Prerequisite checks. Each result says what was found, what was expected and the fix in one line.
+
+Checks run concurrently, each bounded by one timeout (default 2 s): a dead or black-holed DNS
+server costs about one timeout for the whole run, never one per check. DNS answers from the
+system resolver are compared with the zone's own (authoritative) servers, so a stale cache is
+told apart from a wrong record.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 from wizard.model import Requirement
 from wizard.system import System
 
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DNS_TIMEOUT = 3.0
+DEFAULT_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -20,26 +29,107 @@ class CheckResult:
     found: str
     expected: str = ""
     fix: str = ""
+    advisory: bool = False        # a failure is reported but does not hold the walk back
 
     def line(self) -> str:
-        mark = "ok  " if self.ok else "FAIL"
+        mark = "ok  " if self.ok else ("warn" if self.advisory else "FAIL")
         text = f"{mark} {self.name}: {self.found}"
         if not self.ok and self.expected:
             text += f" (expected {self.expected})"
         if not self.ok and self.fix:
-            text += f" — {self.fix}"
+            text += f" — fix: {self.fix}"
         return text
 
 
-def check_command(system: System, name: str) -> CheckResult:
-    found = shutil.which(name, path=SBIN_PATH)
-    if found:
-        return CheckResult(f"command {name}", True, found)
-    package = {"postfix": "postfix", "sendmail": "postfix", "postconf": "postfix",
-               "dovecot": "dovecot-core", "doveadm": "dovecot-core"}.get(name)
-    fix = (f"install it with the `install` step or `apt-get install {package}`" if package
-           else f"install the package that provides {name}")
-    return CheckResult(f"command {name}", False, "not found", "installed", fix)
+@dataclass
+class CheckContext:
+    system: System
+    values: dict[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+
+
+# ---- DNS ---------------------------------------------------------------------------------------
+
+@dataclass
+class Lookup:
+    records: list[str]
+    problem: str = ""          # "" when the name has records of that type
+    rcode: str = ""            # NXDOMAIN, NOANSWER, SERVFAIL, TIMEOUT
+
+
+def lookup(name: str, rdtype: str, timeout: float, nameserver: str | None = None) -> Lookup:
+    """Records of `rdtype` for `name`, from the system resolver or one server; never raises."""
+    import dns.exception
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=nameserver is None)
+    if nameserver:
+        resolver.nameservers = [nameserver]
+    resolver.lifetime = timeout
+    resolver.timeout = timeout
+    where = f" at {nameserver}" if nameserver else ""
+    try:
+        answer = resolver.resolve(name, rdtype, raise_on_no_answer=True)
+    except dns.resolver.NXDOMAIN:
+        return Lookup([], f"{name} does not exist (NXDOMAIN{where})", "NXDOMAIN")
+    except dns.resolver.NoAnswer:
+        return Lookup([], f"{name} has no {rdtype} record{where}", "NOANSWER")
+    except dns.resolver.NoNameservers:
+        return Lookup([], f"the DNS server{where or 's'} failed to answer for {name} (SERVFAIL)", "SERVFAIL")
+    except dns.exception.Timeout:
+        return Lookup([], f"no DNS answer for {name} within {timeout:g} s{where}", "TIMEOUT")
+    except (dns.exception.DNSException, OSError) as exc:
+        return Lookup([], f"DNS lookup of {name} failed: {exc}", "ERROR")
+    if rdtype == "MX":
+        rows = sorted(answer, key=lambda r: r.preference)
+        return Lookup([str(r.exchange).rstrip(".").lower() for r in rows])
+    if rdtype in ("PTR", "NS", "CNAME"):
+        return Lookup([str(r.target).rstrip(".").lower() for r in answer])
+    return Lookup([r.address for r in answer])
+
+
+def reverse_name(address: str) -> str:
+    import dns.reversename
+
+    return str(dns.reversename.from_address(address)).rstrip(".")
+
+
+def authoritative_view(name: str, rdtype: str, timeout: float) -> tuple[str, Lookup] | None:
+    """(server, answer) from one of the zone's own name servers, or None if none can be asked."""
+    import dns.exception
+    import dns.resolver
+
+    try:
+        zone = dns.resolver.zone_for_name(name, resolver=_resolver(timeout), lifetime=timeout)
+    except (dns.exception.DNSException, OSError):
+        return None
+    servers = lookup(str(zone).rstrip("."), "NS", timeout)
+    for server in servers.records:
+        for address in lookup(server, "A", timeout).records:
+            return server, lookup(name, rdtype, timeout, nameserver=address)
+    return None
+
+
+def _resolver(timeout: float):
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = timeout
+    return resolver
+
+
+def compare_with_authority(name: str, rdtype: str, seen: Lookup, timeout: float) -> str:
+    """A sentence when the zone's own server disagrees with what the resolver said, else ""."""
+    view = authoritative_view(name, rdtype, timeout)
+    if view is None:
+        return ""
+    server, truth = view
+    if sorted(truth.records) == sorted(seen.records):
+        return ""
+    said = ", ".join(seen.records) or seen.rcode or "nothing"
+    real = ", ".join(truth.records) or truth.rcode or "nothing"
+    return (f"the system resolver says {said}, but the zone's own server {server} says {real}: "
+            "a cache still holds an old answer; it clears when the record's TTL runs out")
 
 
 def is_local_address(address: str) -> bool:
@@ -53,49 +143,272 @@ def is_local_address(address: str) -> bool:
         return False
 
 
-def mail_hosts(domain: str) -> tuple[list[str], str]:
+def mail_hosts(domain: str, timeout: float = DEFAULT_TIMEOUT) -> tuple[list[str], str]:
     """The hosts that receive mail for `domain` (MX, or the domain's own A as Postfix falls back)."""
-    import dns.exception
-    import dns.resolver
-
-    resolver = dns.resolver.Resolver()
-    resolver.lifetime = DNS_TIMEOUT
-    try:
-        answer = resolver.resolve(domain, "MX")
-        hosts = [str(r.exchange).rstrip(".") for r in sorted(answer, key=lambda r: r.preference)]
-        return hosts, f"MX {', '.join(hosts)}"
-    except dns.resolver.NoAnswer:
+    mx = lookup(domain, "MX", timeout)
+    if mx.records:
+        return mx.records, f"MX {', '.join(mx.records)}"
+    if mx.rcode == "NOANSWER":
         return [domain], "no MX record, so Postfix uses the domain's own address"
-    except dns.resolver.NXDOMAIN:
-        return [], f"{domain} does not exist in DNS (NXDOMAIN)"
-    except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
-        return [], f"DNS did not answer for {domain} ({exc.__class__.__name__})"
+    return [], mx.problem
 
 
-def addresses_of(host: str) -> list[str]:
-    import dns.exception
-    import dns.resolver
+def addresses_of(host: str, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    return lookup(host, "A", timeout).records
 
-    resolver = dns.resolver.Resolver()
-    resolver.lifetime = DNS_TIMEOUT
-    found = []
-    for rdtype in ("A", "AAAA"):
+
+# ---- the checks ----------------------------------------------------------------------------------
+
+def check_command(ctx: CheckContext, name: str) -> CheckResult:
+    found = shutil.which(name, path=SBIN_PATH)
+    if found:
+        return CheckResult(f"command {name}", True, found)
+    package = {"postfix": "postfix", "sendmail": "postfix", "postconf": "postfix",
+               "dovecot": "dovecot-core", "doveadm": "dovecot-core"}.get(name)
+    fix = (f"install it with the `install` step or `apt-get install {package}`" if package
+           else f"install the package that provides {name}")
+    return CheckResult(f"command {name}", False, "not found", "installed", fix)
+
+
+DNS_FIX = "until DNS is right, run the walk in the lab (`mailwizard lab up`, then `--lab`)"
+
+
+def dns_trouble(seen: Lookup, name: str) -> str:
+    """The fix when DNS itself fails (rather than a record being wrong), else ""."""
+    if seen.rcode == "SERVFAIL":
+        return (f"DNS fails for {name}: the zone's name servers are broken or unreachable "
+                f"(`dig +trace {name}` shows where); fix them, or the resolver in /etc/resolv.conf")
+    if seen.rcode == "TIMEOUT":
+        return ("the DNS server does not answer: check that /etc/resolv.conf names a working "
+                "resolver and that UDP port 53 is not blocked")
+    return ""
+
+
+def check_a_record(ctx: CheckContext, fqdn: str) -> CheckResult:
+    name = f"A record of {fqdn}"
+    seen = lookup(fqdn, "A", ctx.timeout)
+    if not seen.records:
+        return CheckResult(name, False, seen.problem, "this server's public address",
+                           dns_trouble(seen, fqdn) or
+                           f"add an A record for {fqdn} with this server's public address; {DNS_FIX}",
+                           advisory=True)
+    local = [a for a in seen.records if is_local_address(a)]
+    if not local:
+        stale = compare_with_authority(fqdn, "A", seen, ctx.timeout)
+        return CheckResult(name, False, stale or f"{fqdn} is {', '.join(seen.records)}, not an address of this box",
+                           "an address of this server",
+                           f"point the A record of {fqdn} at this server (behind NAT: its public address "
+                           "must forward port 25 here)", advisory=True)
+    return CheckResult(name, True, f"{fqdn} is {', '.join(local)}, an address of this box")
+
+
+def check_mx(ctx: CheckContext, domain: str, fqdn: str) -> CheckResult:
+    name = f"MX of {domain}"
+    seen = lookup(domain, "MX", ctx.timeout)
+    if not seen.records:
+        return CheckResult(name, False, seen.problem, fqdn,
+                           dns_trouble(seen, domain) or f"add `{domain}. MX 10 {fqdn}.` to the zone of {domain}",
+                           advisory=True)
+    if fqdn not in seen.records:
+        stale = compare_with_authority(domain, "MX", seen, ctx.timeout)
+        return CheckResult(name, False, stale or f"MX {', '.join(seen.records)}", fqdn,
+                           f"change the MX record of {domain} to {fqdn} (mail now goes elsewhere)",
+                           advisory=True)
+    return CheckResult(name, True, f"MX {', '.join(seen.records)}")
+
+
+def _public_address(fqdn: str, timeout: float) -> tuple[str | None, str]:
+    seen = lookup(fqdn, "A", timeout)
+    local = [a for a in seen.records if is_local_address(a)]
+    if local:
+        return local[0], ""
+    return None, seen.problem or f"{fqdn} is not an address of this box"
+
+
+def check_ptr(ctx: CheckContext, fqdn: str) -> CheckResult:
+    name = "PTR of this server's address"
+    address, problem = _public_address(fqdn, ctx.timeout)
+    if address is None:
+        return CheckResult(name, False, f"cannot tell: {problem}", f"{fqdn}",
+                           "fix the A record first", advisory=True)
+    seen = lookup(reverse_name(address), "PTR", ctx.timeout)
+    if not seen.records:
+        return CheckResult(name, False, f"{address}: {seen.problem}", fqdn,
+                           dns_trouble(seen, reverse_name(address)) or f"ask whoever gave you {address} (your provider) to set its reverse DNS "
+                           f"to {fqdn}; many servers refuse mail from an address without one",
+                           advisory=True)
+    if fqdn not in seen.records:
+        stale = compare_with_authority(reverse_name(address), "PTR", seen, ctx.timeout)
+        return CheckResult(name, False, stale or f"{address} points back to {', '.join(seen.records)}",
+                           fqdn, f"ask your provider to set the reverse DNS of {address} to {fqdn}",
+                           advisory=True)
+    return CheckResult(name, True, f"{address} points back to {fqdn}")
+
+
+def check_fcrdns(ctx: CheckContext, fqdn: str) -> CheckResult:
+    name = "forward-confirmed reverse DNS"
+    address, problem = _public_address(fqdn, ctx.timeout)
+    if address is None:
+        return CheckResult(name, False, f"cannot tell: {problem}", "", "fix the A record first",
+                           advisory=True)
+    names = lookup(reverse_name(address), "PTR", ctx.timeout).records
+    for ptr_name in names:
+        if address in lookup(ptr_name, "A", ctx.timeout).records:
+            return CheckResult(name, True, f"{address} → {ptr_name} → {address}")
+    return CheckResult(name, False, f"{address} → {', '.join(names) or 'no PTR'}, which does not lead back",
+                       f"{address} → {fqdn} → {address}",
+                       f"make the PTR of {address} name {fqdn}, whose A record is {address}",
+                       advisory=True)
+
+
+def check_hostname(ctx: CheckContext, fqdn: str) -> CheckResult:
+    name = "host name"
+    found = socket.getfqdn()
+    if found.lower() == fqdn:
+        return CheckResult(name, True, found)
+    if ctx.values.get("mail_address"):
+        return CheckResult(name, True, f"{found}: in the lab the box keeps its own name; Postfix "
+                           f"and Dovecot are told {fqdn} in their config", advisory=True)
+    return CheckResult(name, False, found, fqdn,
+                       f"`hostnamectl set-hostname {fqdn}` (without systemd: write it to /etc/hostname "
+                       f"and run `hostname {fqdn}`); Postfix is told its name in main.cf either way",
+                       advisory=True)
+
+
+def listeners(port: int) -> list[tuple[int, str]]:
+    """(pid, program) of every process listening on TCP `port` in this network namespace."""
+    inodes = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
         try:
-            found += [r.address for r in resolver.resolve(host, rdtype)]
-        except (dns.exception.DNSException, OSError):
-            pass
-    return found
+            rows = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            parts = row.split()
+            if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(parts[9])
+    found = []
+    if not inodes:
+        return found
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            for fd in fds:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    found.append((int(pid), open(f"/proc/{pid}/comm").read().strip()))
+                    break
+        except OSError:
+            continue
+    return found or [(0, "a process this check cannot see")]
 
 
-def check_mx_points_here(system: System, domain: str) -> CheckResult:
+OWNERS = {"postfix": ("master",), "dovecot": ("dovecot",)}
+KNOWN_SQUATTERS = {"exim4": "apt-get remove exim4-daemon-light exim4-daemon-heavy",
+                   "sendmail-mta": "apt-get remove sendmail-bin", "opensmtpd": "apt-get remove opensmtpd",
+                   "smtpd": "apt-get remove opensmtpd"}
+
+
+def check_port_owner(ctx: CheckContext, port: str, daemon: str) -> CheckResult:
+    """Port free, or held by the daemon that should hold it: anything else is named with its fix."""
+    name = f"port {port}"
+    holders = listeners(int(port))
+    wrong = [(pid, prog) for pid, prog in holders if prog not in OWNERS.get(daemon, (daemon,))]
+    if not wrong:
+        held = f"held by {daemon}" if holders else f"free for {daemon}"
+        return CheckResult(name, True, held)
+    pid, program = wrong[0]
+    fix = KNOWN_SQUATTERS.get(program, f"stop {program} (pid {pid}) and remove the package it came from "
+                                       f"(`dpkg -S /proc/{pid}/exe` after `readlink`)")
+    return CheckResult(name, False, f"{program} (pid {pid}) listens on port {port}", f"free or {daemon}",
+                       f"{fix}, then run mailwizard again")
+
+
+def check_listening(ctx: CheckContext, port: str, daemon: str) -> CheckResult:
+    name = f"port {port} listening"
+    holders = listeners(int(port))
+    if any(prog in OWNERS.get(daemon, (daemon,)) for _, prog in holders):
+        return CheckResult(name, True, f"{daemon} listens on port {port}")
+    if holders:
+        return check_port_owner(ctx, port, daemon)
+    return CheckResult(name, False, "nothing listens", daemon,
+                       f"start {daemon} (the step that configures it does)", advisory=True)
+
+
+def _connect_verdict(address: str, port: int, timeout: float) -> tuple[bool, str]:
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            banner = sock.makefile("rb").readline().decode(errors="replace").strip()
+            return True, banner or "connected"
+    except socket.timeout:
+        return False, "timeout"
+    except ConnectionRefusedError:
+        return False, "refused"
+    except OSError as exc:
+        return False, exc.strerror or str(exc)
+
+
+def check_outbound_25(ctx: CheckContext, domain: str) -> CheckResult:
+    name = f"outbound port 25 to {domain}"
+    hosts, how = mail_hosts(domain, ctx.timeout)
+    address = next((a for h in hosts for a in addresses_of(h, ctx.timeout)), None)
+    if address is None:
+        return CheckResult(name, False, f"cannot tell: {how or 'no mail server found'}", "",
+                           "check external.address in the answers", advisory=True)
+    ok, verdict = _connect_verdict(address, 25, ctx.timeout)
+    if ok:
+        return CheckResult(name, True, f"{hosts[0]} ({address}) answers: {verdict}")
+    if verdict == "timeout":
+        return CheckResult(name, False, f"no answer from {address}:25 within {ctx.timeout:g} s",
+                           "a 220 greeting",
+                           "your provider most likely blocks outgoing port 25 (common on home and "
+                           "cloud networks): ask them to open it, or send through their relay host",
+                           advisory=True)
+    return CheckResult(name, False, f"{address}:25 {verdict}", "a 220 greeting",
+                       f"{domain}'s mail server is down or a firewall on this side rejects port 25",
+                       advisory=True)
+
+
+def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
+    """The port as the outside sees it, from the external vantage point when there is one."""
+    from wizard.probes.dialogue import DialogueError, open_channel
+
+    name = f"{host}:{port} from outside"
+    via = ctx.values.get("vantage", "none")
+    if via in ("none", "manual", "local", ""):
+        return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)
+    try:
+        channel = open_channel(host, int(port), ctx.timeout, via)
+    except DialogueError as exc:
+        return CheckResult(name, False, str(exc), "a greeting", "check the vantage point", advisory=True)
+    import pexpect
+
+    try:
+        index = channel.child.expect([r"\r?\n", pexpect.EOF, pexpect.TIMEOUT], timeout=ctx.timeout)
+        line = (channel.child.before or "") if index == 0 else ("timed out" if index == 2 else "")
+    finally:
+        channel.close()
+    if line[:1].isdigit() or line.startswith("*"):
+        return CheckResult(name, True, f"answers from {via}: {line.strip()}")
+    if "timed out" in line:
+        return CheckResult(name, False, f"no answer from {via}", "a greeting",
+                           f"a firewall or NAT drops port {port} on its way in: open and forward it",
+                           advisory=True)
+    return CheckResult(name, False, line.replace("mailwizard-relay: ", "").strip() or "no greeting",
+                       "a greeting", f"nothing answers on the public address: is the daemon running, "
+                       f"and does a firewall reject port {port}?", advisory=True)
+
+
+def check_mx_points_here(ctx: CheckContext, domain: str) -> CheckResult:
     name = f"mail for {domain} comes here"
-    hosts, how = mail_hosts(domain)
+    hosts, how = mail_hosts(domain, ctx.timeout)
     if not hosts:
         return CheckResult(name, False, how, f"an MX record for {domain} naming this server",
                            f"add an MX record for {domain} pointing at this server's name, with "
                            "an A record for that name")
     for host in hosts:
-        for address in addresses_of(host):
+        for address in addresses_of(host, ctx.timeout):
             if is_local_address(address):
                 return CheckResult(name, True, f"{how}; {host} is {address}, an address of this box")
     return CheckResult(name, False, f"{how}, and none of it resolves to an address of this box",
@@ -103,10 +416,10 @@ def check_mx_points_here(system: System, domain: str) -> CheckResult:
                        f"point the MX record of {domain} at this server")
 
 
-def check_domain_takes_mail(system: System, domain: str) -> CheckResult:
+def check_domain_takes_mail(ctx: CheckContext, domain: str) -> CheckResult:
     name = f"{domain} has a mail server in DNS"
-    hosts, how = mail_hosts(domain)
-    addresses = [a for host in hosts for a in addresses_of(host)]
+    hosts, how = mail_hosts(domain, ctx.timeout)
+    addresses = [a for host in hosts for a in addresses_of(host, ctx.timeout)]
     if addresses:
         return CheckResult(name, True, f"{how}; at {', '.join(addresses[:3])}")
     return CheckResult(name, False, how if not hosts else f"{how}, but it has no address",
@@ -116,12 +429,61 @@ def check_domain_takes_mail(system: System, domain: str) -> CheckResult:
 
 
 CHECKS = {
-    "domain-takes-mail": check_domain_takes_mail,
     "command": check_command,
+    "a-record": check_a_record,
+    "mx": check_mx,
+    "ptr": check_ptr,
+    "fcrdns": check_fcrdns,
+    "hostname": check_hostname,
+    "port-owner": check_port_owner,
+    "listening": check_listening,
+    "outbound-25": check_outbound_25,
+    "reachable": check_reachable,
     "mx-points-here": check_mx_points_here,
+    "domain-takes-mail": check_domain_takes_mail,
 }
 
 
-def run_requirement(system: System, requirement: Requirement, values: dict[str, str]) -> CheckResult:
-    args = [a.format(**values) for a in requirement.args]
-    return CHECKS[requirement.check](system, *args)
+def run_requirement(system: System, requirement: Requirement, values: dict[str, str],
+                    timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
+    return run_requirements(system, [requirement], values, timeout)[0]
+
+
+def run_requirements(system: System, requirements: list[Requirement], values: dict[str, str],
+                     timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
+    """Every check at once; the whole run waits about one timeout at most, whatever DNS does.
+
+    Daemon threads, not a pool: a check stuck behind a silent DNS server must not keep the
+    process from exiting once its result has been given up on.
+    """
+    ctx = CheckContext(system, values, timeout)
+    slots: list[CheckResult | BaseException | None] = [None] * len(requirements)
+
+    def work(i: int, requirement: Requirement) -> None:
+        try:
+            slots[i] = CHECKS[requirement.check](ctx, *(a.format(**values) for a in requirement.args))
+        except BaseException as exc:        # reported as the check's result, never a traceback
+            slots[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i, r), daemon=True) for i, r in enumerate(requirements)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout + 0.5
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [_settle(r, slot, values, timeout) for r, slot in zip(requirements, slots)]
+
+
+def _settle(requirement: Requirement, slot, values: dict[str, str], timeout: float) -> CheckResult:
+    if isinstance(slot, CheckResult):
+        result = slot
+    elif isinstance(slot, BaseException):
+        result = CheckResult(requirement.check, False, f"the check itself failed: {slot}", advisory=True)
+    else:
+        result = CheckResult(" ".join([requirement.check, *requirement.args]).format(**values), False,
+                             f"no result within {timeout:g} s", "an answer",
+                             "a DNS server or a network peer does not answer: check /etc/resolv.conf "
+                             "and the network", advisory=True)
+    if requirement.advisory and not result.ok and not result.advisory:
+        result = CheckResult(result.name, False, result.found, result.expected, result.fix, True)
+    return result

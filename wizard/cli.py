@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wizard import __version__
 from wizard.answers import AnswersError, load_answers
-from wizard.checks import CheckResult, run_requirement
+from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.engine import (BLOCKED, PASSED, Engine, EngineError, Event, FileChange, step_states)
 from wizard.probes.runner import ProbeResult
 from wizard.state import StateError, StateStore
@@ -174,18 +174,30 @@ def cmd_check(args) -> int:
     printer = Printer(True)
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     # Checks only read: no lock, no state directory created.
-    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps()).peek()
+    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps(),
+                    lab=bool(args.lab)).peek()
     if not engine.has_answers:
         raise EngineError("no answers yet: give them with --answers FILE (see the README).")
     values = engine.values()
-    failed = 0
+    where, requirements = [], []
     for step in engine.steps:
-        requirements = [(step.id, r) for r in step.requires]
-        requirements += [(f"{step.id}/{p.id}", r) for p in step.probes for r in p.needs]
-        for where, requirement in requirements:
-            result = run_requirement(system, requirement, values)
-            printer.say(f"{where}: {result.line()}")
-            failed += not result.ok
+        for requirement in step.requires:
+            where.append(step.id)
+            requirements.append(requirement)
+        for probe in step.probes:
+            for requirement in probe.needs:
+                where.append(f"{step.id}/{probe.id}")
+                requirements.append(requirement)
+    first_place = {}
+    for place, requirement in zip(where, requirements):
+        first_place.setdefault(requirement, place)
+    unique = [(place, requirement) for requirement, place in first_place.items()]
+    results = run_requirements(system, [r for _, r in unique], values, args.timeout)
+    for (place, _), result in zip(unique, results):
+        printer.say(f"{place}: {result.line()}")
+    failed = sum(1 for r in results if not r.ok)
+    printer.say(f"{len(results) - failed} of {len(results)} checks passed"
+                + (f"; {failed} to fix (each says how)" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -309,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     check = sub.add_parser("check", parents=[after], help="prerequisite checks only")
+    check.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"how long any one check may wait (default {DEFAULT_TIMEOUT:g} s); "
+                            "all checks run at once")
     check.set_defaults(func=cmd_check)
 
     undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")

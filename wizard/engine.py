@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from wizard.answers import Answers
-from wizard.checks import CheckResult, run_requirement
+from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.config import fill, managed_paths, render_file, unified_diff
 from wizard.daemons import daemon, settle_seconds
 from wizard.model import Step
@@ -83,6 +83,7 @@ class Engine:
         self.probe_options: dict = {}
         self.lab = lab          # running inside the lab's mail namespace: the outside is ours
         self.ask = ask
+        self.check_timeout = DEFAULT_TIMEOUT
 
     # ---- session -----------------------------------------------------------------------------
     def open(self, need_answers: bool = True) -> "Engine":
@@ -269,13 +270,13 @@ class Engine:
 
     # ---- check -----------------------------------------------------------------------------------
     def check_step(self, step: Step, values: dict[str, str]) -> list[CheckResult]:
-        return [run_requirement(self.system, r, values) for r in step.requires]
+        return run_requirements(self.system, list(step.requires), values, self.check_timeout)
 
     def _check(self, step: Step, values: dict[str, str]) -> str:
         failures = []
         for result in self.check_step(step, values):
             self.emit(Event("check", step.id, result.line(), result))
-            if not result.ok:
+            if not result.ok and not result.advisory:
                 failures.append(result)
         if failures and not self.system.sandbox:
             first = failures[0]

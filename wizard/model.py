@@ -49,6 +49,7 @@ class Requirement:
 
     check: str
     args: tuple[str, ...] = ()
+    advisory: bool = False      # reported, but a failure does not hold the walk back
 
 
 # ---- probes ----------------------------------------------------------------------------------

@@ -84,11 +84,13 @@ class LabPlan:
     def records(self) -> list[list[str]]:
         """DNS as a well-run domain has it: A, MX, PTR for both sides, NS for the zones."""
         ns = f"ns.{self.extdomain}"
-        rows = [[ns, "A", self.dns_address]]
+        soa = f"{ns}. hostmaster.{self.extdomain}. 1 3600 600 86400 60"
+        reverse_zone = reverse_name(self.mail_address).split(".", 1)[1]
+        rows = [[ns, "A", self.dns_address], [reverse_zone, "SOA", soa], [reverse_zone, "NS", f"{ns}."]]
         for domain, host, address in ((self.maildomain, self.fqdn, self.mail_address),
                                       (self.extdomain, self.exthost, self.ext_address)):
-            rows += [[domain, "NS", f"{ns}."], [host, "A", address], [domain, "MX", f"10 {host}."],
-                     [reverse_name(address), "PTR", f"{host}."]]
+            rows += [[domain, "SOA", soa], [domain, "NS", f"{ns}."], [host, "A", address],
+                     [domain, "MX", f"10 {host}."], [reverse_name(address), "PTR", f"{host}."]]
         return rows
 
     def values(self) -> dict[str, str]:
