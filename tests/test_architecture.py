@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 CORE = ["wizard.engine", "wizard.cli", "wizard.config", "wizard.system", "wizard.state",
-        "wizard.checks", "wizard.platform", "wizard.daemons", "wizard.probes.runner", "steps"]
+        "wizard.checks", "wizard.platform", "wizard.daemons", "wizard.probes.runner", "wizard.lab.network", "steps"]
 
 
 def test_core_modules_do_not_import_textual_or_rich():
@@ -19,5 +19,5 @@ def test_steps_are_data_only():
     from wizard.model import Step
     assert all(isinstance(s, Step) for s in steps.ALL_STEPS)
     ids = [s.id for s in steps.ALL_STEPS]
-    assert ids[:3] == ["install", "postfix-blank", "postfix-names"]
+    assert ids[:4] == ["prereq", "install", "postfix-blank", "postfix-names"]
     assert len(set(ids)) == len(ids)

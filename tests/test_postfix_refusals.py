@@ -21,11 +21,12 @@ pytestmark = pytest.mark.daemons
 
 def with_extra_setting(name: str, value: str):
     """The real steps, with one more setting injected into postfix-names' render."""
-    names = ALL_STEPS[2]
+    k = [s.id for s in ALL_STEPS].index("postfix-names")
+    names = ALL_STEPS[k]
     assert names.id == "postfix-names"
     fragment = names.files[0]
     bad = dataclasses.replace(fragment, settings=fragment.settings + (Setting(name, value),))
-    return ALL_STEPS[:2] + (dataclasses.replace(names, files=(bad,)),)
+    return ALL_STEPS[:k] + (dataclasses.replace(names, files=(bad,)),)
 
 
 def walk(answers_file, steps):

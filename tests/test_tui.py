@@ -35,14 +35,17 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
     async def scenario():
         app = WizardApp(engine)
         async with app.run_test(size=(120, 36)) as pilot:
-            first = app.query_one("#step-install", StepItem)
+            first = app.query_one("#step-prereq", StepItem)
             assert "·" in str(first.query_one("Label").render())
             assert "🔒" in str(app.query_one("#step-postfix-names", StepItem).query_one("Label").render())
             # A locked step refuses to run.
-            await pilot.press("down", "r")
+            await pilot.press("down", "down", "r")
             await pilot.pause(0.2)
             assert not app.busy and not (tmp_path / "etc/postfix/main.cf").exists()
-            await pilot.press("up", "r")
+            await pilot.press("up", "up", "r")
+            await wait_idle(app, pilot)
+            assert app.query_one("#step-prereq", StepItem).has_class("done")
+            await pilot.press("down", "r")
             await wait_idle(app, pilot)
             assert app.query_one("#step-install", StepItem).has_class("done")
             await pilot.press("down")
