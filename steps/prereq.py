@@ -11,6 +11,7 @@ STEP = Step(
         Requirement("ptr", ("{fqdn}",), advisory=True),
         Requirement("fcrdns", ("{fqdn}",), advisory=True),
         Requirement("hostname", ("{fqdn}",), advisory=True),
+        Requirement("static-address", (), advisory=True),
         Requirement("port-owner", ("25", "postfix")),
         Requirement("port-owner", ("143", "dovecot")),
         Requirement("port-owner", ("993", "dovecot")),

@@ -81,3 +81,26 @@ def test_malformed_toml_file_says_where(tmp_path):
         load_answers(bad)
     with pytest.raises(AnswersError, match="no such answers file"):
         load_answers(tmp_path / "missing.toml")
+
+
+def test_static_address_is_asked_and_must_be_a_boolean():
+    from wizard.answers import AnswersError, parse_answers
+
+    assert parse_answers({"static_address": True}).values()["static_address"] == "yes"
+    assert parse_answers({}).values()["static_address"] == ""
+    with pytest.raises(AnswersError, match="static_address: write true or false"):
+        parse_answers({"static_address": "yes"})
+
+
+def test_lab_addresses_must_share_one_private_24():
+    from wizard.answers import AnswersError, parse_answers
+
+    assert dict(parse_answers({"lab": {"name": "lab2"}}).lab)["name"] == "lab2"
+    with pytest.raises(AnswersError, match="public address"):
+        parse_answers({"lab": {"mail_address": "8.8.8.8"}})
+    with pytest.raises(AnswersError, match="one /24"):
+        parse_answers({"lab": {"ext_address": "10.0.0.5"}})
+    with pytest.raises(AnswersError, match="lab.name"):
+        parse_answers({"lab": {"name": "Lab-With-Long-Name"}})
+    with pytest.raises(AnswersError, match="unknown key 'nam'"):
+        parse_answers({"lab": {"nam": "x"}})

@@ -21,7 +21,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
-KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab"}
+KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
 KNOWN_USER = {"address", "password", "password_hash"}
 KNOWN_EXTERNAL = {"address", "vantage", "host"}
 KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
@@ -120,6 +120,7 @@ class Answers:
     vantage: str = "none"
     exthost: str = "exthost"
     lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
+    static_address: bool | None = None      # asked, never guessed: no check can see it
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -148,6 +149,7 @@ class Answers:
             "exthost": f"{self.exthost}.{self.extdomain}",
             "ext_mailbox": "",          # known only in the lab, where the outside is ours
             "vantage": self.vantage,
+            "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
         }
 
     def to_record(self) -> dict:
@@ -159,6 +161,7 @@ class Answers:
             "external": {"address": self.external_address, "vantage": self.vantage,
                          "host": self.exthost},
             "lab": dict(self.lab),
+            **({} if self.static_address is None else {"static_address": self.static_address}),
         }
 
     @classmethod
@@ -221,8 +224,12 @@ def parse_answers(data: dict, source: str = "answers") -> Answers:
             f"external.vantage: '{vantage}' is not one of local, manual, none, netns:NAME, ssh:user@host.")
     exthost = check_hostlabel(_str(external.get("host", "exthost"), "external.host"), "external.host")
     lab = parse_lab(data.get("lab", {}))
+    static = data.get("static_address")
+    if static is not None and not isinstance(static, bool):
+        raise AnswersError("static_address: write true or false (no quotes): does your provider "
+                           "give this server a fixed public address?")
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, tuple(lab.items()), source)
+                   exthost, tuple(lab.items()), static, source)
 
 
 def parse_lab(raw) -> dict[str, str]:

@@ -275,6 +275,21 @@ def check_hostname(ctx: CheckContext, fqdn: str) -> CheckResult:
                        advisory=True)
 
 
+def check_static_address(ctx: CheckContext) -> CheckResult:
+    name = "static public address"
+    said = ctx.values.get("static_address", "")
+    if ctx.values.get("mail_address"):
+        return CheckResult(name, True, "the lab's addresses never change")
+    if said == "yes":
+        return CheckResult(name, True, "you said the address is static")
+    if said == "no":
+        return CheckResult(name, False, "you said the address changes", "a static address",
+                           "ask your provider for a static address: the A and PTR records must "
+                           "keep naming it, and dynamic ranges are on most block lists", advisory=True)
+    return CheckResult(name, False, "not answered (no check can see this from here)", "an answer",
+                       "add `static_address = true` (or false) to the answers", advisory=True)
+
+
 def listeners(port: int) -> list[tuple[int, str]]:
     """(pid, program) of every process listening on TCP `port` in this network namespace."""
     inodes = set()
@@ -435,6 +450,7 @@ CHECKS = {
     "ptr": check_ptr,
     "fcrdns": check_fcrdns,
     "hostname": check_hostname,
+    "static-address": check_static_address,
     "port-owner": check_port_owner,
     "listening": check_listening,
     "outbound-25": check_outbound_25,

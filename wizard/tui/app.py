@@ -162,7 +162,7 @@ def run_app(args) -> int:
 
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     answers = load_answers(args.answers) if args.answers else None
-    engine = Engine(system, answers, all_steps())
+    engine = Engine(system, answers, all_steps(), lab=bool(getattr(args, "lab", False)))
     with engine.open():
         WizardApp(engine).run()
     return 0
