@@ -387,23 +387,17 @@ def check_outbound_25(ctx: CheckContext, domain: str) -> CheckResult:
 
 def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     """The port as the outside sees it, from the external vantage point when there is one."""
-    from wizard.probes.dialogue import DialogueError, open_channel
+    from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, open_channel
 
     name = f"{host}:{port} from outside"
     via = ctx.values.get("vantage", "none")
     if via in ("none", "manual", "local", ""):
         return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)
     try:
-        channel = open_channel(host, int(port), ctx.timeout, via)
+        with Dialogue(open_channel(host, int(port), ctx.timeout, via), Transcript(), ctx.timeout) as talk:
+            line = talk.read_line(time.monotonic() + ctx.timeout)
     except DialogueError as exc:
-        return CheckResult(name, False, str(exc), "a greeting", "check the vantage point", advisory=True)
-    import pexpect
-
-    try:
-        index = channel.child.expect([r"\r?\n", pexpect.EOF, pexpect.TIMEOUT], timeout=ctx.timeout)
-        line = (channel.child.before or "") if index == 0 else ("timed out" if index == 2 else "")
-    finally:
-        channel.close()
+        line = "timed out" if "did not answer" in str(exc) else f"mailwizard-relay: {exc}"
     if line[:1].isdigit() or line.startswith("*"):
         return CheckResult(name, True, f"answers from {via}: {line.strip()}")
     if "timed out" in line:

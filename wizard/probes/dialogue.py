@@ -6,17 +6,20 @@ so a transcript reads like the tutorial's telnet sessions.
 
 from __future__ import annotations
 
+import os
+import selectors
 import shlex
-import signal
 import socket
+import ssl
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pexpect
-from pexpect import fdpexpect
-from pexpect.popen_spawn import PopenSpawn
+from pexpect.socket_pexpect import SocketSpawn
 
 from wizard.probes.relay import PREFIX as RELAY_PREFIX
 
@@ -60,59 +63,87 @@ def connect(host: str, port: int, timeout: float) -> socket.socket:
         raise DialogueError(f"cannot connect to {host}:{port} ({exc.strerror or exc})") from None
 
 
-class SocketChannel:
-    """A connection made from this box."""
+class TextSocketSpawn(SocketSpawn):
+    """pexpect's SocketSpawn, decoding what it reads (4.9 hands back raw bytes even with an
+    encoding) and taking a broken connection as its end."""
 
-    def __init__(self, sock: socket.socket, timeout: float):
-        self.sock = sock
-        self.child = fdpexpect.fdspawn(sock.fileno(), timeout=timeout, encoding="utf-8",
-                                       codec_errors="replace")
-
-    def write(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def close(self) -> None:
+    def read_nonblocking(self, size=1, timeout=-1):
         try:
-            self.sock.close()
-        except OSError:
-            pass
+            data = super().read_nonblocking(size, timeout)
+        except (ConnectionError, ssl.SSLError, OSError) as exc:
+            if isinstance(exc, (pexpect.TIMEOUT, pexpect.EOF)):
+                raise
+            self.flag_eof = True
+            raise pexpect.EOF(str(exc)) from None
+        return self._decoder.decode(data, final=False) if self.encoding else data
 
 
-class CommandChannel:
-    """A connection made by a command elsewhere (`ip netns exec ... relay`, `ssh -W`), over pipes."""
-
-    def __init__(self, argv: list[str], timeout: float):
-        self.argv = argv
-        self.child = PopenSpawn(argv, timeout=timeout, encoding="utf-8", codec_errors="replace")
-
-    def write(self, data: bytes) -> None:
-        self.child.proc.stdin.write(data)
-        self.child.proc.stdin.flush()
-
-    def close(self) -> None:
-        proc = self.child.proc
-        try:
-            proc.stdin.close()
-        except OSError:
-            pass
+def _pump(inner: socket.socket, proc: subprocess.Popen) -> None:
+    """Copy bytes between our end of a socket pair and a helper command's pipes until either
+    side closes; then close both, so the dialogue sees the end of the connection."""
+    selector = selectors.DefaultSelector()
+    selector.register(inner, selectors.EVENT_READ, "inner")
+    selector.register(proc.stdout, selectors.EVENT_READ, "proc")
+    try:
+        while True:
+            for key, _ in selector.select(timeout=60):
+                if key.data == "inner":
+                    data = inner.recv(65536)
+                    if not data:
+                        proc.stdin.close()
+                        return
+                    proc.stdin.write(data)
+                    proc.stdin.flush()
+                else:
+                    data = os.read(proc.stdout.fileno(), 65536)
+                    if not data:
+                        return
+                    inner.sendall(data)
+    except OSError:
+        pass
+    finally:
+        selector.close()
+        inner.close()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
         try:
             proc.wait(timeout=2)
-        except Exception:
-            proc.send_signal(signal.SIGKILL)
+        except subprocess.TimeoutExpired:
+            proc.kill()
             proc.wait()
 
 
-def open_channel(host: str, port: int, timeout: float, via: str = "local"):
+def command_socket(argv: list[str]) -> socket.socket:
+    """A socket whose far end is a command's stdin/stdout (`ip netns exec ... relay`, `ssh -W`).
+
+    Returning a real socket keeps one code path for every vantage point, STARTTLS included.
+    """
+    outer, inner = socket.socketpair()
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        outer.close()
+        inner.close()
+        raise DialogueError(f"cannot start {argv[0]} ({exc.strerror or exc})") from None
+    threading.Thread(target=_pump, args=(inner, proc), daemon=True).start()
+    return outer
+
+
+def open_channel(host: str, port: int, timeout: float, via: str = "local") -> socket.socket:
     """A connection to host:port from a vantage point: local, netns:NAME or ssh:user@host."""
     if via in ("local", ""):
-        return SocketChannel(connect(host, port, timeout), timeout)
+        return connect(host, port, timeout)
     kind, _, where = via.partition(":")
     if kind == "netns":
-        return CommandChannel(["ip", "netns", "exec", where, sys.executable, "-m",
-                               "wizard.probes.relay", host, str(port), f"{timeout:g}"], timeout)
+        return command_socket(["ip", "netns", "exec", where, sys.executable, "-m",
+                               "wizard.probes.relay", host, str(port), f"{timeout:g}"])
     if kind == "ssh":
-        return CommandChannel(["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
-                               "-W", f"{host}:{port}", where], timeout)
+        return command_socket(["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
+                               "-W", f"{host}:{port}", where])
     raise DialogueError(f"no way to connect from vantage point '{via}'")
 
 
@@ -125,16 +156,40 @@ def telnet_line(host: str, port: int, via: str = "local") -> str:
 class Dialogue:
     """Line-oriented talk with a server; every wait is bounded by `timeout`."""
 
-    def __init__(self, channel, transcript: Transcript, timeout: float = 10.0):
-        if isinstance(channel, socket.socket):
-            channel = SocketChannel(channel, timeout)
-        self.channel = channel
-        self.child = channel.child
+    def __init__(self, sock: socket.socket, transcript: Transcript, timeout: float = 10.0):
+        self.sock = sock
+        self.child = self._spawn(sock, timeout)
         self.transcript = transcript
         self.timeout = timeout
+        self.peer_certificate: dict | None = None
+
+    @staticmethod
+    def _spawn(sock: socket.socket, timeout: float) -> SocketSpawn:
+        return TextSocketSpawn(sock, timeout=timeout, encoding="utf-8", codec_errors="replace")
+
+    def start_tls(self, server_name: str) -> str:
+        """Switch this connection to TLS (after STARTTLS, or at once on 993); returns a line
+        naming the certificate. Self-signed certificates are accepted: a fresh server has one."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        try:
+            self.sock.settimeout(self.timeout)
+            self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
+        except (OSError, ssl.SSLError) as exc:
+            self.transcript.add("S", f"(TLS handshake failed: {exc})")
+            raise DialogueError(f"the TLS handshake failed ({exc})") from None
+        self.child = self._spawn(self.sock, self.timeout)
+        der = self.sock.getpeercert(binary_form=True) or b""
+        summary = f"{self.sock.version()}, certificate of {len(der)} bytes"
+        self.transcript.add("S", f"(TLS established: {summary})")
+        return summary
 
     def close(self) -> None:
-        self.channel.close()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
     def __enter__(self) -> "Dialogue":
         return self
@@ -145,7 +200,7 @@ class Dialogue:
     def send(self, line: str, shown: str | None = None) -> None:
         self.transcript.add("C", line if shown is None else shown)
         try:
-            self.channel.write((line + "\r\n").encode("utf-8"))
+            self.sock.sendall((line + "\r\n").encode("utf-8"))
         except OSError as exc:
             raise DialogueError(f"the server closed the connection ({exc.strerror or exc})") from None
 
