@@ -3,11 +3,17 @@
 A chapter is one module holding one `STEP`; its explanation is `assets/explain/<id>.md`.
 """
 
-from steps import install, postfix_blank, postfix_names, prereq
+from steps import (dovecot_imap, dovecot_tls, install, password_hash, postfix_blank, postfix_names,
+                   prereq, virtual_lmtp, vmail)
 
 ALL_STEPS = (
     prereq.STEP,
     install.STEP,
     postfix_blank.STEP,
     postfix_names.STEP,
+    vmail.STEP,
+    dovecot_imap.STEP,
+    dovecot_tls.STEP,
+    virtual_lmtp.STEP,
+    password_hash.STEP,
 )

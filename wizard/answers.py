@@ -100,11 +100,23 @@ def hash_password(password: str) -> str:
     return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password)
 
 
+def verify_password(password: str, stored: str) -> bool:
+    from passlib.hash import sha512_crypt
+
+    secret = stored.split("}", 1)[1] if stored.startswith("{") else stored
+    try:
+        return secret.startswith("$6$") and sha512_crypt.verify(password, secret)
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class MailUser:
     local: str
     domain: str
     password_hash: str
+    # Kept in memory only, so probes can log in as the tutorial does; never written anywhere.
+    password: str = field(default="", repr=False, compare=False)
 
     @property
     def address(self) -> str:
@@ -143,6 +155,7 @@ class Answers:
             "mailhost": self.mailhost,
             "fqdn": self.fqdn,
             "mailuser": first.local if first else "",
+            "mailuser_address": first.address if first else "",
             "extuser": self.extuser,
             "extdomain": self.extdomain,
             "external_address": self.external_address,
@@ -177,7 +190,10 @@ def _unknown(keys, known, where: str) -> None:
             "Check its spelling or remove it.")
 
 
-def parse_answers(data: dict, source: str = "answers") -> Answers:
+def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | None = None) -> Answers:
+    """`known`: hashes from an earlier walk; a password that matches one keeps that hash, so the
+    same answers render the same users.db every time (a fresh salt would look like a change)."""
+    known = known or {}
     if not isinstance(data, dict):
         raise AnswersError("the answers must be a TOML table")
     _unknown(data.keys(), KNOWN_TOP, "answers")
@@ -201,13 +217,15 @@ def parse_answers(data: dict, source: str = "answers") -> Answers:
         if "password_hash" in raw:
             hashed = check_hash(_str(raw["password_hash"], f"{where}.password_hash"), f"{where}.password_hash")
         elif "password" in raw:
-            hashed = hash_password(check_password(_str(raw["password"], f"{where}.password"), f"{where}.password"))
+            password = check_password(_str(raw["password"], f"{where}.password"), f"{where}.password")
+            previous = known.get(f"{local}@{domain}", "")
+            hashed = previous if previous and verify_password(password, previous) else hash_password(password)
         else:
             raise AnswersError(f"{where}: give a password or a password_hash.")
         if local in seen:
             raise AnswersError(f"{where}.address: {local}@{domain} is listed twice.")
         seen.add(local)
-        users.append(MailUser(local, domain, hashed))
+        users.append(MailUser(local, domain, hashed, password if "password_hash" not in raw else ""))
     external = data.get("external", {})
     if not isinstance(external, dict):
         raise AnswersError("external: write it as an [external] table.")
@@ -268,7 +286,7 @@ def _str(value, what: str) -> str:
     return value
 
 
-def load_answers(path: str | Path) -> Answers:
+def load_answers(path: str | Path, known: dict[str, str] | None = None) -> Answers:
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -282,4 +300,4 @@ def load_answers(path: str | Path) -> Answers:
         raise AnswersError(f"{path}: not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
-    return parse_answers(data, source=str(path))
+    return parse_answers(data, source=str(path), known=known)

@@ -437,7 +437,50 @@ def check_domain_takes_mail(ctx: CheckContext, domain: str) -> CheckResult:
                        "or run in the lab (`mailwizard lab up`, then `--lab`)")
 
 
+def check_owned_by(ctx: CheckContext, path: str, owner: str, group: str) -> CheckResult:
+    import grp
+    import pwd
+
+    name = f"{path} belongs to {owner}:{group}"
+    target = ctx.system.path(path)
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return CheckResult(name, False, f"{path} does not exist", f"{owner}:{group}",
+                           f"mkdir {path}; chown {owner}:{group} {path}")
+    try:
+        have = f"{pwd.getpwuid(st.st_uid).pw_name}:{grp.getgrgid(st.st_gid).gr_name}"
+    except KeyError:
+        have = f"{st.st_uid}:{st.st_gid}"
+    if ctx.system.sandbox or have == f"{owner}:{group}":
+        return CheckResult(name, True, have)
+    return CheckResult(name, False, have, f"{owner}:{group}", f"chown {owner}:{group} {path}")
+
+
+def check_private_file(ctx: CheckContext, path: str, group: str) -> CheckResult:
+    """Readable by root and `group` only: never by every user of the box."""
+    import grp
+
+    name = f"{path} is not world-readable"
+    target = ctx.system.path(path)
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return CheckResult(name, False, f"{path} does not exist", "a file", "run the step that writes it")
+    mode = st.st_mode & 0o777
+    try:
+        have_group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        have_group = str(st.st_gid)
+    if mode & 0o007 == 0 and (ctx.system.sandbox or have_group == group):
+        return CheckResult(name, True, f"mode {mode:o}, group {have_group}")
+    return CheckResult(name, False, f"mode {mode:o}, group {have_group}", f"mode 640, group {group}",
+                       f"chown root:{group} {path}; chmod 0640 {path}")
+
+
 CHECKS = {
+    "owned-by": check_owned_by,
+    "private-file": check_private_file,
     "command": check_command,
     "a-record": check_a_record,
     "mx": check_mx,

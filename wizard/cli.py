@@ -25,10 +25,21 @@ STATUS_MARKS = {"passed": "done", "failed": "FAILED", "blocked": "blocked", "pen
                 "applying": "interrupted", "stale": "re-run"}
 
 
-def all_steps():
+def all_steps(teaching: bool = False):
     from steps import ALL_STEPS
+    from wizard.model import walk_order
 
-    return ALL_STEPS
+    return walk_order(ALL_STEPS, teaching)
+
+
+def teaching_mode(system: System, args) -> bool:
+    """--teaching, or the mode the walk on this box was started in."""
+    if getattr(args, "teaching", None):
+        return True
+    try:
+        return StateStore(system).load().teaching
+    except StateError:
+        return False
 
 
 # ---- printing what the engine emits -------------------------------------------------------------
@@ -113,13 +124,23 @@ def ask_on_terminal(question: str) -> str:
         return ""
 
 
+def answers_for(system: System, args):
+    """The answers from --answers, keeping the hashes of the last walk for unchanged passwords."""
+    if not getattr(args, "answers", None):
+        return None
+    return load_answers(args.answers, known=StateStore(system).known_hashes())
+
+
 def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
     system = System(Path(args.root).resolve() if args.root else Path("/"))
-    answers = load_answers(args.answers) if getattr(args, "answers", None) else None
-    engine = Engine(system, answers, all_steps(), emit=printer or Printer(getattr(args, "verbose", False)),
+    answers = answers_for(system, args)
+    teaching = teaching_mode(system, args)
+    engine = Engine(system, answers, all_steps(teaching), emit=printer or Printer(getattr(args, "verbose", False)),
                     confirm=confirm or make_confirm(getattr(args, "yes", False)),
                     lab=bool(getattr(args, "lab", False)), ask=ask_on_terminal)
-    return engine.open(need_answers=need_answers)
+    engine.open(need_answers=need_answers)
+    engine.state.teaching = teaching
+    return engine
 
 
 def cmd_run(args) -> int:
@@ -151,7 +172,7 @@ def cmd_status(args) -> int:
     if not store.exists:
         printer.say("no walk yet: start one with `mailwizard run --answers FILE` or `mailwizard`.")
         return EXIT_OK
-    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps()).peek()
+    engine = Engine(system, answers_for(system, args), all_steps(teaching_mode(system, args))).peek()
     if not engine.has_answers:
         printer.say("no answers recorded yet.")
         return EXIT_OK
@@ -174,8 +195,7 @@ def cmd_check(args) -> int:
     printer = Printer(True)
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     # Checks only read: no lock, no state directory created.
-    engine = Engine(system, load_answers(args.answers) if args.answers else None, all_steps(),
-                    lab=bool(args.lab)).peek()
+    engine = Engine(system, answers_for(system, args), all_steps(), lab=bool(args.lab)).peek()
     if not engine.has_answers:
         raise EngineError("no answers yet: give them with --answers FILE (see the README).")
     values = engine.values()
@@ -295,6 +315,9 @@ def _common_options(default) -> argparse.ArgumentParser:
                         help="sandbox: write every file under DIR, reload and probe nothing")
     common.add_argument("--answers", metavar="FILE", default=default,
                         help="the answers file (TOML, see README)")
+    common.add_argument("--teaching", action="store_true", default=default,
+                        help="teaching mode: where the tutorial shows an error before its fix, "
+                             "walk through that error (a walk remembers its mode)")
     common.add_argument("--lab", action="store_true", default=default,
                         help="run inside the lab (see `mailwizard lab up`): its DNS, its outside host")
     return common

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from wizard.model import Step
+from wizard.model import Block, Remove, Step, UserTable
 
 HEADER = "# Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.\n"
 
@@ -31,30 +31,88 @@ def fill(template: str, values: dict[str, str]) -> str:
         raise RenderError(f"placeholder {{{exc.args[0]}}} has no value") from None
 
 
-def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[str, str]) -> str | None:
-    """The content of `path` after `steps`; None while no step has taken the file over."""
-    lines: dict[str, Line] = {}
+def _one_line(name: str, value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        raise RenderError(f"{name}: a value may not span lines")
+    return value
+
+
+def _filled_block(block: Block, values: dict[str, str]) -> Block:
+    items = []
+    for item in block.items:
+        if isinstance(item, Block):
+            items.append(_filled_block(item, values))
+        else:
+            items.append(Line(item.name, _one_line(item.name, fill(item.value, values)), item.why))
+    return Block(fill(block.name, values), tuple(items), block.why)
+
+
+def _render_block(block: Block, depth: int) -> list[str]:
+    pad = "  " * depth
+    out = [f"{pad}{block.name} {{\n"]
+    for item in block.items:
+        if isinstance(item, Block):
+            out += _render_block(item, depth + 1)
+        else:
+            out.append(f"{pad}  {item.name} = {item.value}\n")
+    out.append(f"{pad}}}\n")
+    return out
+
+
+def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[str, str],
+                users=()) -> str | None:
+    """The content of `path` after `steps`; None while no step has taken the file over.
+
+    `users`: the answers' MailUsers, for a users.db table."""
+    entries: dict[str, Line | Block] = {}
+    table: UserTable | None = None
     started = False
     for step in steps:
         for fragment in step.files:
             if fragment.path != path:
                 continue
             if fragment.start_empty:
-                lines.clear()
+                entries.clear()
                 started = True
-            for setting in fragment.settings:
-                value = fill(setting.value, values)
-                if any(c in value for c in "\r\n\x00"):
-                    raise RenderError(f"{setting.name}: a value may not span lines")
-                lines[setting.name] = Line(setting.name, value, setting.why)
+            if fragment.table is not None:
+                table = fragment.table
+            for item in fragment.settings:
+                if isinstance(item, Remove):
+                    entries.pop(fill(item.name, values), None)
+                elif isinstance(item, Block):
+                    block = _filled_block(item, values)
+                    entries.pop(block.name, None)       # a replaced block moves to the end
+                    entries[block.name] = block
+                else:
+                    entries[item.name] = Line(item.name, _one_line(item.name, fill(item.value, values)), item.why)
     if not started:
         return None
     out = [HEADER]
-    for line in lines.values():
-        if line.why:
-            out.append(f"\n# {line.why}\n")
-        out.append(f"{line.name} = {line.value}\n")
+    for entry in entries.values():
+        if entry.why:
+            out.append(f"\n# {entry.why}\n")
+        if isinstance(entry, Block):
+            out += _render_block(entry, 0)
+        else:
+            out.append(f"{entry.name} = {entry.value}\n")
+    if table is not None:
+        for user in users:
+            secret = user.password_hash
+            if not table.scheme_prefix and secret.startswith("{"):
+                secret = secret.split("}", 1)[1]
+            out.append(f"{_one_line(user.address, user.address)}:{_one_line(user.address, secret)}\n")
     return "".join(out)
+
+
+def file_attributes(path: str, steps) -> tuple[int | None, str | None]:
+    """(mode, group) the steps ask for `path`; the last step that says wins."""
+    mode = group = None
+    for step in steps:
+        for fragment in step.files:
+            if fragment.path == path:
+                mode = fragment.mode if fragment.mode is not None else mode
+                group = fragment.group if fragment.group is not None else group
+    return mode, group
 
 
 def managed_paths(steps) -> list[str]:

@@ -12,11 +12,12 @@ from typing import Callable
 
 from wizard.answers import Answers
 from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
-from wizard.config import fill, managed_paths, render_file, unified_diff
+from wizard.config import file_attributes, fill, managed_paths, render_file, unified_diff
+from wizard.ensure import ensure_all, undo_made
 from wizard.daemons import daemon, settle_seconds
 from wizard.model import Step
 from wizard.platform import Platform, detect
-from wizard.probes.runner import FAILED, ProbeResult, ProbeRunner
+from wizard.probes.runner import FAILED, MET, ProbeResult, ProbeRunner
 from wizard.state import (STATE_FILE, State, StateStore, ensure_private_dir, now, originals_copy)
 from wizard.system import System, crashpoint, sha256_bytes
 
@@ -156,7 +157,7 @@ class Engine:
 
     # ---- rendering and planning ------------------------------------------------------------------
     def render(self, path: str, upto: int) -> str | None:
-        return render_file(path, self.steps[:upto], self.values())
+        return render_file(path, self.steps[:upto], self.values(), users=self.answers.users)
 
     def plan(self, step: Step) -> list[FileChange]:
         """What applying `step` would change on disk, as file changes with diffs."""
@@ -225,7 +226,7 @@ class Engine:
 
     def run_step(self, step: Step) -> StepOutcome:
         values = self.values()
-        self.emit(Event("step", step.id, step.title, step))
+        self.emit(Event("step", step.id, fill(step.title, values), step))
         blocked = self._check(step, values)
         if blocked:
             return self._finish(step, BLOCKED, [], blocked)
@@ -235,6 +236,11 @@ class Engine:
         install_problem = self._install(step, values)
         if install_problem:
             return self._finish(step, BLOCKED, [], install_problem)
+        ensure_problem = ensure_all(self.system, step.ensure, values, self.state,
+                                    lambda text: self.emit(Event("note", step.id, text)))
+        self._save(f"ensured:{step.id}")
+        if ensure_problem:
+            return self._finish(step, FAILED_STEP, [], ensure_problem)
         changes = self.plan(step)
         for change in changes:
             self.emit(Event("plan", step.id, change.diff, change))
@@ -250,7 +256,7 @@ class Engine:
         problem = self._install_files(step.id, changes, step.reload)
         if problem:
             return self._finish(step, FAILED_STEP, [], problem)
-        probes = self._probe(step, values)
+        probes = self._probe(step, values) + self._verify(step, values)
         status = FAILED_STEP if any(p.status == FAILED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
@@ -375,10 +381,28 @@ class Engine:
                                        gid=record.get("gid"), backdate=settle_seconds(path))
             self.state.written.pop(path, None)
         else:
-            self.system.write_file(path, content, backdate=settle_seconds(path))
+            mode, uid, gid = self._attributes(path)
+            self.system.write_file(path, content, mode=mode, uid=uid, gid=gid,
+                                   backdate=settle_seconds(path))
             self.state.written[path] = sha256_bytes(content.encode())
 
-    def _install_files(self, step_id: str, changes: list[FileChange], reload: tuple[str, ...]) -> str:
+    def _attributes(self, path: str) -> tuple[int | None, int | None, int | None]:
+        """Mode and owner for a render: what the steps ask, else the file's own, else 0644 root."""
+        import grp
+
+        mode, group = file_attributes(path, self.steps)
+        gid = None
+        if group and not self.system.sandbox:
+            try:
+                gid = grp.getgrnam(group).gr_gid
+            except KeyError:
+                gid = None
+        if mode is None:
+            return None, None, None
+        return mode, (0 if gid is not None else None), gid
+
+    def _install_files(self, step_id: str, changes: list[FileChange], reload: tuple[str, ...],
+                       undoing: bool = False) -> str:
         """Write, validate, reload; on any failure put the last good files back and reload."""
         services = [daemon(self.system, name) for name in reload]
         candidate = {c.path: c.new for c in changes if c.new is not None}
@@ -397,7 +421,7 @@ class Engine:
             if reload:
                 self.emit(Event("note", step_id, f"sandbox: {', '.join(reload)} not reloaded"))
             return ""
-        problem = self._reload(step_id, services)
+        problem = self._reload(step_id, services, stop_if_invalid=undoing)
         if not problem:
             return ""
         self.emit(Event("note", step_id, "putting the last good files back"))
@@ -408,19 +432,29 @@ class Engine:
                 self.system.write_file(path, old, backdate=settle_seconds(path))
                 self.state.written[path] = sha256_bytes(old)
         self._save(f"restored:{step_id}")
-        again = self._reload(step_id, services)
+        again = self._reload(step_id, services, stop_if_invalid=True)
         if again:
             problem += f"\nThe last good files are back, but reloading them failed too: {again}"
         return problem
 
-    def _reload(self, step_id: str, services) -> str:
+    def _reload(self, step_id: str, services, stop_if_invalid: bool = False) -> str:
         for service in services:
             complaint = service.validate()
+            if complaint and stop_if_invalid:
+                # Undo brought back the box's own file, which this daemon cannot run with as it
+                # stands (Debian's dovecot.conf wants a certificate it never made): stop it.
+                if service.running():
+                    service.stop()
+                self.emit(Event("note", step_id, f"{service.name} stopped: its original configuration "
+                                f"does not start as it is ({complaint.splitlines()[0]})"))
+                continue
             if complaint:
                 return f"{service.name} check failed:\n{complaint}"
             result = service.reload()
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"
+            if service.name == "dovecot" and not service.running():
+                return "Dovecot did not start; see /var/log/dovecot.log."
             if service.name == "postfix":
                 problem = self._postfix_answers(step_id, service)
                 if problem:
@@ -444,11 +478,23 @@ class Engine:
         options = dict(self.probe_options)
         if self.ask:
             options.setdefault("ask", self.ask)
+        options["passwords"] = {u.address: u.password for u in self.answers.users if u.password}
         runner = ProbeRunner(self.system, values, **options)
         results = []
         for probe in step.probes:
             runner.on_line = lambda line, pid=probe.id: self.emit(Event("probe-line", step.id, line, pid))
             result = runner.run(probe)
+            self.emit(Event("probe", step.id, result.title, result))
+            results.append(result)
+        return results
+
+    def _verify(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
+        """The step's after-the-change checks, reported as probes (ownership, permissions)."""
+        results = []
+        for check in run_requirements(self.system, list(step.verify), values, self.check_timeout):
+            result = ProbeResult(check.name.split()[0], check.name, MET if check.ok else FAILED,
+                                 check.expected or "as it should be", check.found,
+                                 reason="" if check.ok else f"fix: {check.fix}")
             self.emit(Event("probe", step.id, result.title, result))
             results.append(result)
         return results
@@ -484,7 +530,7 @@ class Engine:
         for change in changes:
             self.emit(Event("plan", step.id, change.diff, change))
         reload = tuple(dict.fromkeys(n for s in later for n in s.reload))
-        problem = self._install_files(step.id, changes, reload) if changes else ""
+        problem = self._install_files(step.id, changes, reload, undoing=True) if changes else ""
         if problem:
             self.emit(Event("step-done", step.id, problem, FAILED_STEP))
             return StepOutcome(step.id, FAILED_STEP, message=problem)
@@ -504,10 +550,19 @@ class Engine:
             restored.append(path)
         for path in self.state.created:
             self.system.remove_file(path)
+        undo_made(self.system, self.state, lambda text: self.emit(Event("note", "", text)))
         if restored and not self.system.sandbox:
             postfix = daemon(self.system, "postfix")
             if postfix.running():
                 postfix.reload()
+            dovecot = daemon(self.system, "dovecot")
+            if dovecot.running():
+                if dovecot.validate():
+                    dovecot.stop()
+                    self.emit(Event("note", "", "Dovecot stopped: its original configuration does "
+                                    "not start as it is"))
+                else:
+                    dovecot.restart()
         for path in restored:
             self.system.remove_file(originals_copy(path))
         self.state = State()

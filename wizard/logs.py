@@ -11,6 +11,7 @@ from pathlib import Path
 from wizard.probes.watch import file_size, read_since, wait_for
 
 MAIL_LOG = "/var/log/mail.log"
+DOVECOT_LOG = "/var/log/dovecot.log"       # log_path in the dovecot.conf mailwizard writes (E1)
 _FATE = r"{qid}: to=<[^>]*>.*status=(sent|bounced|deferred)[^\n]*"
 
 

@@ -23,16 +23,80 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A named section of dovecot.conf (`passdb { ... }`, `service lmtp { ... }`), which may
+    hold settings and further blocks. A later step replaces a block by its name."""
+
+    name: str
+    items: tuple["Setting | Block", ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Remove:
+    """Takes a setting or block out of the file again (the tutorial comments it out)."""
+
+    name: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class UserTable:
+    """users.db: one `address:hash` line per mail user from the answers.
+
+    The hash keeps its `{SHA512-CRYPT}` prefix until the step that names the scheme in the
+    passdb; a clear password is never written (the tutorial starts with one)."""
+
+    scheme_prefix: bool = True
+
+
+@dataclass(frozen=True)
 class FileFragment:
     """What a step adds to a config file.
 
     `start_empty`: from this step on the file is rebuilt from nothing (the tutorial's
     `> main.cf`); before the first such step the file is the one the box had.
+    `mode`/`group`: the file's permissions from this step on (the last step that says wins).
     """
 
     path: str
-    settings: tuple[Setting, ...] = ()
+    settings: tuple["Setting | Block | Remove", ...] = ()
     start_empty: bool = False
+    table: UserTable | None = None
+    mode: int | None = None
+    group: str | None = None
+
+
+# ---- things a step makes sure exist ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SystemUser:
+    """A system user and group (reused when they exist, never duplicated)."""
+
+    name: str
+    group: str
+    home: str = "/nonexistent"
+
+
+@dataclass(frozen=True)
+class Directory:
+    path: str
+    owner: str
+    group: str
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A TLS certificate and key; a self-signed pair for `common_name` only when the box has
+    none that match (a certificate the user already has is kept)."""
+
+    cert: str
+    key: str
+    common_name: str = "{fqdn}"
+
+
+Ensure = SystemUser | Directory | Certificate
 
 
 @dataclass(frozen=True)
@@ -73,6 +137,42 @@ class Sendmail:
 
 
 @dataclass(frozen=True)
+class Imap:
+    """An IMAP session as the tutorial types it: greeting, LOGIN, commands, LOGOUT.
+
+    `tls`: "" (plain port 143), "starttls" (143 then STARTTLS) or "imaps" (993).
+    `password`: "good" (the user's), "wrong", or "none" (no LOGIN at all)."""
+
+    user: str = "{mailuser_address}"
+    password: str = "good"
+    commands: tuple[str, ...] = ('LIST "" "*"',)
+    tls: str = ""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What the server must (and must not) say, and what its log must show meanwhile.
+
+    `replies`: texts that must appear in the server's lines, in this order; `absent`: texts that
+    must not; `log`: texts the daemon's log must gain (how a teaching step proves its error);
+    `exists`: a path that must exist afterwards; `refused`: the connection itself is refused."""
+
+    replies: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    log: tuple[str, ...] = ()
+    exists: str = ""
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class InInbox:
+    """The message lands in the user's Maildir and that very message is found over IMAP."""
+
+    user: str = "{mailuser_address}"
+    maildir: str = "/var/vmail/{maildomain}/{mailuser}/mail"
+
+
+@dataclass(frozen=True)
 class Delivered:
     """The message appears in this mailbox file (matched by a marker the probe adds)."""
 
@@ -106,7 +206,7 @@ class Refused:
     text: str = ""
 
 
-Expectation = Delivered | Relayed | Bounced | Refused
+Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox
 
 
 @dataclass(frozen=True)
@@ -115,7 +215,7 @@ class Probe:
 
     id: str
     title: str
-    action: SmtpMail | Sendmail
+    action: SmtpMail | Sendmail | Imap
     expect: Expectation
     vantage: str = "local"          # "local", or "external": from EXTHOST (see Answers.vantage)
     host: str = "localhost"         # may hold placeholders, e.g. "{fqdn}"
@@ -136,12 +236,28 @@ class Step:
     packages: tuple[str, ...] = ()              # Debian packages the step installs
     debconf: tuple[str, ...] = ()               # debconf-set-selections lines, before apt runs
     files: tuple[FileFragment, ...] = ()
+    ensure: tuple[Ensure, ...] = ()              # users, directories, certificates to have
     reload: tuple[str, ...] = ()                # daemons to (re)load after writing: "postfix"
     stop: tuple[str, ...] = ()                  # daemons that must not run during this chapter
     probes: tuple[Probe, ...] = ()
+    verify: tuple[Requirement, ...] = ()        # checks after the change, proof like the probes
     errata: tuple[Erratum, ...] = ()
     undo: str = "The files go back to how the previous step left them."
     tags: tuple[str, ...] = field(default_factory=tuple)
+    lessons: tuple["Step", ...] = ()            # teaching mode: the same files, error by error
 
     def touches(self, path: str) -> bool:
         return any(f.path == path for f in self.files)
+
+
+def walk_order(steps: tuple[Step, ...], teaching: bool) -> tuple[Step, ...]:
+    """The steps a walk takes: a step with lessons becomes its lessons in teaching mode."""
+    out: list[Step] = []
+    for step in steps:
+        out.extend(step.lessons if teaching and step.lessons else (step,))
+    return tuple(out)
+
+
+def lesson_files(lessons: tuple[Step, ...]) -> tuple[FileFragment, ...]:
+    """The direct path's fragments: every lesson's, in order, so both paths end in the same files."""
+    return tuple(fragment for lesson in lessons for fragment in lesson.files)

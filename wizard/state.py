@@ -36,6 +36,8 @@ class State:
     written: dict[str, str] = field(default_factory=dict)     # path -> sha256 of what we wrote
     originals: dict[str, dict] = field(default_factory=dict)  # path -> {existed, mode, uid, gid, sha}
     created: list[str] = field(default_factory=list)          # files that did not exist before us
+    made: list[dict] = field(default_factory=list)            # users, directories we made
+    teaching: bool = False                                    # the walk takes the lessons
 
     def status_of(self, step_id: str) -> str:
         return self.steps.get(step_id, {}).get("status", "pending")
@@ -43,7 +45,8 @@ class State:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "answers": self.answers, "steps": self.steps,
                            "written": self.written, "originals": self.originals,
-                           "created": self.created}, indent=2, sort_keys=True) + "\n"
+                           "created": self.created, "made": self.made,
+                           "teaching": self.teaching}, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "State":
@@ -58,7 +61,8 @@ class State:
         try:
             return cls(data.get("answers"), dict(data.get("steps") or {}),
                        dict(data.get("written") or {}), dict(data.get("originals") or {}),
-                       list(data.get("created") or []))
+                       list(data.get("created") or []), list(data.get("made") or []),
+                       bool(data.get("teaching")))
         except (TypeError, ValueError):
             raise StateError(f"{STATE_FILE} has a damaged structure; move it aside to start over.") from None
 
@@ -97,6 +101,14 @@ class StateStore:
     def load(self) -> State:
         text = self.system.read_text(STATE_FILE)
         return State() if text is None else State.from_json(text)
+
+    def known_hashes(self) -> dict[str, str]:
+        """address → password hash from the last walk (read without the lock: hashes only)."""
+        try:
+            users = (self.load().answers or {}).get("users", [])
+        except (StateError, ValueError, AttributeError):
+            return {}
+        return {u.get("address", ""): u.get("password_hash", "") for u in users if isinstance(u, dict)}
 
     def save(self, state: State, why: str = "") -> None:
         self.system.write_file(STATE_FILE, state.to_json(), mode=0o600, uid=0, gid=0,

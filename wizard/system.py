@@ -160,8 +160,12 @@ class System:
 
     # ---- commands --------------------------------------------------------------------------
     def run(self, argv: list[str], *, input: str | None = None, timeout: float = 120,
-            changes_box: bool = True, env: dict[str, str] | None = None) -> CommandResult:
-        """Run a command. In the sandbox, commands that change the box are recorded, not run."""
+            changes_box: bool = True, env: dict[str, str] | None = None,
+            daemonizes: bool = False) -> CommandResult:
+        """Run a command. In the sandbox, commands that change the box are recorded, not run.
+
+        `daemonizes`: the command leaves a daemon behind that keeps its output open (`dovecot`);
+        its output goes through a file, so waiting on a pipe that never closes cannot hang us."""
         if self.sandbox and changes_box:
             self.events.append(f"sandbox: did not run {shlex.join(argv)}")
             return CommandResult(argv, 0, "", "")
@@ -169,6 +173,8 @@ class System:
         if env:
             full_env = dict(os.environ)
             full_env.update(env)
+        if daemonizes:
+            return self._run_daemonizing(argv, timeout, full_env)
         try:
             proc = subprocess.run(argv, input=input, capture_output=True, text=True,
                                   timeout=timeout, env=full_env)
@@ -177,6 +183,22 @@ class System:
         except subprocess.TimeoutExpired:
             return CommandResult(argv, 124, "", f"timed out after {timeout:g} s")
         return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    @staticmethod
+    def _run_daemonizing(argv: list[str], timeout: float, env) -> CommandResult:
+        import tempfile
+
+        with tempfile.TemporaryFile() as out:
+            try:
+                proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                      timeout=timeout, env=env)
+            except FileNotFoundError:
+                return CommandResult(argv, 127, "", f"{argv[0]}: command not found")
+            except subprocess.TimeoutExpired:
+                return CommandResult(argv, 124, "", f"timed out after {timeout:g} s")
+            out.seek(0)
+            text = out.read().decode(errors="replace")
+        return CommandResult(argv, proc.returncode, "", text)
 
     def spawn(self, argv: list[str], log: Path, ready: str = "ready", timeout: float = 10.0) -> int:
         """Start a background service in its own session; return its pid once it prints `ready`.

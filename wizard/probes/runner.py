@@ -15,8 +15,10 @@ from pathlib import Path
 
 from wizard.checks import run_requirement
 from wizard.config import fill
-from wizard.logs import MAIL_LOG, MailLog
-from wizard.model import Bounced, Delivered, Probe, Refused, Relayed, Sendmail, SmtpMail
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.model import (Answered, Bounced, Delivered, Imap, InInbox, Probe, Refused, Relayed,
+                          Sendmail, SmtpMail)
+from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.probes.watch import file_size, wait_for
 from wizard.system import System
@@ -36,6 +38,7 @@ class ProbeResult:
     actual: str = ""
     reason: str = ""
     transcript: list[str] = field(default_factory=list)
+    transcript_extra: list[str] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
     erratum: str = ""
     seconds: float = 0.0
@@ -55,7 +58,30 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Refused):
         text = f" \"{expect.text}\"" if expect.text else ""
         return f"refused at {expect.stage} with {' or '.join(expect.codes)}{text}"
+    if isinstance(expect, InInbox):
+        return f"delivered into {fill(expect.maildir, values)} and seen in INBOX over IMAP"
+    if isinstance(expect, Answered):
+        if expect.refused:
+            return "the connection is refused (nothing listens)"
+        parts = [f"the server says {' … '.join(repr(r) for r in expect.replies)}"] if expect.replies else []
+        parts += [f"not {repr(a)}" for a in expect.absent]
+        parts += [f"the log shows {repr(fill(l, values))}" for l in expect.log]
+        parts += [f"{fill(expect.exists, values)} exists"] if expect.exists else []
+        return "; ".join(parts)
     return str(expect)
+
+
+def _file_with(maildir: Path, marker: str) -> Path | None:
+    """The message file under a Maildir (new/ or cur/ of any folder) that holds `marker`."""
+    needle = marker.encode()
+    for sub in ("new", "cur"):
+        for path in sorted(maildir.glob(f"**/{sub}/*")):
+            try:
+                if needle in path.read_bytes():
+                    return path
+            except OSError:
+                continue
+    return None
 
 
 def _ask_nobody(question: str) -> str:
@@ -67,7 +93,8 @@ class ProbeRunner:
 
     def __init__(self, system: System, values: dict[str, str], on_line=None,
                  delivery_timeout: float = DELIVERY_TIMEOUT, reply_timeout: float = REPLY_TIMEOUT,
-                 ask=_ask_nobody):
+                 ask=_ask_nobody, passwords: dict[str, str] | None = None):
+        self.passwords = passwords or {}     # clear, in memory only: for LOGIN as the tutorial does
         self.system = system
         self.values = values
         self.on_line = on_line
@@ -75,6 +102,7 @@ class ProbeRunner:
         self.delivery_timeout = delivery_timeout
         self.reply_timeout = reply_timeout
         self.log = MailLog(system.path(MAIL_LOG))
+        self.dovecot_log = MailLog(system.path(DOVECOT_LOG))
 
     def run(self, probe: Probe) -> ProbeResult:
         title = fill(probe.title, self.values)
@@ -97,9 +125,12 @@ class ProbeRunner:
                 return result
         started = time.monotonic()
         log_start = self._log_start = self.log.offset()
+        self._dovecot_start = self.dovecot_log.offset()
         transcript = Transcript(sink=self.on_line)
         try:
-            if isinstance(probe.action, SmtpMail) and via == "manual":
+            if isinstance(probe.action, Imap):
+                self._imap(probe, result, transcript, via)
+            elif isinstance(probe.action, SmtpMail) and via == "manual":
                 self._smtp_by_hand(probe, result, transcript)
             elif isinstance(probe.action, SmtpMail):
                 self._smtp(probe, result, transcript, via)
@@ -107,10 +138,12 @@ class ProbeRunner:
                 self._sendmail(probe, result, transcript)
         except DialogueError as exc:
             result.status, result.actual = FAILED, str(exc)
-        result.transcript = transcript.lines
+        result.transcript = transcript.lines + result.transcript_extra
+        result.transcript_extra = []
         result.seconds = round(time.monotonic() - started, 3)
         if result.status == FAILED:
-            result.log_lines = self.log.lines_since(log_start)[-30:]
+            result.log_lines = ([f"mail.log: {l}" for l in self.log.lines_since(log_start)[-20:]]
+                                + [f"dovecot.log: {l}" for l in self.dovecot_log.lines_since(self._dovecot_start)[-20:]])
         return result
 
     def _via(self, probe: Probe) -> str:
@@ -243,6 +276,128 @@ class ProbeRunner:
         else:
             result.status = FAILED
 
+    # ---- IMAP ----------------------------------------------------------------------------------
+    def _imap(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
+        action: Imap = probe.action
+        expect: Answered = probe.expect
+        user = fill(action.user, self.values)
+        password = {"good": self.passwords.get(user), "wrong": "not-the-password-" + secrets.token_hex(3),
+                    "none": ""}[action.password]
+        if password is None:
+            result.status = INCONCLUSIVE
+            result.reason = (f"the answers give no clear password for {user} (only a hash), so the "
+                             "wizard cannot log in; give it with --answers to prove this step")
+            return
+        host = fill(probe.host, self.values)
+        port = probe.port if probe.port != 25 else (993 if action.tls == "imaps" else 143)
+        transcript.add("C", telnet_line(host, port, via) + ("   (TLS from the first byte)" if action.tls == "imaps" else ""))
+        try:
+            sock = open_channel(host, port, self.reply_timeout, via)
+        except DialogueError as exc:
+            transcript.add("S", f"({exc})")
+            self._judge_answered(expect, result, [], refused=True, why=str(exc))
+            return
+        with Dialogue(sock, transcript, self.reply_timeout) as talk:
+            imap = ImapTalk(talk)
+            try:
+                if action.tls == "imaps":
+                    talk.start_tls(self.values.get("fqdn", host))
+                imap.greeting()
+                if action.tls == "starttls":
+                    if not tagged_ok(imap.command("STARTTLS")):
+                        raise ImapClosed("STARTTLS refused")
+                    talk.start_tls(self.values.get("fqdn", host))
+                logged_in = True
+                if action.password != "none":
+                    logged_in = tagged_ok(imap.command(f"LOGIN {user} {password}", shown=f"LOGIN {user} ********"))
+                if logged_in:
+                    for command in action.commands:
+                        imap.command(fill(command, self.values))
+                imap.command("LOGOUT")
+            except DialogueError:       # the server hung up, or TLS failed: judged below
+                pass
+            server_lines = imap.lines
+        self._judge_answered(expect, result, server_lines)
+
+    def _judge_answered(self, expect: Answered, result: ProbeResult, lines: list[str],
+                        refused: bool = False, why: str = "") -> None:
+        if refused or expect.refused:
+            if refused and expect.refused:
+                result.status, result.actual = MET, why
+            else:
+                result.actual = why if refused else f"connected: {lines[0] if lines else '(no greeting)'}"
+            return
+        text = "\n".join(lines)
+        position, missing = 0, []
+        for wanted in expect.replies:
+            found = text.find(fill(wanted, self.values), position)
+            if found < 0:
+                missing.append(wanted)
+            else:
+                position = found + len(wanted)
+        present = [a for a in expect.absent if fill(a, self.values) in text]
+        log_missing = [entry for entry in expect.log
+                       if not wait_for(self.dovecot_log.path, re.compile(re.escape(fill(entry, self.values))),
+                                       start=self._dovecot_start, timeout=3.0)]
+        exists = fill(expect.exists, self.values)
+        absent_path = exists and not self.system.path(exists).exists()
+        wanted_last = fill(expect.replies[-1], self.values) if expect.replies else ""
+        last = next((l for l in lines if wanted_last and wanted_last in l), "") or \
+            next((l for l in reversed(lines) if l.startswith(("a ", "* BYE", "* BAD"))), lines[-1] if lines else "")
+        if len(last) > 90:
+            last = last[:40] + " … " + last[-40:]
+        if not (missing or present or log_missing or absent_path):
+            said = [last] if last else []
+            said += [f"the log says so ({', '.join(repr(fill(l, self.values)) for l in expect.log)})"] if expect.log else []
+            said += [f"{exists} exists"] if exists else []
+            result.status, result.actual = MET, "; ".join(said)
+            return
+        problems = [f"the server never said {m!r}" for m in missing] + [f"the server said {p!r}" for p in present]
+        problems += [f"the log does not show {fill(l, self.values)!r}" for l in log_missing]
+        problems += [f"{exists} does not exist"] if absent_path else []
+        result.actual = f"{last}; " + "; ".join(problems) if last else "; ".join(problems)
+
+    def _await_inbox(self, expect: InInbox, result: ProbeResult, marker: str, queue_id: str | None) -> None:
+        """Delivered into the Maildir, then that very message found over IMAP by its marker."""
+        maildir = self.system.path(fill(expect.maildir, self.values))
+        deadline = time.monotonic() + self.delivery_timeout
+        found = None
+        while found is None and time.monotonic() < deadline:
+            found = _file_with(maildir, marker)
+            if found is None:
+                time.sleep(0.02)
+        if found is None:
+            fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
+            result.actual = (f"not in {fill(expect.maildir, self.values)} after {self.delivery_timeout:g} s"
+                             + (f"; the log says: {fate}" if fate else ""))
+            return
+        user = fill(expect.user, self.values)
+        password = self.passwords.get(user)
+        if not password:
+            result.status, result.actual = MET, f"in {found} (IMAP not checked: no clear password in the answers)"
+            return
+        transcript = Transcript(sink=self.on_line)
+        transcript.add("C", "$ telnet localhost 143   (read it back as the user would)")
+        with Dialogue(open_channel("localhost", 143, self.reply_timeout), transcript, self.reply_timeout) as talk:
+            imap = ImapTalk(talk)
+            try:
+                imap.greeting()
+                if tagged_ok(imap.command(f"LOGIN {user} {password}", shown=f"LOGIN {user} ********")):
+                    imap.command("SELECT INBOX")
+                    hits = imap.command(f"SEARCH HEADER {MARKER_HEADER} {marker}")
+                    imap.command("LOGOUT")
+                else:
+                    hits = []
+            except ImapClosed:
+                hits = []
+        result.transcript_extra = transcript.lines
+        numbers = [l.split()[2:] for l in hits if l.startswith("* SEARCH")]
+        if numbers and numbers[0]:
+            result.status = MET
+            result.actual = f"in {found.parent.parent.name}/{found.parent.name}; INBOX message {numbers[0][0]} over IMAP"
+        else:
+            result.actual = f"in {found}, but IMAP SEARCH did not find it"
+
     # ---- outcomes ------------------------------------------------------------------------------
     def _mailbox_offset(self, expect) -> int:
         if isinstance(expect, Delivered):
@@ -282,6 +437,9 @@ class ProbeRunner:
     def _await_delivery(self, probe: Probe, result: ProbeResult, marker: str, mailbox_start: int,
                         queue_id: str | None) -> None:
         expect = probe.expect
+        if isinstance(expect, InInbox):
+            self._await_inbox(expect, result, marker, queue_id)
+            return
         if isinstance(expect, Relayed):
             self._await_relay(expect, result, marker, mailbox_start, queue_id)
             return

@@ -156,13 +156,14 @@ class WizardApp(App):
 
 
 def run_app(args) -> int:
-    from wizard.answers import load_answers
-    from wizard.cli import all_steps
+    from wizard.cli import all_steps, answers_for, teaching_mode
     from wizard.system import System
 
     system = System(Path(args.root).resolve() if args.root else Path("/"))
-    answers = load_answers(args.answers) if args.answers else None
-    engine = Engine(system, answers, all_steps(), lab=bool(getattr(args, "lab", False)))
+    answers = answers_for(system, args)
+    teaching = teaching_mode(system, args)
+    engine = Engine(system, answers, all_steps(teaching), lab=bool(getattr(args, "lab", False)))
     with engine.open():
+        engine.state.teaching = teaching
         WizardApp(engine).run()
     return 0

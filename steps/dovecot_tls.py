@@ -1,0 +1,38 @@
+from wizard.model import (Answered, Certificate, Erratum, FileFragment, Imap, Probe, Remove, Setting,
+                          Step)
+
+DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
+CERT, KEY = "/etc/dovecot/dovecot.pem", "/etc/dovecot/private/dovecot.pem"
+
+E13 = Erratum("E13", "dovecot-core on Debian 12 leaves no /etc/dovecot/private/dovecot.pem (it only "
+              "links ssl-cert's snakeoil pair, which was never made): mailwizard makes a self-signed "
+              "certificate for your server's name when none is there, and keeps one you have.")
+
+STEP = Step(
+    id="dovecot-tls",
+    title="Encryption: TLS required for IMAP",
+    chapter="Encryption and authentication in Dovecot and Postfix",
+    explain="dovecot-tls.md",
+    ensure=(Certificate(CERT, KEY),),
+    files=(FileFragment(DOVECOT_CONF, settings=(
+        Remove("ssl"),
+        Remove("disable_plaintext_auth"),
+        Setting("ssl", "required", why="Every connection must be encrypted before a password is sent."),
+        Setting("ssl_cert", f"<{CERT}"),
+        Setting("ssl_key", f"<{KEY}"),
+    )),),
+    reload=("dovecot",),
+    probes=(
+        Probe(id="imap-starttls", title="STARTTLS on port 143, then LOGIN: logged in",
+              action=Imap(tls="starttls", commands=()), port=143,
+              expect=Answered(replies=("STARTTLS", "Begin TLS negotiation", "Logged in"))),
+        Probe(id="imaps", title="IMAPS on port 993 (TLS from the first byte), then LOGIN: logged in",
+              action=Imap(tls="imaps", commands=()), port=993,
+              expect=Answered(replies=("* OK", "a OK", "Logged in"))),
+        Probe(id="imap-plain-refused", title="from {exthost}: LOGIN without TLS is refused",
+              action=Imap(commands=()), port=143, vantage="external", host="{fqdn}",
+              expect=Answered(replies=("LOGINDISABLED", "a NO"), absent=("Logged in",))),
+    ),
+    errata=(E13,),
+    undo="dovecot.conf goes back to ssl = no; a certificate mailwizard made stays until `reset`.",
+)

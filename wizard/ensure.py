@@ -1,0 +1,140 @@
+"""Things a step makes sure exist: a system user, a directory, a TLS certificate.
+
+Each is idempotent: what is there already is reused and never duplicated or replaced. What we
+made is recorded in the state, so `reset` can take back what is safe to take back (an empty
+directory, a certificate we generated) and say what it leaves (a user that may own mail).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from wizard.config import fill
+from wizard.model import Certificate, Directory, SystemUser
+from wizard.system import System
+
+Note = Callable[[str], None]
+
+
+def ensure_all(system: System, items, values: dict[str, str], state, note: Note) -> str:
+    """Make each item exist; a problem sentence, or "" when all are in place."""
+    for item in items:
+        if isinstance(item, SystemUser):
+            problem = _user(system, item, state, note)
+        elif isinstance(item, Directory):
+            problem = _directory(system, item, state, note)
+        else:
+            problem = _certificate(system, item, values, state, note)
+        if problem:
+            return problem
+    return ""
+
+
+def _user(system: System, item: SystemUser, state, note: Note) -> str:
+    try:
+        grp.getgrnam(item.group)
+        note(f"group {item.group} exists already: reused")
+    except KeyError:
+        result = system.run(["groupadd", item.group])
+        if not result.ok:
+            return f"could not create group {item.group}: {result.describe()}"
+        state.made.append({"kind": "group", "name": item.group})
+        note(f"created group {item.group}")
+    try:
+        existing = pwd.getpwnam(item.name)
+        note(f"user {item.name} exists already (uid {existing.pw_uid}): reused")
+    except KeyError:
+        result = system.run(["useradd", "-g", item.group, "-d", item.home, "-M",
+                             "-s", "/usr/sbin/nologin", item.name])
+        if not result.ok:
+            return f"could not create user {item.name}: {result.describe()}"
+        state.made.append({"kind": "user", "name": item.name})
+        note(f"created user {item.name} (no login, no home directory: it only owns mail)")
+    return ""
+
+
+def _directory(system: System, item: Directory, state, note: Note) -> str:
+    target = system.path(item.path)
+    if not target.exists():
+        target.mkdir(parents=True)
+        state.made.append({"kind": "directory", "path": item.path})
+        note(f"created {item.path}")
+    if system.sandbox:
+        return ""
+    try:
+        uid, gid = pwd.getpwnam(item.owner).pw_uid, grp.getgrnam(item.group).gr_gid
+    except KeyError as exc:
+        return f"{item.path}: no such user or group {exc}"
+    st = target.stat()
+    if (st.st_uid, st.st_gid, st.st_mode & 0o7777) != (uid, gid, item.mode):
+        os.chown(target, uid, gid)
+        os.chmod(target, item.mode)
+        note(f"{item.path} now belongs to {item.owner}:{item.group}, mode {item.mode:o}")
+    return ""
+
+
+def _certificate(system: System, item: Certificate, values: dict[str, str], state, note: Note) -> str:
+    cert_path, key_path = fill(item.cert, values), fill(item.key, values)
+    name = fill(item.common_name, values)
+    if _usable_pair(system, cert_path, key_path):
+        note(f"using the certificate already in {cert_path} (not replaced)")
+        return ""
+    if system.sandbox:
+        note(f"sandbox: would make a self-signed certificate for {name}")
+        return ""
+    with tempfile.TemporaryDirectory(prefix="mailwizard-cert-") as scratch:
+        cert_tmp, key_tmp = Path(scratch, "cert.pem"), Path(scratch, "key.pem")
+        result = system.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
+                             "-days", "3650", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+                             "-keyout", str(key_tmp), "-out", str(cert_tmp)], timeout=60)
+        if not result.ok:
+            return f"could not make a certificate: {result.describe()}"
+        # The key is written by rename, never through whatever link may sit at key_path, and is
+        # readable by root alone.
+        for path, data, mode in ((key_path, key_tmp.read_bytes(), 0o600),
+                                 (cert_path, cert_tmp.read_bytes(), 0o644)):
+            if system.path(path).is_symlink() or system.path(path).exists():
+                backup = f"{path}.mailwizard-before"
+                os.replace(system.path(path), system.path(backup))
+                note(f"kept the old {path} as {backup}")
+                state.created.append(backup)
+            system.write_file(path, data, mode=mode, uid=0, gid=0)
+            state.created.append(path)
+    note(f"E13: Debian left no certificate; made a self-signed one for {name} "
+         f"({cert_path}, key {key_path}). Replace it with a real one later; mailwizard keeps yours.")
+    return ""
+
+
+def _usable_pair(system: System, cert: str, key: str) -> bool:
+    """Both files exist, the key is a private key, and it belongs to the certificate."""
+    cert_file, key_file = system.path(cert), system.path(key)
+    if not (cert_file.is_file() and key_file.is_file()):
+        return False
+    if "PRIVATE KEY" not in key_file.read_text(errors="replace"):
+        return False
+    pub_of = lambda argv: subprocess.run(argv, capture_output=True, timeout=30).stdout
+    from_cert = pub_of(["openssl", "x509", "-in", str(cert_file), "-noout", "-pubkey"])
+    from_key = pub_of(["openssl", "pkey", "-in", str(key_file), "-pubout"])
+    return bool(from_cert) and from_cert == from_key
+
+
+def undo_made(system: System, state, note: Note) -> None:
+    """What reset can take back: directories we made, if empty. Users and groups stay (they may
+    own mail); the note says how to remove them."""
+    for item in reversed(state.made):
+        if item.get("kind") == "directory":
+            target = system.path(item["path"])
+            try:
+                target.rmdir()
+                note(f"removed the empty {item['path']}")
+            except OSError:
+                if target.exists():
+                    note(f"kept {item['path']}: it holds mail")
+        elif item.get("kind") == "user":
+            note(f"user {item['name']} stays (remove it with `userdel {item['name']}` if no mail needs it)")
