@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 STATE_DIR = Path("/var/lib/mailwizard")
 KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/var/mail/root", "/var/log/mail.log",
-        "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts"]
+        "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts",
+        "/etc/dovecot/dovecot.conf", "/etc/dovecot/dovecot.conf.bak", "/etc/dovecot/users.db",
+        "/etc/dovecot/dovecot.pem", "/etc/dovecot/private/dovecot.pem", "/var/log/dovecot.log"]
 
 ANSWERS = """\
 maildomain = "example.test"
@@ -58,11 +61,35 @@ def stop_postfix() -> None:
         subprocess.run(["postfix", "stop"], capture_output=True, timeout=60)
 
 
+def dovecot_running() -> bool:
+    try:
+        pid = int(Path("/run/dovecot/master.pid").read_text().split()[0])
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def stop_dovecot() -> None:
+    if dovecot_running():
+        subprocess.run(["dovecot", "stop"], capture_output=True, timeout=60)
+        for _ in range(200):
+            if not dovecot_running():
+                break
+            time.sleep(0.05)
+
+
+def account_exists(kind: str, name: str) -> bool:
+    return subprocess.run(["getent", kind, name], capture_output=True).returncode == 0
+
+
 @dataclass
 class Snapshot:
     files: dict[str, bytes | None]
     modes: dict[str, tuple[int, int, int]]
     postfix_was_running: bool
+    had_vmail_user: bool = False
+    had_vmail_group: bool = False
+    had_var_vmail: bool = False
 
     @classmethod
     def take(cls) -> "Snapshot":
@@ -73,7 +100,8 @@ class Snapshot:
             if p.exists():
                 st = p.stat()
                 modes[name] = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
-        return cls(files, modes, postfix_running())
+        return cls(files, modes, postfix_running(), account_exists("passwd", "vmail"),
+                   account_exists("group", "vmail"), Path("/var/vmail").exists())
 
     def restore(self) -> None:
         for name, data in self.files.items():
@@ -85,6 +113,13 @@ class Snapshot:
                 mode, uid, gid = self.modes[name]
                 os.chmod(p, mode)
                 os.chown(p, uid, gid)
+        # What the Dovecot chapters make: the vmail account and the mail store.
+        if not self.had_var_vmail:
+            shutil.rmtree("/var/vmail", ignore_errors=True)
+        if not self.had_vmail_user and account_exists("passwd", "vmail"):
+            subprocess.run(["userdel", "vmail"], capture_output=True)
+        if not self.had_vmail_group and account_exists("group", "vmail"):
+            subprocess.run(["groupdel", "vmail"], capture_output=True)
 
 
 @pytest.fixture(scope="session")
@@ -103,12 +138,14 @@ def pristine() -> Snapshot:
 def box(pristine: Snapshot, tmp_path: Path):
     """A box with Postfix as the suite found it; put back whatever the test did."""
     stop_postfix()
+    stop_dovecot()
     answers = tmp_path / "answers.toml"
     answers.write_text(ANSWERS)
     try:
         yield answers
     finally:
         stop_postfix()
+        stop_dovecot()
         subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         pristine.restore()

@@ -48,6 +48,23 @@ class ImapTalk:
                 self._drain()
                 raise ImapClosed(line)
 
+    def login(self, user: str, password: str) -> list[str]:
+        """LOGIN with both arguments quoted as IMAP strings (a password may hold blanks, quotes,
+        ':' or non-ASCII: the latter goes as a LITERAL+ of its UTF-8 bytes). Shown masked."""
+        shown = f"LOGIN {quoted(user)} ********"
+        if password.isascii():
+            return self.command(f"LOGIN {quoted(user)} {quoted(password)}", shown=shown)
+        data = password.encode("utf-8")
+        self.talk.send(f"{TAG} LOGIN {quoted(user)} {{{len(data)}+}}", f"{TAG} {shown}")
+        self.talk.sock.sendall(data + b"\r\n")
+        deadline = time.monotonic() + self.talk.timeout
+        got = []
+        while True:
+            line = self._line(deadline)
+            got.append(line)
+            if line.startswith(f"{TAG} "):
+                return got
+
     def _drain(self) -> None:
         """Read what is left until the server closes (a BYE is followed by the close)."""
         try:
@@ -55,6 +72,10 @@ class ImapTalk:
                 self._line(time.monotonic() + 2)
         except ImapClosed:
             pass
+
+
+def quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def tagged_ok(lines: list[str]) -> bool:

@@ -309,7 +309,7 @@ class ProbeRunner:
                     talk.start_tls(self.values.get("fqdn", host))
                 logged_in = True
                 if action.password != "none":
-                    logged_in = tagged_ok(imap.command(f"LOGIN {user} {password}", shown=f"LOGIN {user} ********"))
+                    logged_in = tagged_ok(imap.login(user, password))
                 if logged_in:
                     for command in action.commands:
                         imap.command(fill(command, self.values))
@@ -382,7 +382,7 @@ class ProbeRunner:
             imap = ImapTalk(talk)
             try:
                 imap.greeting()
-                if tagged_ok(imap.command(f"LOGIN {user} {password}", shown=f"LOGIN {user} ********")):
+                if tagged_ok(imap.login(user, password)):
                     imap.command("SELECT INBOX")
                     hits = imap.command(f"SEARCH HEADER {MARKER_HEADER} {marker}")
                     imap.command("LOGOUT")

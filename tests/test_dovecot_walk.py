@@ -1,0 +1,146 @@
+"""The Dovecot chapters on the real Dovecot, in the lab: the direct path and the teaching path,
+each twice; the same final files either way; every lesson's error really produced by Dovecot;
+and independent clients (imaplib, smtplib, run inside the lab) agreeing with the probes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import LAB_NAME, STATE_DIR, mailwizard
+
+pytestmark = pytest.mark.daemons
+
+FINAL_FILES = ["/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/dovecot/users.db"]
+MAILDIR = Path("/var/vmail/example.test/alice/mail")
+
+
+def state() -> dict:
+    return json.loads((STATE_DIR / "state.json").read_text())
+
+
+def in_namespace(ns: str, code: str) -> str:
+    """Run a Python snippet inside a lab namespace (where the daemons and the outside live)."""
+    done = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()
+
+
+def walk(answers: Path, *extra: str) -> subprocess.CompletedProcess:
+    run = mailwizard("run", "--lab", "--answers", str(answers), *extra)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
+@pytest.fixture
+def lab_up(lab):
+    up = mailwizard("lab", "up", "--answers", str(lab))
+    assert up.returncode == 0, up.stdout + up.stderr
+    return lab
+
+
+def test_direct_and_teaching_paths_each_twice_leave_the_same_files(lab_up):
+    walk(lab_up)
+    direct = {path: Path(path).read_bytes() for path in FINAL_FILES}
+    again = walk(lab_up)
+    assert "[ok] password-hash: done already" in again.stdout
+    assert {path: Path(path).read_bytes() for path in FINAL_FILES} == direct, "a second walk changes nothing"
+
+    assert mailwizard("reset", "--yes").returncode == 0
+    teaching = walk(lab_up, "--teaching")
+    assert "> dovecot-imap.passdb:" in teaching.stdout
+    for path in FINAL_FILES[:2]:
+        assert Path(path).read_bytes() == direct[path], f"{path} differs between the two paths"
+    # users.db: the same lines; only the salt of a freshly made hash may differ (reset forgot the
+    # old one), and both hashes hold the same password.
+    from passlib.hash import sha512_crypt
+    before, after = direct["/etc/dovecot/users.db"].decode(), Path("/etc/dovecot/users.db").read_text()
+    assert [l.split(":")[0] for l in before.splitlines()] == [l.split(":")[0] for l in after.splitlines()]
+    for text in (before, after):
+        assert sha512_crypt.verify("123456", text.splitlines()[-1].split(":", 1)[1])
+    again = walk(lab_up)          # the walk remembers its mode
+    assert "[ok] dovecot-imap.plaintext: done already" in again.stdout
+
+    users_db = Path("/etc/dovecot/users.db")
+    assert (users_db.stat().st_mode & 0o777) == 0o640
+    assert "123456" not in users_db.read_text()
+    assert "alice@example.test:$6$" in users_db.read_text()
+    assert "scheme=SHA512-CRYPT /etc/dovecot/users.db" in Path("/etc/dovecot/dovecot.conf").read_text()
+
+
+def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
+    walk(lab_up, "--teaching", "--through", "dovecot-imap.plaintext")
+    steps = state()["steps"]
+    expected = {
+        ("dovecot-imap.empty", "no-imap"): ("Connection refused", None),
+        ("dovecot-imap.protocols", "auth-broken"): ("S: * BYE Auth process broken", "No passdbs specified"),
+        ("dovecot-imap.protocols", "tls-no-cert"): ("TLS handshake failed", "Can't load SSL certificate"),
+        ("dovecot-imap.ssl", "no-passdb"): ("S: * BYE Auth process broken", "No passdbs specified"),
+        ("dovecot-imap.passdb", "missing-uid"): ("S: * BYE Internal error occurred", "User is missing UID"),
+        ("dovecot-imap.uid", "no-location"): ("S: * BYE Internal error occurred", "mail_location not set"),
+        ("dovecot-imap.location", "imap-plaintext-refused"): ("S: a NO [PRIVACYREQUIRED]", None),
+    }
+    log = Path("/var/log/dovecot.log").read_text()
+    for (step, probe_id), (reply, log_line) in expected.items():
+        probe = {p["id"]: p for p in steps[step]["probes"]}[probe_id]
+        assert probe["status"] == "met", (step, probe)
+        assert any(reply in line for line in probe["transcript"]), (step, probe["transcript"])
+        if log_line:
+            assert log_line in log, f"Dovecot's own log lacks {log_line!r}"
+    listing = {p["id"]: p for p in steps["dovecot-imap.location"]["probes"]}["imap-login"]
+    assert 'S: * LIST (\\HasNoChildren) "." INBOX' in listing["transcript"]
+    assert (MAILDIR).is_dir()
+    assert not any("123456" in line for p in listing["transcript"] for line in [p]), "password masked"
+    assert "123456" not in json.dumps(state())
+
+
+def test_independent_clients_agree_after_the_walk(lab_up):
+    walk(lab_up)
+    mail_ns, ext_ns = f"{LAB_NAME}-mail", f"{LAB_NAME}-ext"
+    logins = in_namespace(mail_ns, """
+        import imaplib, ssl
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
+            print("imaps", m.login("alice@example.test", "123456")[0])
+        with imaplib.IMAP4("127.0.0.1", 143) as m:
+            m.starttls(ssl_context=ctx)
+            print("starttls", m.login("alice@example.test", "123456")[0])
+    """)
+    assert logins.splitlines() == ["imaps OK", "starttls OK"]
+
+    refused = in_namespace(ext_ns, """
+        import imaplib
+        with imaplib.IMAP4("mail.example.test", 143) as m:
+            try:
+                m.login("alice@example.test", "123456")
+                print("logged in")
+            except imaplib.IMAP4.error as exc:
+                print("refused", exc)
+    """)
+    assert refused.startswith("refused"), refused
+
+    in_namespace(ext_ns, """
+        import smtplib
+        with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
+            s.sendmail("bob@ext.test", ["alice@example.test"],
+                       "Subject: from smtplib\\r\\nX-Independent: yes\\r\\n\\r\\nhello from outside\\r\\n")
+    """)
+    found = in_namespace(mail_ns, """
+        import imaplib, ssl, time
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+        for _ in range(100):
+            with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
+                m.login("alice@example.test", "123456"); m.select("INBOX")
+                hits = m.search(None, "HEADER", "X-Independent", "yes")[1][0].split()
+                if hits:
+                    print(m.fetch(hits[0], "(BODY[TEXT])")[1][0][1].decode().strip()); break
+            time.sleep(0.1)
+    """)
+    assert found == "hello from outside"
+    assert any(b"X-Independent: yes" in p.read_bytes() for sub in ("new", "cur") for p in MAILDIR.glob(f"{sub}/*")), "in the Maildir itself"
