@@ -1,0 +1,100 @@
+"""Dovecot never keeps a configuration it cannot run, and bad answers never touch users.db."""
+
+from __future__ import annotations
+
+import dataclasses
+import imaplib
+from pathlib import Path
+
+import pytest
+
+from conftest import mailwizard
+from steps import ALL_STEPS
+from wizard.answers import load_answers
+from wizard.engine import FAILED_STEP, Engine
+from wizard.model import Block, Setting
+from wizard.system import System
+
+pytestmark = pytest.mark.daemons
+
+DOVECOT_CONF = Path("/etc/dovecot/dovecot.conf")
+USERS_DB = Path("/etc/dovecot/users.db")
+
+
+def with_dovecot_extra(item):
+    """The real steps through virtual-lmtp, with one more item in its dovecot.conf fragment."""
+    k = [s.id for s in ALL_STEPS].index("virtual-lmtp")
+    step = ALL_STEPS[k]
+    files = tuple(dataclasses.replace(f, settings=f.settings + (item,)) if f.path == str(DOVECOT_CONF) else f
+                  for f in step.files)
+    return ALL_STEPS[:k] + (dataclasses.replace(step, files=files),)
+
+
+def walk(answers_file, steps):
+    events = []
+    engine = Engine(System(), load_answers(answers_file), steps, emit=events.append)
+    with engine.open():
+        outcomes = engine.walk()
+    return outcomes, events
+
+
+def imap_greets() -> bool:
+    with imaplib.IMAP4("127.0.0.1", 143, timeout=5) as m:
+        return m.welcome.startswith(b"* OK")
+
+
+def test_unknown_dovecot_setting_is_refused_before_it_is_written(box):
+    assert mailwizard("run", "--answers", str(box), "--through", "dovecot-tls").returncode == 0
+    last_good = DOVECOT_CONF.read_bytes()
+    outcomes, events = walk(box, with_dovecot_extra(Setting("no_such_dovecot_setting", "1")))
+    assert outcomes[-1].status == FAILED_STEP
+    assert "no_such_dovecot_setting" in outcomes[-1].message
+    assert any("nothing was written" in e.text for e in events)
+    assert DOVECOT_CONF.read_bytes() == last_good
+    assert imap_greets()
+
+
+def test_a_config_dovecot_cannot_start_with_is_rolled_back_and_dovecot_still_serves(box):
+    # doveconf accepts an IMAP listener on port 25, but Dovecot cannot bind it: Postfix holds it.
+    assert mailwizard("run", "--answers", str(box), "--through", "dovecot-tls").returncode == 0
+    last_good = DOVECOT_CONF.read_bytes()
+    squatter = Block("service imap-login", (Block("inet_listener imap", (Setting("port", "25"),)),))
+    outcomes, events = walk(box, with_dovecot_extra(squatter))
+    assert outcomes[-1].status == FAILED_STEP, outcomes[-1]
+    assert any("putting the last good files back" in e.text for e in events)
+    assert DOVECOT_CONF.read_bytes() == last_good
+    assert imap_greets()
+
+
+@pytest.mark.parametrize("user_table, why", [
+    ('address = "alice@example.test"\npassword = "12\\n34"', "newline"),
+    ('address = "alice"\npassword = "123456"', "not an address"),
+    ('address = "alice@elsewhere.test"\npassword = "123456"', "not in maildomain"),
+    ('address = "alice@example.test"\npassword = "123456"\n[[users]]\naddress = "alice@example.test"\n'
+     'password = "654321"', "listed twice"),
+])
+def test_bad_user_answers_are_refused_and_users_db_is_unchanged(box, user_table, why):
+    assert mailwizard("run", "--answers", str(box), "--through", "dovecot-imap").returncode == 0
+    before = USERS_DB.read_bytes()
+    bad = box.read_text().replace('address  = "alice@example.test"\npassword = "123456"', user_table)
+    assert bad != box.read_text()
+    bad_file = box.with_name("bad.toml")
+    bad_file.write_text(bad)
+    run = mailwizard("run", "--answers", str(bad_file))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert why in run.stderr
+    assert USERS_DB.read_bytes() == before
+
+
+def test_a_password_with_colon_blank_quote_and_umlaut_logs_in(box):
+    """Such a password is safe (only its hash reaches users.db): it must work, not be refused."""
+    password = 'pa:ss "wö rd'
+    box.write_text(box.read_text().replace('password = "123456"', f"password = '{password}'"))
+    run = mailwizard("run", "--answers", str(box), "--through", "password-hash")
+    assert run.returncode == 0, run.stdout + run.stderr
+    line = USERS_DB.read_text().splitlines()[-1]
+    assert line.count(":") == 1 and line.startswith("alice@example.test:$6$")
+    with imaplib.IMAP4("127.0.0.1", 143, timeout=10) as m:
+        m.starttls()
+        m._encoding = "utf-8"
+        assert m.login("alice@example.test", password)[0] == "OK"
