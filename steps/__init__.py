@@ -3,8 +3,8 @@
 A chapter is one module holding one `STEP`; its explanation is `assets/explain/<id>.md`.
 """
 
-from steps import (dovecot_imap, dovecot_tls, install, password_hash, postfix_blank, postfix_names,
-                   prereq, virtual_lmtp, vmail)
+from steps import (dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
+                   postfix_names, postfix_tls, prereq, restrictions, sasl, tls_auth_only, virtual_lmtp, vmail)
 
 ALL_STEPS = (
     prereq.STEP,
@@ -16,4 +16,10 @@ ALL_STEPS = (
     dovecot_tls.STEP,
     virtual_lmtp.STEP,
     password_hash.STEP,
+    sasl.STEP,
+    postfix_tls.STEP,
+    tls_auth_only.STEP,
+    restrictions.STEP,
+    extras.STEP,
+    next_steps.STEP,
 )

@@ -201,3 +201,13 @@ def lab(box: Path):
         remove_lab(box)
         if not netns_etc_existed and Path("/etc/netns").exists() and not any(Path("/etc/netns").iterdir()):
             Path("/etc/netns").rmdir()
+
+
+def in_namespace(ns: str, code: str) -> str:
+    """Run a Python snippet inside a lab namespace (where the daemons, or the outside, live)."""
+    import textwrap
+
+    done = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()

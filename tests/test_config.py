@@ -42,4 +42,30 @@ def test_every_step_has_an_explanation_in_assets():
     for step in ALL_STEPS:
         text = (ASSETS / "explain" / step.explain).read_text()
         assert text.startswith("# ")
-    assert managed_paths(ALL_STEPS) == [MAIN_CF]
+    paths = managed_paths(ALL_STEPS)
+    assert paths[0] == MAIN_CF and "/etc/dovecot/dovecot.conf" in paths and "/etc/dovecot/users.db" in paths
+
+
+def test_blocks_removals_lists_maps_and_the_user_table_render_as_the_daemons_read_them():
+    from wizard.answers import MailUser
+    from wizard.model import Block, FileFragment, Remove, Setting, Step, UserTable
+
+    def step(*fragments):
+        return Step(id="t", title="t", chapter="t", explain="x.md", files=fragments)
+
+    conf = render_file("/c", [
+        step(FileFragment("/c", start_empty=True, settings=(
+            Setting("ssl", "no"), Block("passdb", (Setting("driver", "passwd-file"),)),
+            Block("service lmtp", (Block("unix_listener /x", (Setting("mode", "0600"),)),))))),
+        step(FileFragment("/c", settings=(Remove("ssl"), Block("passdb", (Setting("driver", "sql"),)),
+                                          Setting("list", "a, b,c", one_per_line=True)))),
+    ], {})
+    body = conf.split("\n", 1)[1]
+    assert body == ("service lmtp {\n  unix_listener /x {\n    mode = 0600\n  }\n}\n"
+                    "passdb {\n  driver = sql\n}\n"
+                    "list =\n    a,\n    b,\n    c\n")
+    users = (MailUser("alice", "example.test", "{SHA512-CRYPT}$6$salt$hash"),)
+    table = [step(FileFragment("/u", start_empty=True, table=UserTable(scheme_prefix=False)))]
+    assert render_file("/u", table, {}, users=users).endswith("alice@example.test:$6$salt$hash\n")
+    mapped = [step(FileFragment("/m", start_empty=True, format="map", settings=(Setting("postmaster@d", "a@d"),)))]
+    assert render_file("/m", mapped, {}).endswith("postmaster@d a@d\n")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, STATE_DIR, mailwizard
+from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard
 
 pytestmark = pytest.mark.daemons
 
@@ -22,14 +21,6 @@ MAILDIR = Path("/var/vmail/example.test/alice/mail")
 
 def state() -> dict:
     return json.loads((STATE_DIR / "state.json").read_text())
-
-
-def in_namespace(ns: str, code: str) -> str:
-    """Run a Python snippet inside a lab namespace (where the daemons and the outside live)."""
-    done = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.strip()
 
 
 def walk(answers: Path, *extra: str) -> subprocess.CompletedProcess:

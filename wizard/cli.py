@@ -245,6 +245,47 @@ def cmd_reset(args) -> int:
     return EXIT_OK
 
 
+def read_new_password(address: str) -> str:
+    """Asked twice without echo on a terminal; one line from stdin in a script. Never an argument:
+    a password on the command line shows in `ps` and in the shell's history."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"password for {address}: ")
+        if first != getpass.getpass("again: "):
+            raise EngineError("the two passwords differ; nothing changed.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_user(args) -> int:
+    printer = Printer(False)
+    if args.action == "list":
+        system = System(Path(args.root).resolve() if args.root else Path("/"))
+        engine = Engine(system, None, all_steps(teaching_mode(system, args))).peek()
+        if not engine.has_answers:
+            printer.say("no mailboxes yet: the walk has not started.")
+            return EXIT_OK
+        from wizard.engine import with_user_changes
+
+        for user in with_user_changes(engine.answers, engine.state.user_changes).users:
+            printer.say(user.address)
+        return EXIT_OK
+    if not args.address:
+        raise EngineError(f"say which mailbox: `mailwizard user {args.action} ADDRESS`.")
+    with open_engine(args, printer=printer) as engine:
+        password = read_new_password(args.address) if args.action in ("add", "passwd") else ""
+        printer.say(engine.change_user(args.action, args.address, password))
+    return EXIT_OK
+
+
+def cmd_errata(args) -> int:
+    from wizard import ASSETS
+
+    print((ASSETS / "errata.md").read_text(), end="")
+    return EXIT_OK
+
+
 def lab_plan(args):
     """The lab's names and addresses: from --answers, else the walk's answers, else defaults."""
     from wizard.answers import Answers
@@ -357,6 +398,15 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="do not ask")
     reset.set_defaults(func=cmd_reset)
 
+    errata = sub.add_parser("errata", parents=[after], help="every place mailwizard differs from the tutorial, and why")
+    errata.set_defaults(func=cmd_errata)
+
+    user = sub.add_parser("user", parents=[after], help="more mailboxes: add, passwd, del, list")
+    user.add_argument("action", choices=("add", "passwd", "del", "list"))
+    user.add_argument("address", nargs="?", help="the mailbox, user@MAILDOMAIN (the password is asked, "
+                      "or read from stdin; never given here)")
+    user.set_defaults(func=cmd_user)
+
     lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
                          "in network namespaces")
     lab.add_argument("action", choices=("up", "down", "status"))
@@ -369,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_tui)
-    if not args.root and os.geteuid() != 0 and args.command not in (None, "status"):
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
               "or try it in a sandbox with --root DIR.", file=sys.stderr)
         return EXIT_REFUSED

@@ -22,6 +22,7 @@ class Line:
     name: str
     value: str
     why: str
+    one_per_line: bool = False
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -66,6 +67,7 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
     `users`: the answers' MailUsers, for a users.db table."""
     entries: dict[str, Line | Block] = {}
     table: UserTable | None = None
+    separator = " = "
     started = False
     for step in steps:
         for fragment in step.files:
@@ -76,6 +78,8 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                 started = True
             if fragment.table is not None:
                 table = fragment.table
+            if fragment.format == "map":
+                separator = " "
             for item in fragment.settings:
                 if isinstance(item, Remove):
                     entries.pop(fill(item.name, values), None)
@@ -84,7 +88,8 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                     entries.pop(block.name, None)       # a replaced block moves to the end
                     entries[block.name] = block
                 else:
-                    entries[item.name] = Line(item.name, _one_line(item.name, fill(item.value, values)), item.why)
+                    entries[item.name] = Line(item.name, _one_line(item.name, fill(item.value, values)),
+                                              item.why, item.one_per_line)
     if not started:
         return None
     out = [HEADER]
@@ -93,8 +98,12 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
             out.append(f"\n# {entry.why}\n")
         if isinstance(entry, Block):
             out += _render_block(entry, 0)
+        elif entry.one_per_line:
+            # Continuation lines must start with blanks (E18); the commas are written too (E19).
+            items = [item.strip() for item in entry.value.split(",")]
+            out.append(f"{entry.name} =\n" + ",\n".join(f"    {item}" for item in items) + "\n")
         else:
-            out.append(f"{entry.name} = {entry.value}\n")
+            out.append(f"{entry.name}{separator}{entry.value}\n")
     if table is not None:
         for user in users:
             secret = user.password_hash

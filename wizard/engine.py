@@ -95,6 +95,8 @@ class Engine:
             self.state = self.store.load()
             if self._answers is None and self.state.answers:
                 self._answers = Answers.from_record(self.state.answers)
+            if self._answers is not None:
+                self._answers = with_user_changes(self._answers, self.state.user_changes)
             if self._answers is None and need_answers:
                 raise EngineError("no answers yet: give them with --answers FILE "
                                   "(see the example in the README).")
@@ -499,6 +501,86 @@ class Engine:
             results.append(result)
         return results
 
+    # ---- more mailboxes (`mailwizard user`) -----------------------------------------------------
+    def change_user(self, action: str, address: str = "", password: str = "") -> str:
+        """Add a user, change a password or delete a user: users.db is rendered again and written
+        at once (Dovecot re-reads it at the next login). Refused, with nothing changed, when the
+        change makes no sense. Returns what was done."""
+        from wizard.answers import AnswersError, MailUser, check_address, check_password, hash_password
+
+        users = list(self.answers.users)
+        by_address = {u.address: u for u in users}
+        try:
+            local, domain = check_address(address, "address")
+        except AnswersError as exc:
+            raise EngineError(str(exc)) from None
+        address = f"{local}@{domain}"
+        if domain != self.answers.maildomain:
+            raise EngineError(f"{address} is not in {self.answers.maildomain}, the domain this server "
+                              "keeps mailboxes for.")
+        changes = self.state.user_changes
+        if action == "add":
+            if address in by_address:
+                raise EngineError(f"{address} exists already; `mailwizard user passwd {address}` changes "
+                                  "its password.")
+            user = MailUser(local, domain, hash_password(self._password(password)))
+            users.append(user)
+            changes.setdefault("added", {})[address] = user.password_hash
+            changes["removed"] = [a for a in changes.get("removed", []) if a != address]
+            done = f"added {address}"
+        elif action == "passwd":
+            if address not in by_address:
+                raise EngineError(f"there is no mailbox {address}; `mailwizard user list` shows them.")
+            user = MailUser(local, domain, hash_password(self._password(password)))
+            users = [user if u.address == address else u for u in users]
+            changes.setdefault("passwords", {})[address] = user.password_hash
+            done = f"new password for {address}"
+        elif action == "del":
+            if address not in by_address:
+                raise EngineError(f"there is no mailbox {address}; `mailwizard user list` shows them.")
+            if len(users) == 1:
+                raise EngineError(f"{address} is the last mailbox: the server would have nobody to "
+                                  "deliver to. Add another one first.")
+            users = [u for u in users if u.address != address]
+            changes.setdefault("removed", []).append(address)
+            changes.get("added", {}).pop(address, None)
+            done = f"removed {address} (its mail stays in /var/vmail/{domain}/{local})"
+        else:
+            raise EngineError(f"unknown user action '{action}'")
+        self._apply_users(tuple(users))
+        return done
+
+    @staticmethod
+    def _password(password: str) -> str:
+        from wizard.answers import AnswersError, check_password
+
+        try:
+            return check_password(password, "password")
+        except AnswersError as exc:
+            raise EngineError(str(exc)) from None
+
+    def _apply_users(self, users) -> None:
+        import dataclasses
+
+        table_steps = [i for i, s in enumerate(self.steps) if any(f.table for f in s.files)
+                       and self.state.status_of(s.id) == PASSED]
+        if not table_steps:
+            raise EngineError("users.db is written by the dovecot-imap step: walk through it first "
+                              "(`mailwizard run --through dovecot-imap`).")
+        self._answers = dataclasses.replace(self.answers, users=users)
+        k = max(i for i, s in enumerate(self.steps) if self.state.status_of(s.id) == PASSED) + 1
+        for path in managed_paths(self.steps[:k]):
+            new = self.render(path, k)
+            if new is not None and new != self.system.read_text(path):
+                self._backup_original(path)
+                self._write(path, new)
+        for i, step in enumerate(self.steps[:k]):
+            record = self.state.steps.get(step.id, {})
+            if record.get("status") == PASSED:
+                record["renders"] = self._render_hashes(i + 1)
+        self.state.answers = self.answers.to_record()
+        self._save("users")
+
     # ---- undo and reset ----------------------------------------------------------------------------
     def undo(self, step_id: str | None = None) -> StepOutcome:
         """Roll back the last step (or `step_id` and every step after it)."""
@@ -568,6 +650,31 @@ class Engine:
         self.state = State()
         self.store.clear()
         self.emit(Event("note", "", "original files restored: " + (", ".join(restored) or "none")))
+
+
+def with_user_changes(answers: Answers, changes: dict) -> Answers:
+    """The answers with the mailboxes `mailwizard user` added, removed or re-keyed since."""
+    import dataclasses
+
+    from wizard.answers import MailUser
+
+    if not changes:
+        return answers
+    removed = set(changes.get("removed", []))
+    passwords = changes.get("passwords", {})
+    users = []
+    for user in answers.users:
+        if user.address in removed:
+            continue
+        if user.address in passwords and user.password_hash != passwords[user.address]:
+            user = dataclasses.replace(user, password_hash=passwords[user.address], password="")
+        users.append(user)
+    present = {u.address for u in users}
+    for address, hashed in changes.get("added", {}).items():
+        if address not in present and address not in removed:
+            local, domain = address.split("@")
+            users.append(MailUser(local, domain, hashed))
+    return dataclasses.replace(answers, users=tuple(users))
 
 
 def step_states(engine: Engine) -> list[tuple[Step, str]]:

@@ -20,6 +20,7 @@ class Setting:
     name: str
     value: str
     why: str = ""
+    one_per_line: bool = False      # a comma list written one item per indented line (E18)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class FileFragment:
     settings: tuple["Setting | Block | Remove", ...] = ()
     start_empty: bool = False
     table: UserTable | None = None
+    format: str = "conf"            # "conf": name = value; "map": a Postfix lookup table, key value
     mode: int | None = None
     group: str | None = None
 
@@ -120,12 +122,19 @@ class Requirement:
 
 @dataclass(frozen=True)
 class SmtpMail:
-    """An SMTP session as the tutorial types it in telnet: HELO, MAIL, RCPT, DATA, QUIT."""
+    """An SMTP session as the tutorial types it in telnet: HELO, MAIL, RCPT, DATA, QUIT.
+
+    `ehlo`: greet with EHLO (to see what the server offers); `starttls`: switch to TLS first;
+    `auth`: log in with AUTH PLAIN as the first mail user; `helo=""`: skip the greeting (to see
+    smtpd_helo_required at work); `rcpt=""`: stop after the greeting and AUTH (an `Offers` probe)."""
 
     helo: str
     mail_from: str
     rcpt: str
     body: str
+    ehlo: bool = False
+    starttls: bool = False
+    auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +182,15 @@ class InInbox:
 
 
 @dataclass(frozen=True)
+class Offers:
+    """The server's EHLO reply (the last one, after STARTTLS when there is one) lists `words`
+    and none of `absent` — e.g. AUTH only after STARTTLS."""
+
+    words: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Delivered:
     """The message appears in this mailbox file (matched by a marker the probe adds)."""
 
@@ -201,12 +219,12 @@ class Bounced:
 class Refused:
     """The server refuses at a stage of the dialogue (an expected failure is a pass)."""
 
-    stage: str                      # "RCPT", "MAIL", "HELO", "DATA"
+    stage: str                      # "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA"
     codes: tuple[str, ...]          # e.g. ("454", "554")
     text: str = ""
 
 
-Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox
+Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
-from wizard.model import (Answered, Bounced, Delivered, Imap, InInbox, Probe, Refused, Relayed,
-                          Sendmail, SmtpMail)
+from wizard.model import (Answered, Bounced, Delivered, Imap, InInbox, Offers, Probe, Refused,
+                          Relayed, Sendmail, SmtpMail)
 from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.probes.watch import file_size, wait_for
@@ -58,6 +58,10 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Refused):
         text = f" \"{expect.text}\"" if expect.text else ""
         return f"refused at {expect.stage} with {' or '.join(expect.codes)}{text}"
+    if isinstance(expect, Offers):
+        parts = [f"EHLO lists {', '.join(expect.words)}"] if expect.words else []
+        parts += [f"no {a}" for a in expect.absent]
+        return "; ".join(parts)
     if isinstance(expect, InInbox):
         return f"delivered into {fill(expect.maildir, values)} and seen in INBOX over IMAP"
     if isinstance(expect, Answered):
@@ -175,12 +179,33 @@ class ProbeRunner:
         self._await_delivery(probe, result, marker, mailbox_start, queue_id=None)
 
     def _stages(self, action: SmtpMail) -> list[tuple[str, str, str]]:
-        return [
-            ("HELO", f"HELO {fill(action.helo, self.values)}", "250"),
-            ("MAIL", f"MAIL FROM:<{fill(action.mail_from, self.values)}>", "250"),
-            ("RCPT", f"RCPT TO:<{fill(action.rcpt, self.values)}>", "250"),
-            ("DATA", "DATA", "354"),
-        ]
+        """(stage, line, expected code) in the order the tutorial types them."""
+        greet = "EHLO" if action.ehlo or action.starttls or action.auth else "HELO"
+        stages = []
+        if action.helo:
+            stages.append(("HELO", f"{greet} {fill(action.helo, self.values)}", "250"))
+        if action.starttls:
+            stages += [("STARTTLS", "STARTTLS", "220"), ("HELO", f"EHLO {fill(action.helo, self.values)}", "250")]
+        if action.auth:
+            stages.append(("AUTH", "AUTH PLAIN", "235"))
+        if action.rcpt:
+            stages += [
+                ("MAIL", f"MAIL FROM:<{fill(action.mail_from, self.values)}>", "250"),
+                ("RCPT", f"RCPT TO:<{fill(action.rcpt, self.values)}>", "250"),
+                ("DATA", "DATA", "354"),
+            ]
+        return stages
+
+    def _auth_line(self) -> tuple[str, str] | None:
+        """AUTH PLAIN for the first mail user, and how the transcript shows it (masked)."""
+        import base64
+
+        user = self.values.get("mailuser_address", "")
+        password = self.passwords.get(user)
+        if not password:
+            return None
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        return f"AUTH PLAIN {token}", f"AUTH PLAIN ******** (user {user}, password masked)"
 
     def _smtp(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
         action: SmtpMail = probe.action
@@ -188,14 +213,26 @@ class ProbeRunner:
         mailbox_start = self._mailbox_offset(probe.expect)
         refused_at = probe.expect.stage if isinstance(probe.expect, Refused) else None
         host = fill(probe.host, self.values)
+        auth = self._auth_line() if action.auth else None
+        if action.auth and auth is None:
+            result.status = INCONCLUSIVE
+            result.reason = ("the answers give no clear password for the mail user (only a hash), so "
+                             "the wizard cannot log in; give it with --answers to prove this step")
+            return
         transcript.add("C", telnet_line(host, probe.port, via))
         channel = open_channel(host, probe.port, self.reply_timeout, via)
         with Dialogue(channel, transcript, self.reply_timeout) as talk:
             if not self._expect(talk.read_reply(), "220", "greeting", result):
                 return
+            last_ehlo = None
             for stage, line, code in self._stages(action):
-                talk.send(line)
+                if stage == "AUTH":
+                    talk.send(auth[0], shown=auth[1])
+                else:
+                    talk.send(line)
                 reply = talk.read_reply()
+                if stage == "HELO":
+                    last_ehlo = reply
                 if stage == refused_at:
                     self._judge_refusal(probe.expect, reply, result)
                     talk.send("QUIT")
@@ -205,6 +242,13 @@ class ProbeRunner:
                     talk.send("QUIT")
                     self._read_quietly(talk)
                     return
+                if stage == "STARTTLS":
+                    talk.start_tls(self.values.get("fqdn", host))
+            if not action.rcpt:
+                talk.send("QUIT")
+                self._read_quietly(talk)
+                self._judge_offers(probe.expect, last_ehlo, result)
+                return
             for line in self._message(fill(action.body, self.values), marker):
                 talk.send(line)
             talk.send(".")
@@ -219,6 +263,23 @@ class ProbeRunner:
             result.status, result.actual = FAILED, f"accepted ({queued.last}), not refused at {refused_at}"
             return
         self._await_delivery(probe, result, marker, mailbox_start, queue_id)
+
+    @staticmethod
+    def _judge_offers(expect, ehlo: Reply | None, result: ProbeResult) -> None:
+        if not isinstance(expect, Offers) or ehlo is None:
+            result.actual = "the session ended before anything could be judged"
+            return
+        keywords = [line.upper() for line in ehlo.lines]
+        has = lambda word: any(k == word.upper() or k.startswith(word.upper() + " ") or
+                               k.startswith(word.upper() + "=") for k in keywords)
+        missing = [w for w in expect.words if not has(w)]
+        present = [a for a in expect.absent if has(a)]
+        offered = ", ".join(ehlo.lines[1:])
+        if not missing and not present:
+            result.status, result.actual = MET, f"EHLO lists {offered}"
+        else:
+            result.actual = f"EHLO lists {offered}" + (f"; missing {', '.join(missing)}" if missing else "") + \
+                (f"; but offers {', '.join(present)}" if present else "")
 
     def _smtp_by_hand(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
         """The manual vantage point: a person types the session on another host; we judge it."""
