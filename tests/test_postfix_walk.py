@@ -11,7 +11,7 @@ import pytest
 
 from steps import ALL_STEPS
 
-from conftest import REPO, STATE_DIR, mailwizard, postfix_running, smtp_greeting
+from conftest import ANSWERS, REPO, STATE_DIR, mailwizard, postfix_running, smtp_greeting
 
 MAIN_CF = Path("/etc/postfix/main.cf")
 STATE = STATE_DIR / "state.json"
@@ -66,19 +66,19 @@ def test_status_reports_progress_and_drift(box):
     status = mailwizard("status")
     assert "drift: /etc/postfix/main.cf was changed by hand" in status.stdout
     # A scripted run does not overwrite a hand edit without --yes, and keeps a copy of it.
-    run = mailwizard("run", "--answers", str(box))
+    run = mailwizard("run", "--answers", str(box), "--through", "postfix-names")
     assert run.returncode == 2
     assert "changed by hand" in run.stdout
     assert "# a hand edit" in MAIN_CF.read_text()
     saved = list((STATE_DIR / "hand-edits/etc/postfix").glob("main.cf.*"))
     assert saved and "# a hand edit" in saved[0].read_text()
-    assert mailwizard("run", "--answers", str(box), "--yes").returncode == 0
+    assert mailwizard("run", "--answers", str(box), "--through", "postfix-names", "--yes").returncode == 0
     assert "# a hand edit" not in MAIN_CF.read_text()
 
 
 def test_undo_steps_back_and_reset_restores_original_bytes(box, pristine):
     original = pristine.files[str(MAIN_CF)]
-    assert mailwizard("run", "--answers", str(box)).returncode == 0
+    assert mailwizard("run", "--answers", str(box), "--through", "postfix-names").returncode == 0
     after_names = MAIN_CF.read_text()
     assert mailwizard("undo").returncode == 0
     after_undo = MAIN_CF.read_text()
@@ -91,7 +91,7 @@ def test_undo_steps_back_and_reset_restores_original_bytes(box, pristine):
     assert undo_blank.returncode == 0, undo_blank.stdout + undo_blank.stderr
     assert MAIN_CF.read_bytes() == original
 
-    assert mailwizard("run", "--answers", str(box)).returncode == 0
+    assert mailwizard("run", "--answers", str(box), "--through", "postfix-names").returncode == 0
     refused = mailwizard("reset")                      # no terminal, no --yes: it asks first
     assert refused.returncode == 2 and "--yes" in refused.stdout
     assert MAIN_CF.read_bytes() != original
@@ -112,14 +112,14 @@ def test_tutorial_backup_and_our_own_copy_of_the_original(box, pristine):
 
 
 def test_killed_between_steps_resumes_without_redoing(box, pristine):
-    killed = mailwizard("run", "--answers", str(box),
+    killed = mailwizard("run", "--answers", str(box), "--through", "postfix-names",
                         env={"MAILWIZARD_CRASH_AT": "after-step:postfix-blank"})
     assert killed.returncode == -9
     assert state()["steps"]["postfix-blank"]["status"] == "passed"
     assert "postfix-names" not in state()["steps"]
     first_marker = probes_of("postfix-blank")["test-1"]["transcript"]
 
-    resumed = mailwizard("run", "--answers", str(box))
+    resumed = mailwizard("run", "--answers", str(box), "--through", "postfix-names")
     assert resumed.returncode == 0, resumed.stdout
     assert "[ok] postfix-blank: done already" in resumed.stdout
     assert "[ok] test-1:" not in resumed.stdout        # its probe was not sent again
@@ -132,12 +132,12 @@ def test_killed_between_steps_resumes_without_redoing(box, pristine):
 def test_killed_in_the_middle_of_a_write_leaves_a_whole_file(box):
     assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
     before = MAIN_CF.read_bytes()
-    killed = mailwizard("run", "--answers", str(box),
+    killed = mailwizard("run", "--answers", str(box), "--through", "postfix-names",
                         env={"MAILWIZARD_CRASH_AT": "write:/etc/postfix/main.cf"})
     assert killed.returncode == -9
     assert MAIN_CF.read_bytes() == before              # the old file, whole
     assert Path("/etc/postfix/main.cf.mailwizard-tmp").exists()
-    resumed = mailwizard("run", "--answers", str(box))
+    resumed = mailwizard("run", "--answers", str(box), "--through", "postfix-names")
     assert resumed.returncode == 0, resumed.stdout
     assert not Path("/etc/postfix/main.cf.mailwizard-tmp").exists()
     assert "mydomain = example.test" in MAIN_CF.read_text()
@@ -151,7 +151,7 @@ def test_second_concurrent_run_is_refused(box):
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        second = mailwizard("run", "--answers", str(box))
+        second = mailwizard("run", "--answers", str(box), "--through", "postfix-names")
         assert second.returncode == 2
         assert f"another mailwizard (pid {holder.pid}) is working on this server" in second.stderr
         assert not MAIN_CF.read_text().startswith("# Written by mailwizard")
@@ -162,7 +162,7 @@ def test_second_concurrent_run_is_refused(box):
 
 def test_sandbox_writes_the_same_files_under_root_and_touches_nothing_else(box, tmp_path, pristine):
     sandbox = tmp_path / "sandbox"
-    run = mailwizard("run", "--answers", str(box), "--root", str(sandbox))
+    run = mailwizard("run", "--answers", str(box), "--through", "postfix-names", "--root", str(sandbox))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "sandbox:" in run.stdout and "[skip] test-b" in run.stdout
     written = sorted(str(p.relative_to(sandbox)) for p in sandbox.rglob("*") if p.is_file())
@@ -171,6 +171,20 @@ def test_sandbox_writes_the_same_files_under_root_and_touches_nothing_else(box, 
     assert not STATE_DIR.exists()
     assert not postfix_running()
 
-    live = mailwizard("run", "--answers", str(box))
+    live = mailwizard("run", "--answers", str(box), "--through", "postfix-names")
     assert live.returncode == 0, live.stdout
     assert (sandbox / "etc/postfix/main.cf").read_bytes() == MAIN_CF.read_bytes()
+
+
+def test_a_whole_walk_in_the_sandbox_writes_only_the_managed_files(tmp_path, pristine):
+    from wizard.config import managed_paths
+
+    sandbox = tmp_path / "sandbox"
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS)
+    run = mailwizard("run", "--answers", str(answers), "--root", str(sandbox))
+    assert run.returncode == 0, run.stdout + run.stderr
+    written = sorted("/" + str(p.relative_to(sandbox)) for p in sandbox.rglob("*") if p.is_file())
+    expected = sorted(managed_paths(ALL_STEPS) + ["/var/lib/mailwizard/lock", "/var/lib/mailwizard/state.json"])
+    assert written == expected
+    assert not STATE_DIR.exists() and not Path("/var/vmail").exists() or pristine.had_var_vmail

@@ -31,6 +31,13 @@ def final_server(lab):
     return lab
 
 
+def with_tls(ns: str, code: str) -> str:
+    """A snippet run in a lab namespace, with `ctx`: TLS that accepts the self-signed certificate."""
+    import textwrap
+
+    return in_namespace(ns, TLS + textwrap.dedent(code))
+
+
 def walk(answers: Path) -> str:
     run = mailwizard("run", "--lab", "--answers", str(answers))
     assert run.returncode == 0, run.stdout + run.stderr
@@ -39,7 +46,7 @@ def walk(answers: Path) -> str:
 
 def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
     first = walk(final_server)
-    assert "[ok] next-steps" in first and "FAIL" not in first
+    assert "[ok] next-steps" in first and "[FAIL]" not in first
     assert mailwizard("reset", "--yes").returncode == 0
     walk(final_server)
     files = {path: Path(path).read_bytes() for path in MANAGED}
@@ -57,7 +64,7 @@ def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
 def test_independent_clients_confirm_the_final_server(final_server):
     walk(final_server)
     mail_ns, ext_ns = f"{LAB_NAME}-mail", f"{LAB_NAME}-ext"
-    imap = in_namespace(mail_ns, TLS + f"""
+    imap = with_tls(mail_ns, f"""
         import imaplib
         with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
             print("imaps", m.login("alice@example.test", "{SECRET}")[0])
@@ -67,7 +74,7 @@ def test_independent_clients_confirm_the_final_server(final_server):
     """)
     assert imap.splitlines() == ["imaps OK", "starttls OK"]
 
-    outside = in_namespace(ext_ns, TLS + f"""
+    outside = with_tls(ext_ns, f"""
         import imaplib, smtplib
         with imaplib.IMAP4("mail.example.test", 143) as m:
             try:
@@ -98,7 +105,7 @@ def test_independent_clients_confirm_the_final_server(final_server):
     assert outside[3].startswith("unknown recipient refused") and outside[3].split()[-1] in ("450", "550")
     assert outside[4] == "auth after tls True"
 
-    found = in_namespace(mail_ns, TLS + f"""
+    found = with_tls(mail_ns, f"""
         import imaplib, time
         wanted = {{"lmtp", "postmaster"}}
         for _ in range(150):
@@ -121,7 +128,7 @@ def test_independent_clients_confirm_the_final_server(final_server):
     added = mailwizard("user", "add", "dave@example.test", input="Dave-Pass-99\n")
     assert added.returncode == 0, added.stdout + added.stderr
     assert "dave@example.test" in mailwizard("user", "list").stdout
-    dave = in_namespace(mail_ns, TLS + """
+    dave = with_tls(mail_ns, """
         import imaplib
         with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
             print(m.login("dave@example.test", "Dave-Pass-99")[0])

@@ -88,8 +88,9 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                     entries.pop(block.name, None)       # a replaced block moves to the end
                     entries[block.name] = block
                 else:
-                    entries[item.name] = Line(item.name, _one_line(item.name, fill(item.value, values)),
-                                              item.why, item.one_per_line)
+                    name = _one_line(item.name, fill(item.name, values))
+                    entries[name] = Line(name, _one_line(name, fill(item.value, values)),
+                                         item.why, item.one_per_line)
     if not started:
         return None
     out = [HEADER]

@@ -580,6 +580,9 @@ class Engine:
                 record["renders"] = self._render_hashes(i + 1)
         self.state.answers = self.answers.to_record()
         self._save("users")
+        # Dovecot looks at a passwd-file at most once per second; past the second of our write,
+        # the next login sees the new users.db, so the change works the moment we return.
+        time.sleep(1.01 - time.time() % 1)
 
     # ---- undo and reset ----------------------------------------------------------------------------
     def undo(self, step_id: str | None = None) -> StepOutcome:
