@@ -113,3 +113,26 @@ def test_a_stale_resolver_is_told_apart_from_the_authoritative_answer(lab_up):
     finally:
         resolver.terminate()
         resolver.wait(timeout=10)
+
+
+def test_another_program_on_port_25_is_named_and_stops_the_walk(lab_up):
+    """Port 25 taken (here by a stand-in for exim4): the check names the program and its pid,
+    and the walk is refused before anything is installed or written."""
+    squatter = subprocess.Popen(
+        ["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable, "-c",
+         "import socket, time\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "s.bind(('0.0.0.0', 25)); s.listen(); print('ready', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert squatter.stdout.readline().strip() == "ready"
+        line = check_lines(lab_up)["port 25"]
+        assert line.startswith("FAIL") and f"(pid {squatter.pid}) listens on port 25" in line, line
+        assert "fix: stop python" in line
+        walk = mailwizard("run", "--lab", "--answers", str(lab_up))
+        assert walk.returncode == 2, walk.stdout
+        assert "[REFUSED] prereq" in walk.stdout
+        assert not (Path("/var/lib/mailwizard/state.json").exists() and
+                    "postfix-blank" in Path("/var/lib/mailwizard/state.json").read_text())
+    finally:
+        squatter.terminate()
+        squatter.wait(timeout=10)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,48 @@ def type_from_outside(lines: list[str]) -> str:
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+@pytest.fixture
+def sshd_outside(lab, tmp_path):
+    """A real sshd on the lab's outside host, with a key of the test's own (the box's ~/.ssh and
+    sshd configuration are not touched)."""
+    if not Path("/usr/sbin/sshd").exists():
+        pytest.fail("openssh-server is missing: `bash .ci/test` installs it")
+    assert mailwizard("lab", "up", "--answers", str(lab)).returncode == 0
+    keys = tmp_path / "ssh"
+    keys.mkdir(mode=0o700)
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(keys / name)], check=True)
+    (keys / "authorized_keys").write_text((keys / "client.pub").read_text())
+    (keys / "sshd_config").write_text(
+        f"ListenAddress 192.0.2.50:22\nHostKey {keys / 'host'}\nPidFile {keys / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {keys / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+        "AllowTcpForwarding yes\n")
+    (keys / "ssh_config").write_text(
+        f"Host *\n  IdentityFile {keys / 'client'}\n  UserKnownHostsFile /dev/null\n"
+        "  StrictHostKeyChecking no\n  LogLevel ERROR\n")
+    made_run_sshd = not Path("/run/sshd").exists()
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    server = subprocess.Popen(["ip", "netns", "exec", f"{LAB_NAME}-ext", "/usr/sbin/sshd", "-D", "-e",
+                               "-f", str(keys / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    try:
+        yield keys / "ssh_config"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if made_run_sshd:
+            shutil.rmtree("/run/sshd", ignore_errors=True)
+
+
+def test_ssh_vantage_point_sends_the_outside_probes_through_a_real_sshd(lab, sshd_outside):
+    lab.write_text(lab_answers(vantage="ssh:root@192.0.2.50").replace(
+        "[lab]", f'ssh_config = "{sshd_outside}"\n[lab]'))
+    walk = mailwizard("run", "--lab", "--answers", str(lab), "--through", "postfix-names")
+    assert walk.returncode == 0, walk.stdout + walk.stderr
+    probes = probes_of("postfix-names")
+    for pid in ("test-g", "relay-denied"):
+        assert probes[pid]["status"] == "met", probes[pid]
+        assert probes[pid]["transcript"][0] == "C: [ssh:root@192.0.2.50] $ telnet mail.example.test 25"
+    assert "Relay access denied" in probes["relay-denied"]["actual"]

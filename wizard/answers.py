@@ -23,7 +23,7 @@ _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
 KNOWN_USER = {"address", "password", "password_hash"}
-KNOWN_EXTERNAL = {"address", "vantage", "host"}
+KNOWN_EXTERNAL = {"address", "vantage", "host", "ssh_config"}
 KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
 # TEST-NET-1 (RFC 5737): addresses that never leave this box, used only between lab namespaces.
 DEFAULT_LAB = {"name": "mwlab", "mail_address": "192.0.2.25", "ext_address": "192.0.2.50",
@@ -133,6 +133,7 @@ class Answers:
     exthost: str = "exthost"
     lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
     static_address: bool | None = None      # asked, never guessed: no check can see it
+    ssh_config: str = ""                     # for vantage ssh:..: an ssh_config file (ssh -F)
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -163,6 +164,7 @@ class Answers:
             "ext_mailbox": "",          # known only in the lab, where the outside is ours
             "vantage": self.vantage,
             "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
+            "ssh_config": self.ssh_config,
         }
 
     def to_record(self) -> dict:
@@ -172,7 +174,7 @@ class Answers:
             "mailhost": self.mailhost,
             "users": [{"address": u.address, "password_hash": u.password_hash} for u in self.users],
             "external": {"address": self.external_address, "vantage": self.vantage,
-                         "host": self.exthost},
+                         "host": self.exthost, **({"ssh_config": self.ssh_config} if self.ssh_config else {})},
             "lab": dict(self.lab),
             **({} if self.static_address is None else {"static_address": self.static_address}),
         }
@@ -246,8 +248,11 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     if static is not None and not isinstance(static, bool):
         raise AnswersError("static_address: write true or false (no quotes): does your provider "
                            "give this server a fixed public address?")
+    ssh_config = _str(external.get("ssh_config", ""), "external.ssh_config").strip()
+    if ssh_config and not ssh_config.startswith("/"):
+        raise AnswersError("external.ssh_config: give the ssh_config file as an absolute path.")
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, tuple(lab.items()), static, source)
+                   exthost, tuple(lab.items()), static, ssh_config, source)
 
 
 def parse_lab(raw) -> dict[str, str]:

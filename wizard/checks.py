@@ -394,7 +394,7 @@ def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     if via in ("none", "manual", "local", ""):
         return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)
     try:
-        with Dialogue(open_channel(host, int(port), ctx.timeout, via), Transcript(), ctx.timeout) as talk:
+        with Dialogue(open_channel(host, int(port), ctx.timeout, via, ctx.values.get("ssh_config", "")), Transcript(), ctx.timeout) as talk:
             line = talk.read_line(time.monotonic() + ctx.timeout)
     except DialogueError as exc:
         line = "timed out" if "did not answer" in str(exc) else f"mailwizard-relay: {exc}"

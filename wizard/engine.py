@@ -143,7 +143,7 @@ class Engine:
 
             plan = LabPlan.from_answers(self.answers)
             values.update(plan.values())
-            if self.answers.vantage != "manual":    # a class may type the outside sessions by hand
+            if self.answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
         return values
 

@@ -133,8 +133,10 @@ def command_socket(argv: list[str]) -> socket.socket:
     return outer
 
 
-def open_channel(host: str, port: int, timeout: float, via: str = "local") -> socket.socket:
-    """A connection to host:port from a vantage point: local, netns:NAME or ssh:user@host."""
+def open_channel(host: str, port: int, timeout: float, via: str = "local",
+                 ssh_config: str = "") -> socket.socket:
+    """A connection to host:port from a vantage point: local, netns:NAME or ssh:user@host
+    (`ssh -W` opens it from there; `ssh_config` is passed as `ssh -F`)."""
     if via in ("local", ""):
         return connect(host, port, timeout)
     kind, _, where = via.partition(":")
@@ -142,8 +144,9 @@ def open_channel(host: str, port: int, timeout: float, via: str = "local") -> so
         return command_socket(["ip", "netns", "exec", where, sys.executable, "-m",
                                "wizard.probes.relay", host, str(port), f"{timeout:g}"])
     if kind == "ssh":
-        return command_socket(["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout))}",
-                               "-W", f"{host}:{port}", where])
+        options = ["-F", ssh_config] if ssh_config else []
+        return command_socket(["ssh", *options, "-o", "BatchMode=yes",
+                               "-o", f"ConnectTimeout={max(1, int(timeout))}", "-W", f"{host}:{port}", where])
     raise DialogueError(f"no way to connect from vantage point '{via}'")
 
 

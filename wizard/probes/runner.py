@@ -220,7 +220,7 @@ class ProbeRunner:
                              "the wizard cannot log in; give it with --answers to prove this step")
             return
         transcript.add("C", telnet_line(host, probe.port, via))
-        channel = open_channel(host, probe.port, self.reply_timeout, via)
+        channel = open_channel(host, probe.port, self.reply_timeout, via, self.values.get("ssh_config", ""))
         with Dialogue(channel, transcript, self.reply_timeout) as talk:
             if not self._expect(talk.read_reply(), "220", "greeting", result):
                 return
@@ -353,7 +353,7 @@ class ProbeRunner:
         port = probe.port if probe.port != 25 else (993 if action.tls == "imaps" else 143)
         transcript.add("C", telnet_line(host, port, via) + ("   (TLS from the first byte)" if action.tls == "imaps" else ""))
         try:
-            sock = open_channel(host, port, self.reply_timeout, via)
+            sock = open_channel(host, port, self.reply_timeout, via, self.values.get("ssh_config", ""))
         except DialogueError as exc:
             transcript.add("S", f"({exc})")
             self._judge_answered(expect, result, [], refused=True, why=str(exc))
