@@ -42,6 +42,7 @@ class ProbeResult:
     log_lines: list[str] = field(default_factory=list)
     erratum: str = ""
     seconds: float = 0.0
+    notice_lag: float | None = None   # delivered (file written) → noticed by the wizard, seconds
 
     def to_record(self) -> dict:
         return dict(self.__dict__)
@@ -86,6 +87,14 @@ def _file_with(maildir: Path, marker: str) -> Path | None:
             except OSError:
                 continue
     return None
+
+
+def _lag(path: Path) -> float | None:
+    """Seconds since `path` was last written: how long a delivery waited to be noticed."""
+    try:
+        return round(max(0.0, time.time() - path.stat().st_mtime), 4)
+    except OSError:
+        return None
 
 
 def _ask_nobody(question: str) -> str:
@@ -427,6 +436,8 @@ class ProbeRunner:
             found = _file_with(maildir, marker)
             if found is None:
                 time.sleep(0.02)
+        if found is not None:
+            result.notice_lag = _lag(found)
         if found is None:
             fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
             result.actual = (f"not in {fill(expect.maildir, self.values)} after {self.delivery_timeout:g} s"
@@ -474,6 +485,7 @@ class ProbeRunner:
             # The lab's outside mailbox lies outside --root: it is the lab's, not the box's.
             if wait_for(Path(mailbox), re.compile(re.escape(marker)), start=mailbox_start,
                         timeout=self.delivery_timeout):
+                result.notice_lag = _lag(Path(mailbox))
                 result.status, result.actual = MET, f"delivered to {mailbox} on the outside host"
                 return
             fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
@@ -508,6 +520,7 @@ class ProbeRunner:
             found = wait_for(self.system.path(expect.mailbox), re.compile(re.escape(marker)),
                              start=mailbox_start, timeout=self.delivery_timeout)
             if found:
+                result.notice_lag = _lag(self.system.path(expect.mailbox))
                 result.status, result.actual = MET, f"delivered to {expect.mailbox}"
             else:
                 fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
