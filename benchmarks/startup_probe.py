@@ -46,7 +46,10 @@ def main() -> None:
     kind = sys.argv[1]
     with tempfile.TemporaryDirectory() as root:
         app = bare_app() if kind == "bare" else wizard_app(Path(root))
-        print(f"{asyncio.run(first_paint(app)):.4f}")
+        seconds = asyncio.run(first_paint(app))
+    import resource
+
+    print(f"{seconds:.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
 
 
 if __name__ == "__main__":

@@ -192,7 +192,8 @@ def _unknown(keys, known, where: str) -> None:
             "Check its spelling or remove it.")
 
 
-def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | None = None) -> Answers:
+def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | None = None,
+                  hash_passwords: bool = True) -> Answers:
     """`known`: hashes from an earlier walk; a password that matches one keeps that hash, so the
     same answers render the same users.db every time (a fresh salt would look like a change)."""
     known = known or {}
@@ -221,7 +222,12 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
         elif "password" in raw:
             password = check_password(_str(raw["password"], f"{where}.password"), f"{where}.password")
             previous = known.get(f"{local}@{domain}", "")
-            hashed = previous if previous and verify_password(password, previous) else hash_password(password)
+            if not hash_passwords:
+                hashed = ""
+            elif previous and verify_password(password, previous):
+                hashed = previous
+            else:
+                hashed = hash_password(password)
         else:
             raise AnswersError(f"{where}: give a password or a password_hash.")
         if local in seen:
@@ -291,7 +297,8 @@ def _str(value, what: str) -> str:
     return value
 
 
-def load_answers(path: str | Path, known: dict[str, str] | None = None) -> Answers:
+def load_answers(path: str | Path, known: dict[str, str] | None = None,
+                 hash_passwords: bool = True) -> Answers:
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -305,4 +312,4 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None) -> Answe
         raise AnswersError(f"{path}: not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
-    return parse_answers(data, source=str(path), known=known)
+    return parse_answers(data, source=str(path), known=known, hash_passwords=hash_passwords)

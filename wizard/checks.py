@@ -521,7 +521,7 @@ def run_requirements(system: System, requirements: list[Requirement], values: di
     threads = [threading.Thread(target=work, args=(i, r), daemon=True) for i, r in enumerate(requirements)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + timeout + 0.5
+    deadline = time.monotonic() + timeout + 0.05
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return [_settle(r, slot, values, timeout) for r, slot in zip(requirements, slots)]

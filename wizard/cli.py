@@ -10,14 +10,21 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard import __version__
 from wizard.answers import AnswersError, load_answers
-from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
-from wizard.engine import (BLOCKED, PASSED, Engine, EngineError, Event, FileChange, step_states)
-from wizard.probes.runner import ProbeResult
+from wizard.checks import DEFAULT_TIMEOUT
 from wizard.state import StateError, StateStore
 from wizard.system import System
+
+if TYPE_CHECKING:
+    from wizard.checks import CheckResult
+    from wizard.engine import Engine, Event, FileChange
+    from wizard.probes.runner import ProbeResult
+
+# The engine (and pexpect, ssl, Textual's friends behind it) is imported by the commands that use
+# it: `--lab` re-runs the command inside the lab, and the first process should not pay for it.
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 PROBE_MARKS = {"met": "ok", "failed": "FAIL", "inconclusive": "??", "not-run": "skip"}
@@ -132,6 +139,7 @@ def answers_for(system: System, args):
 
 
 def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
+    from wizard.engine import Engine
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     answers = answers_for(system, args)
     teaching = teaching_mode(system, args)
@@ -144,6 +152,7 @@ def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
 
 
 def cmd_run(args) -> int:
+    from wizard.engine import BLOCKED, PASSED
     printer = Printer(args.verbose)
     with open_engine(args, printer=printer) as engine:
         if engine.system.sandbox:
@@ -166,6 +175,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
+    from wizard.engine import PASSED, Engine, step_states
     printer = Printer(False)
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     store = StateStore(system)
@@ -192,6 +202,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from wizard.checks import run_requirements
+    from wizard.engine import Engine, EngineError
     printer = Printer(True)
     system = System(Path(args.root).resolve() if args.root else Path("/"))
     # Checks only read: no lock, no state directory created.
@@ -248,6 +260,7 @@ def cmd_reset(args) -> int:
 def read_new_password(address: str) -> str:
     """Asked twice without echo on a terminal; one line from stdin in a script. Never an argument:
     a password on the command line shows in `ps` and in the shell's history."""
+    from wizard.engine import EngineError
     import getpass
 
     if sys.stdin.isatty():
@@ -259,6 +272,7 @@ def read_new_password(address: str) -> str:
 
 
 def cmd_user(args) -> int:
+    from wizard.engine import Engine, EngineError
     printer = Printer(False)
     if args.action == "list":
         system = System(Path(args.root).resolve() if args.root else Path("/"))
@@ -292,9 +306,10 @@ def lab_plan(args):
     from wizard.lab.network import LabPlan
 
     if getattr(args, "answers", None):
-        return LabPlan.from_answers(load_answers(args.answers))
-    engine = Engine(System(), None, all_steps()).peek()
-    return LabPlan.from_answers(engine.answers if engine.has_answers else Answers())
+        # Only names and addresses are wanted here: the passwords need not be hashed.
+        return LabPlan.from_answers(load_answers(args.answers, hash_passwords=False))
+    record = StateStore(System()).load().answers
+    return LabPlan.from_answers(Answers.from_record(record) if record else Answers())
 
 
 def cmd_lab(args) -> int:
@@ -428,6 +443,11 @@ def main(argv: list[str] | None = None) -> int:
             code = enter_lab(args, argv)
             if code is not None:
                 return code
+        from wizard.engine import EngineError
+    except (AnswersError, StateError) as exc:
+        print(f"mailwizard: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
         return func(args)
     except (AnswersError, EngineError, StateError) as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)

@@ -506,7 +506,7 @@ class Engine:
         """Add a user, change a password or delete a user: users.db is rendered again and written
         at once (Dovecot re-reads it at the next login). Refused, with nothing changed, when the
         change makes no sense. Returns what was done."""
-        from wizard.answers import AnswersError, MailUser, check_address, check_password, hash_password
+        from wizard.answers import AnswersError, MailUser, check_address, hash_password
 
         users = list(self.answers.users)
         by_address = {u.address: u for u in users}

@@ -307,7 +307,7 @@ class ProbeRunner:
         for line in lines:
             transcript.add("C", line)
         stage = refused_at or "end of DATA"
-        typed = self.ask(f"On a host outside this server, type these lines:\n    " + "\n    ".join(lines)
+        typed = self.ask("On a host outside this server, type these lines:\n    " + "\n    ".join(lines)
                          + f"\nWhat did the server answer after {'the ' + stage + ' line' if refused_at else 'the final .'}? "
                          "(paste the line with its number)").strip()
         transcript.add("S", f"{typed}   (as typed by you)")

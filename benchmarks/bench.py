@@ -1,0 +1,254 @@
+"""mailwizard's benchmarks: each measure is a ratio against a baseline taken in the same run.
+
+    benchmarks/run [--quick]
+
+Prints a table and writes benchmarks/results.json. Needs root and the test set-up
+(`sudo bash .ci/test` once, or `bash .ci/setup --test`): it builds its own lab ("mwbench"),
+walks it, and puts every file, daemon and namespace back as it found them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.floor import script as floor_script  # noqa: E402
+
+PYTHON = sys.executable
+ANSWERS = """\
+maildomain = "example.test"
+mailhost   = "mail"
+[[users]]
+address  = "alice@example.test"
+password = "123456"
+[external]
+address = "bob@ext.test"
+[lab]
+name = "mwbench"
+"""
+KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/etc/postfix/virtual", "/etc/dovecot/dovecot.conf",
+        "/etc/dovecot/dovecot.conf.bak", "/etc/dovecot/users.db", "/etc/dovecot/dovecot.pem",
+        "/etc/dovecot/private/dovecot.pem", "/var/mail/root", "/var/log/mail.log", "/var/log/dovecot.log",
+        "/var/spool/postfix/etc/resolv.conf"]
+
+
+def mailwizard(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "wizard.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def timed(argv: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    return time.perf_counter() - started, done
+
+
+def measure(name, unit, value, baseline, target, note=""):
+    ratio = value / baseline if baseline else None
+    return {"name": name, "unit": unit, "value": round(value, 4), "baseline": round(baseline, 4),
+            "ratio": round(ratio, 3) if ratio is not None else None, "target": target, "note": note}
+
+
+# ---- 1. start-up ---------------------------------------------------------------------------------
+
+def startup(runs: int) -> list[dict]:
+    samples = {"bare": [], "wizard": []}
+    memory = {"bare": 0, "wizard": 0}
+    for _ in range(runs):
+        for kind in ("bare", "wizard"):       # interleaved, so drift hits both alike
+            done = subprocess.run([PYTHON, str(HERE / "startup_probe.py"), kind], cwd=REPO,
+                                  capture_output=True, text=True, timeout=60, check=True)
+            seconds, kib = done.stdout.split()
+            samples[kind].append(float(seconds))
+            memory[kind] = max(memory[kind], int(kib))
+    bare, wizard = statistics.median(samples["bare"]), statistics.median(samples["wizard"])
+    return [measure("start-up to first paint", "s", wizard, bare, 1.5,
+                    f"median of {runs}; baseline: a bare Textual app painting one widget"),
+            measure("start-up peak memory", "MiB", memory["wizard"] / 1024, memory["bare"] / 1024,
+                    round(80 / (memory["bare"] / 1024), 3), "target: at most 80 MiB")]
+
+
+# ---- the lab and a clean box ----------------------------------------------------------------------
+
+class Box:
+    """Keeps the files a walk touches and puts them back, with daemons, users and the lab."""
+
+    def __init__(self, answers: Path):
+        self.answers = answers
+        self.saved = {p: Path(p).read_bytes() if Path(p).exists() else None for p in KEPT}
+        self.had_vmail = subprocess.run(["getent", "passwd", "vmail"], capture_output=True).returncode == 0
+        self.had_var_vmail = Path("/var/vmail").exists()
+
+    def fresh(self) -> None:
+        mailwizard("reset", "--yes")
+        for command in (["postfix", "stop"], ["dovecot", "stop"]):
+            subprocess.run(command, capture_output=True)
+        deadline = time.monotonic() + 10
+        while Path("/run/dovecot/master.pid").exists() and time.monotonic() < deadline:
+            try:
+                os.kill(int(Path("/run/dovecot/master.pid").read_text()), 0)
+            except (OSError, ValueError):
+                break
+            time.sleep(0.05)
+        subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
+        for path, data in self.saved.items():
+            if path.startswith("/var/log") or path == "/var/mail/root":
+                continue
+            if data is None:
+                Path(path).unlink(missing_ok=True)
+            else:
+                Path(path).write_bytes(data)
+        shutil.rmtree("/var/lib/mailwizard", ignore_errors=True)
+        if not self.had_var_vmail:
+            shutil.rmtree("/var/vmail", ignore_errors=True)
+
+    def restore(self) -> None:
+        self.fresh()
+        for path, data in self.saved.items():
+            if data is None:
+                Path(path).unlink(missing_ok=True)
+            else:
+                Path(path).write_bytes(data)
+        if not self.had_vmail:
+            subprocess.run(["userdel", "vmail"], capture_output=True)
+            subprocess.run(["groupdel", "vmail"], capture_output=True)
+        mailwizard("lab", "down", "--answers", str(self.answers))
+
+
+# ---- 2. checks ------------------------------------------------------------------------------------
+
+def checks(answers: Path, runs: int) -> list[dict]:
+    from wizard.answers import load_answers
+    from wizard.lab.network import LabPlan, write_zone
+
+    lookup = ("import dns.resolver, time; r = dns.resolver.Resolver(); r.lifetime = 2; "
+              "r.resolve('mail.example.test', 'A')")
+    plan = LabPlan.from_answers(load_answers(answers))
+    floor = statistics.median(timed(["ip", "netns", "exec", plan.mail_ns, PYTHON, "-c", lookup])[0]
+                              for _ in range(runs))
+    healthy = statistics.median(timed([PYTHON, "-m", "wizard.cli", "check", "--lab", "--answers", str(answers)],
+                                      cwd=REPO)[0] for _ in range(runs))
+    write_zone(plan, silent=True)
+    try:
+        silent, _ = timed([PYTHON, "-m", "wizard.cli", "check", "--lab", "--answers", str(answers),
+                           "--timeout", "2"], cwd=REPO)
+    finally:
+        write_zone(plan)
+    return [measure("checks, healthy lab DNS", "s", healthy, floor, round(1.0 / floor, 3),
+                    "baseline: one process doing one DNS lookup; target: at most 1 s"),
+            measure("checks, DNS black-holed", "s", silent, 2.0, 1.2,
+                    "baseline: the configured timeout (2 s); every check runs at once")]
+
+
+# ---- 3. and 4. the walk and the delivery wait ---------------------------------------------------------
+
+def walk(box: Box, answers: Path) -> list[dict]:
+    from steps import ALL_STEPS
+    from wizard.answers import load_answers
+    from wizard.lab.network import LabPlan
+    from wizard.platform import detect
+    from wizard.system import System
+
+    loaded = load_answers(answers)
+    plan = LabPlan.from_answers(loaded)
+    values = {**loaded.values(), **detect(System()).values(), **plan.values(), "ext_ns": plan.ext_ns,
+              "vantage": f"netns:{plan.ext_ns}"}
+    passwords = {u.address: u.password for u in loaded.users}
+
+    box.fresh()
+    wizard_seconds, run = timed([PYTHON, "-m", "wizard.cli", "run", "--lab", "--answers", str(answers)], cwd=REPO)
+    if run.returncode != 0:
+        raise SystemExit(f"the walk failed, no benchmark:\n{run.stdout}{run.stderr}")
+    state = json.loads(Path("/var/lib/mailwizard/state.json").read_text())
+    wizard_steps = {sid: rec.get("finished", 0) - rec.get("started", rec.get("finished", 0))
+                    for sid, rec in state["steps"].items()}
+    lags = [p["notice_lag"] for rec in state["steps"].values() for p in rec.get("probes", [])
+            if p.get("notice_lag") is not None]
+
+    box.fresh()
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as f:
+        f.write(floor_script(ALL_STEPS, values, loaded.users, passwords))
+    floor_seconds, floor = timed(["ip", "netns", "exec", plan.mail_ns, "env", f"EXT_NS={plan.ext_ns}",
+                                  "bash", f.name])
+    os.unlink(f.name)
+    stamps = [line.split() for line in floor.stdout.splitlines() if line.startswith("step ")]
+    floor_steps = {a[1]: float(b[2]) - float(a[2]) for a, b in zip(stamps, stamps[1:])}
+    breakdown = {sid: {"wizard": round(wizard_steps.get(sid, 0), 3), "floor": round(floor_steps.get(sid, 0), 3)}
+                 for sid in floor_steps}
+    gave_up = [line for line in floor.stderr.splitlines() if "gave up" in line]
+    results = [measure("walk, whole tutorial in the lab", "s", wizard_seconds, floor_seconds, 1.25,
+                       "baseline: benchmarks/floor.sh, the same files, reloads and probes with "
+                       "curl/openssl/bash" + (f"; floor gave up on {len(gave_up)} wait(s)" if gave_up else ""))]
+    results[0]["breakdown"] = breakdown
+    if lags:
+        results.append(measure("delivery noticed after it happened", "s", max(lags), 0.1, 1.0,
+                               f"worst of {len(lags)} deliveries (median {statistics.median(lags):.3f} s); "
+                               "baseline: the 0.1 s target"))
+    return results
+
+
+def describe_machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    mem = int(next(l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines()
+                   if l.startswith("MemTotal"))) // 1024
+    from wizard.platform import detect
+    from wizard.system import System
+
+    return (f"{cpu}, {os.cpu_count()} cores, {mem} MiB; {detect(System()).describe()}; "
+            f"Python {platform.python_version()}; kernel {platform.release()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (3 instead of 7)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("benchmarks/run needs root (it builds a lab and walks it): sudo benchmarks/run", file=sys.stderr)
+        return 2
+    runs = 3 if args.quick else 7
+    measures = startup(runs)
+    with tempfile.TemporaryDirectory() as scratch:
+        answers = Path(scratch, "answers.toml")
+        answers.write_text(ANSWERS)
+        box = Box(answers)
+        try:
+            up = mailwizard("lab", "up", "--answers", str(answers))
+            if up.returncode != 0:
+                raise SystemExit(up.stderr)
+            measures += checks(answers, runs)
+            measures += walk(box, answers)
+        finally:
+            box.restore()
+    results = {"machine": describe_machine(), "measures": measures}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"machine: {results['machine']}")
+    print(f"{'measure':<38} {'value':>9} {'baseline':>9} {'ratio':>7} {'target':>7}")
+    for m in measures:
+        mark = "" if m["target"] is None or m["ratio"] is None else ("  ok" if m["ratio"] <= m["target"] else "  MISSED")
+        print(f"{m['name']:<38} {m['value']:>8.3f}{m['unit'][0]} {m['baseline']:>9.3f} {m['ratio']:>7.2f} "
+              f"{m['target']:>7}{mark}")
+    for sid, times in measures_breakdown(measures).items():
+        print(f"    {sid:<18} wizard {times['wizard']:>6.2f} s   floor {times['floor']:>6.2f} s")
+    return 0
+
+
+def measures_breakdown(measures: list[dict]) -> dict:
+    return next((m.get("breakdown", {}) for m in measures if "breakdown" in m), {})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
