@@ -164,8 +164,10 @@ if __name__ == "__main__":
     from steps import ALL_STEPS
     from wizard.answers import parse_answers
     from wizard.lab.network import LabPlan
+    from wizard.platform import detect
+    from wizard.system import System
 
     answers = parse_answers({"users": [{"address": "alice@example.test", "password": "123456"}]})
     plan = LabPlan.from_answers(answers)
-    values = {**answers.values(), "compatibility_level": "3.6", **plan.values(), "ext_ns": plan.ext_ns}
+    values = {**answers.values(), **detect(System()).values(), **plan.values(), "ext_ns": plan.ext_ns}
     print(script(ALL_STEPS, values, answers.users, {"alice@example.test": "123456"}), end="")

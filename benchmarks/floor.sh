@@ -50,7 +50,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -67,7 +67,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -122,7 +122,7 @@ disable_plaintext_auth = no
 MAILWIZARD_FLOOR_EOF
 cat > /etc/dovecot/users.db <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
-alice@example.test:{SHA512-CRYPT}$6$PX3OkHwVFcUoLrea$uLx8TUA2UUmvQHJ61GUfYvfWqq/V8hBgK5fKpJLnm.Hg0NA2wns6DpMasMwhmfEgIiAjN6NQ/2jlJ8pEVJVuG.
+alice@example.test:{SHA512-CRYPT}$6$hbpXM4/a6Lqm93PM$hVEFWOJDiZG.fkpmOqba7W5ZL/ubAOh54fi7WeInZNveibd.qpS4gpMIjIRJE4R5L6aO3rsNpgObSXEt9k3wu/
 MAILWIZARD_FLOOR_EOF
 chmod 640 /etc/dovecot/users.db
 chgrp dovecot /etc/dovecot/users.db
@@ -164,7 +164,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -247,7 +247,7 @@ passdb {
 MAILWIZARD_FLOOR_EOF
 cat > /etc/dovecot/users.db <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
-alice@example.test:$6$PX3OkHwVFcUoLrea$uLx8TUA2UUmvQHJ61GUfYvfWqq/V8hBgK5fKpJLnm.Hg0NA2wns6DpMasMwhmfEgIiAjN6NQ/2jlJ8pEVJVuG.
+alice@example.test:$6$hbpXM4/a6Lqm93PM$hVEFWOJDiZG.fkpmOqba7W5ZL/ubAOh54fi7WeInZNveibd.qpS4gpMIjIRJE4R5L6aO3rsNpgObSXEt9k3wu/
 MAILWIZARD_FLOOR_EOF
 chmod 640 /etc/dovecot/users.db
 chgrp dovecot /etc/dovecot/users.db
@@ -261,7 +261,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -325,7 +325,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -357,7 +357,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -389,7 +389,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -438,7 +438,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
@@ -481,7 +481,7 @@ cat > /etc/postfix/main.cf <<'MAILWIZARD_FLOOR_EOF'
 # Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.
 
 # E4: without it Postfix runs at level 0, smtpd refuses to start and port 25 gives no greeting.
-compatibility_level = 3.6
+compatibility_level = 3.7
 
 # E1: without a syslog daemon there is no /var/log/syslog; Postfix writes its own log here.
 maillog_file = /var/log/mail.log
