@@ -133,7 +133,7 @@ def test_killed_in_the_middle_of_a_write_leaves_a_whole_file(box):
     assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
     before = MAIN_CF.read_bytes()
     killed = mailwizard("run", "--answers", str(box), "--through", "postfix-names",
-                        env={"MAILWIZARD_CRASH_AT": "write:/etc/postfix/main.cf"})
+                        env={"MAILWIZARD_CRASH_AT": "write:/etc/postfix/main.cf:postfix-names"})
     assert killed.returncode == -9
     assert MAIN_CF.read_bytes() == before              # the old file, whole
     assert Path("/etc/postfix/main.cf.mailwizard-tmp").exists()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
-from wizard.system import CommandResult, System, crashpoint, systemd_booted
+from wizard.system import CommandResult, System, systemd_booted
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 DOVECOT_PID = "/run/dovecot/master.pid"
@@ -81,7 +81,6 @@ class Postfix:
 
     def reload(self) -> CommandResult:
         """Reload a running Postfix; start a stopped one."""
-        crashpoint("reload:postfix")
         if not self.running():
             return self.start()
         if in_other_netns(read_pid(self.system.path(POSTFIX_PID))):
@@ -193,7 +192,6 @@ class Dovecot:
         return result
 
     def restart(self) -> CommandResult:
-        crashpoint("reload:dovecot")
         if systemd_booted():
             result = self.system.run(["systemctl", "restart", "dovecot"])
             if result.ok:

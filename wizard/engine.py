@@ -183,13 +183,24 @@ class Engine:
         return hashes
 
     def drift(self) -> list[Drift]:
-        """Files changed by hand since mailwizard wrote them."""
+        """Files changed by hand since mailwizard wrote them.
+
+        A file that holds one of our own renders is not a hand edit: a kill between writing it
+        and saving the state leaves exactly that, and the next run takes it as ours."""
         found = []
         for path, sha in sorted(self.state.written.items()):
             actual = self.system.file_hash(path)
-            if actual != sha:
+            if actual != sha and actual not in self._our_renders(path):
                 found.append(Drift(path, sha, actual))
         return found
+
+    def _our_renders(self, path: str) -> set[str]:
+        hashes = set()
+        for k in range(len(self.steps) + 1):
+            text = self.render(path, k) if self.has_answers else None
+            if text is not None:
+                hashes.add(sha256_bytes(text.encode()))
+        return hashes
 
     def is_done(self, step: Step) -> bool:
         record = self.state.steps.get(step.id, {})
@@ -371,7 +382,7 @@ class Engine:
             return None
         return self.system.read_bytes(originals_copy(path))
 
-    def _write(self, path: str, content: str | None) -> None:
+    def _write(self, path: str, content: str | None, step_id: str = "") -> None:
         """Put a render in place; None puts the original back (or removes a file we created)."""
         if content is None:
             record = self.state.originals.get(path, {})
@@ -385,7 +396,7 @@ class Engine:
         else:
             mode, uid, gid = self._attributes(path)
             self.system.write_file(path, content, mode=mode, uid=uid, gid=gid,
-                                   backdate=settle_seconds(path))
+                                   backdate=settle_seconds(path), crash_tag=step_id)
             self.state.written[path] = sha256_bytes(content.encode())
 
     def _attributes(self, path: str) -> tuple[int | None, int | None, int | None]:
@@ -417,7 +428,7 @@ class Engine:
             self._backup_original(change.path)
         last_good = {c.path: self.system.read_bytes(c.path) for c in changes}
         for change in changes:
-            self._write(change.path, change.new)
+            self._write(change.path, change.new, step_id)
         self._save(f"written:{step_id}")
         if self.system.sandbox:
             if reload:
@@ -452,6 +463,7 @@ class Engine:
                 continue
             if complaint:
                 return f"{service.name} check failed:\n{complaint}"
+            crashpoint(f"reload:{step_id}:{service.name}")
             result = service.reload()
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 TEMP_SUFFIX = ".mailwizard-tmp"
 CRASH_ENV = "MAILWIZARD_CRASH_AT"
+CRASH_LOG_ENV = "MAILWIZARD_CRASH_LOG"      # tests: every crash point passed is listed here
 
 
 class SystemError_(Exception):
@@ -31,6 +32,10 @@ def crashpoint(name: str) -> None:
     Only tests set the variable: it lets them kill the wizard at each write point and check that
     nothing is half-written and that the next run finishes the walk.
     """
+    log = os.environ.get(CRASH_LOG_ENV)
+    if log:
+        with open(log, "a") as f:
+            f.write(name + "\n")
     wanted = os.environ.get(CRASH_ENV)
     if wanted and wanted == name:
         os.kill(os.getpid(), signal.SIGKILL)
