@@ -211,3 +211,24 @@ def in_namespace(ns: str, code: str) -> str:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
+
+
+@pytest.fixture
+def lab_up(lab):
+    """The lab, built."""
+    up = mailwizard("lab", "up", "--answers", str(lab))
+    assert up.returncode == 0, up.stdout + up.stderr
+    return lab
+
+
+def engine_walk(answers_file, steps):
+    """A walk in this process over the given steps (tests inject faults into real steps)."""
+    from wizard.answers import load_answers
+    from wizard.engine import Engine
+    from wizard.system import System
+
+    events = []
+    engine = Engine(System(), load_answers(answers_file), steps, emit=events.append)
+    with engine.open():
+        outcomes = engine.walk()
+    return outcomes, events

@@ -40,12 +40,6 @@ def check_lines(answers: Path, timeout: str = "1") -> dict[str, str]:
     return lines
 
 
-@pytest.fixture
-def lab_up(lab):
-    up = mailwizard("lab", "up", "--answers", str(lab))
-    assert up.returncode == 0, up.stdout + up.stderr
-    return lab
-
 
 CASES = [
     # (case, zone change, check name, words the verdict must hold)

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mailwizard
+from conftest import engine_walk, mailwizard
 from steps import ALL_STEPS
-from wizard.answers import load_answers
-from wizard.engine import FAILED_STEP, Engine
+from wizard.engine import FAILED_STEP
 from wizard.model import Block, Setting
-from wizard.system import System
 
 pytestmark = pytest.mark.daemons
 
@@ -30,13 +28,6 @@ def with_dovecot_extra(item):
     return ALL_STEPS[:k] + (dataclasses.replace(step, files=files),)
 
 
-def walk(answers_file, steps):
-    events = []
-    engine = Engine(System(), load_answers(answers_file), steps, emit=events.append)
-    with engine.open():
-        outcomes = engine.walk()
-    return outcomes, events
-
 
 def imap_greets() -> bool:
     with imaplib.IMAP4("127.0.0.1", 143, timeout=5) as m:
@@ -46,7 +37,7 @@ def imap_greets() -> bool:
 def test_unknown_dovecot_setting_is_refused_before_it_is_written(box):
     assert mailwizard("run", "--answers", str(box), "--through", "dovecot-tls").returncode == 0
     last_good = DOVECOT_CONF.read_bytes()
-    outcomes, events = walk(box, with_dovecot_extra(Setting("no_such_dovecot_setting", "1")))
+    outcomes, events = engine_walk(box, with_dovecot_extra(Setting("no_such_dovecot_setting", "1")))
     assert outcomes[-1].status == FAILED_STEP
     assert "no_such_dovecot_setting" in outcomes[-1].message
     assert any("nothing was written" in e.text for e in events)
@@ -59,7 +50,7 @@ def test_a_config_dovecot_cannot_start_with_is_rolled_back_and_dovecot_still_ser
     assert mailwizard("run", "--answers", str(box), "--through", "dovecot-tls").returncode == 0
     last_good = DOVECOT_CONF.read_bytes()
     squatter = Block("service imap-login", (Block("inet_listener imap", (Setting("port", "25"),)),))
-    outcomes, events = walk(box, with_dovecot_extra(squatter))
+    outcomes, events = engine_walk(box, with_dovecot_extra(squatter))
     assert outcomes[-1].status == FAILED_STEP, outcomes[-1]
     assert any("putting the last good files back" in e.text for e in events)
     assert DOVECOT_CONF.read_bytes() == last_good

@@ -28,12 +28,6 @@ def walk(answers: Path, *extra: str) -> subprocess.CompletedProcess:
     return run
 
 
-@pytest.fixture
-def lab_up(lab):
-    up = mailwizard("lab", "up", "--answers", str(lab))
-    assert up.returncode == 0, up.stdout + up.stderr
-    return lab
-
 
 def test_direct_and_teaching_paths_each_twice_leave_the_same_files(lab_up):
     walk(lab_up)

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mailwizard, smtp_greeting
+from conftest import engine_walk, mailwizard, smtp_greeting
 from steps import ALL_STEPS
-from wizard.answers import load_answers
-from wizard.engine import FAILED_STEP, Engine
+from wizard.engine import FAILED_STEP
 from wizard.model import Setting
-from wizard.system import System
 
 MAIN_CF = Path("/etc/postfix/main.cf")
 
@@ -29,18 +27,11 @@ def with_extra_setting(name: str, value: str):
     return ALL_STEPS[:k] + (dataclasses.replace(names, files=(bad,)),)
 
 
-def walk(answers_file, steps):
-    events = []
-    engine = Engine(System(), load_answers(answers_file), steps, emit=events.append)
-    with engine.open():
-        outcomes = engine.walk()
-    return outcomes, events
-
 
 def test_unknown_parameter_is_refused_before_it_is_written(box):
     assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
     last_good = MAIN_CF.read_bytes()
-    outcomes, events = walk(box, with_extra_setting("smtpd_bogus_parameter", "yes"))
+    outcomes, events = engine_walk(box, with_extra_setting("smtpd_bogus_parameter", "yes"))
     assert outcomes[-1].status == FAILED_STEP
     assert "smtpd_bogus_parameter" in outcomes[-1].message
     assert any("nothing was written" in e.text for e in events)
@@ -53,7 +44,7 @@ def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
     # it refuses to run (the same failure a blank main.cf gives at compatibility level 0).
     assert mailwizard("run", "--answers", str(box), "--through", "postfix-blank").returncode == 0
     last_good = MAIN_CF.read_bytes()
-    outcomes, events = walk(box, with_extra_setting("smtpd_relay_restrictions", ""))
+    outcomes, events = engine_walk(box, with_extra_setting("smtpd_relay_restrictions", ""))
     assert outcomes[-1].status == FAILED_STEP
     assert "no 220 greeting" in outcomes[-1].message
     assert any("putting the last good files back" in e.text for e in events)
@@ -68,7 +59,7 @@ def test_missing_prerequisite_refuses_the_step_with_how_to_fix(box):
 
     needs_a_tool = Step(id="needs-tool", title="needs a tool", chapter="test", explain="install.md",
                         requires=(Requirement("command", ("no-such-mailer-tool",)),))
-    outcomes, events = walk(box, (needs_a_tool,))
+    outcomes, events = engine_walk(box, (needs_a_tool,))
     assert outcomes[-1].status == "blocked"
     assert "no-such-mailer-tool: not found" in outcomes[-1].message
     assert "install the package that provides no-such-mailer-tool" in outcomes[-1].message

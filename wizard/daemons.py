@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
-from wizard.system import CommandResult, System, systemd_booted
+from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 DOVECOT_PID = "/run/dovecot/master.pid"
@@ -46,11 +46,6 @@ def in_other_netns(pid: int | None) -> bool:
         return False
 
 
-def read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 @dataclass
@@ -157,20 +152,7 @@ class Dovecot:
     name: str = "dovecot"
 
     def running(self) -> bool:
-        pid = read_pid(self.system.path(DOVECOT_PID))
-        if not pid:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        status = Path(f"/proc/{pid}/status")
-        try:
-            return "State:\tZ" not in status.read_text()
-        except OSError:
-            return False
+        return pid_alive(read_pid(self.system.path(DOVECOT_PID)))
 
     def start(self) -> CommandResult:
         if systemd_booted():

@@ -237,6 +237,30 @@ class System:
         return self.run(argv, timeout=timeout, changes_box=False)
 
 
+def read_pid(path: Path) -> int | None:
+    """The pid in a pid file, or None."""
+    try:
+        return int(Path(path).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when `pid` runs and is not a zombie (a stopped daemon may linger as one)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def systemd_booted() -> bool:
     """As sd_booted(3) tells: systemd is PID 1 when /run/systemd/system exists."""
     return Path("/run/systemd/system").is_dir()

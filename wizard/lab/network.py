@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wizard.answers import Answers
-from wizard.system import System, SystemError_, crashpoint
+from wizard.system import System, SystemError_, crashpoint, pid_alive, read_pid
 
 LAB_RUN = Path("/run/mailwizard-lab")
 NETNS_ETC = Path("/etc/netns")
@@ -139,7 +139,7 @@ class Lab:
     def is_up(self) -> bool:
         record = self.record()
         return bool(record and record.get("complete") and len(self.namespaces()) == 2
-                    and all(_alive(pid) for pid in record.get("pids", {}).values()))
+                    and all(pid_alive(pid) for pid in record.get("pids", {}).values()))
 
     # ---- up ------------------------------------------------------------------------------------
     def _preflight(self) -> None:
@@ -255,17 +255,17 @@ class Lab:
         pids = self.pids_in(ns)
         for daemon, pidfile, stop in (("postfix", "/var/spool/postfix/pid/master.pid", ["postfix", "stop"]),
                                       ("dovecot", "/run/dovecot/master.pid", ["dovecot", "stop"])):
-            pid = _read_pid(pidfile)
+            pid = read_pid(pidfile)
             if pid and pid in pids:
                 self.system.run(stop, timeout=30)
                 done.append(f"stopped {daemon}, which ran inside the lab")
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            remaining = [pid for pid in self.pids_in(ns) if _alive(pid)]
+            remaining = [pid for pid in self.pids_in(ns) if pid_alive(pid)]
             for pid in remaining:
                 _kill(pid, sig)
             deadline = time.monotonic() + 3
             while remaining and time.monotonic() < deadline:
-                remaining = [pid for pid in remaining if _alive(pid)]
+                remaining = [pid for pid in remaining if pid_alive(pid)]
                 time.sleep(0.05)
         return done
 
@@ -285,11 +285,11 @@ class Lab:
             present = "present" if (NETNS_RUN / ns).exists() else "MISSING"
             lines.append(f"  {ns:<14} {address:<15} {role} — {present}")
         for name, pid in (record or {}).get("pids", {}).items():
-            lines.append(f"  {name:<14} pid {pid:<11} {'running' if _alive(pid) else 'NOT RUNNING'}")
+            lines.append(f"  {name:<14} pid {pid:<11} {'running' if pid_alive(pid) else 'NOT RUNNING'}")
         for ns in self.namespaces():
             for daemon, pidfile in (("postfix", "/var/spool/postfix/pid/master.pid"),
                                     ("dovecot", "/run/dovecot/master.pid")):
-                pid = _read_pid(pidfile)
+                pid = read_pid(pidfile)
                 if pid and pid in self.pids_in(ns):
                     lines.append(f"  {daemon} runs inside {ns}")
         if plan.maildir.is_dir():
@@ -302,26 +302,6 @@ def current_netns_is(ns: str) -> bool:
     """True when this process runs inside the named network namespace."""
     try:
         return os.stat("/proc/self/ns/net").st_ino == os.stat(NETNS_RUN / ns).st_ino
-    except OSError:
-        return False
-
-
-def _read_pid(path: str) -> int | None:
-    try:
-        return int(Path(path).read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
 

@@ -37,6 +37,9 @@ class ImapTalk:
     def command(self, text: str, shown: str | None = None) -> list[str]:
         """Send `a TEXT`; the server's lines up to the tagged reply (or until it hangs up)."""
         self.talk.send(f"{TAG} {text}", None if shown is None else f"{TAG} {shown}")
+        return self._until_tagged(bye_ends=not text.upper().startswith("LOGOUT"))
+
+    def _until_tagged(self, bye_ends: bool = True) -> list[str]:
         deadline = time.monotonic() + self.talk.timeout
         got = []
         while True:
@@ -44,7 +47,7 @@ class ImapTalk:
             got.append(line)
             if line.startswith(f"{TAG} "):
                 return got
-            if line.startswith("* BYE") and not text.upper().startswith("LOGOUT"):
+            if line.startswith("* BYE") and bye_ends:
                 self._drain()
                 raise ImapClosed(line)
 
@@ -57,13 +60,7 @@ class ImapTalk:
         data = password.encode("utf-8")
         self.talk.send(f"{TAG} LOGIN {quoted(user)} {{{len(data)}+}}", f"{TAG} {shown}")
         self.talk.sock.sendall(data + b"\r\n")
-        deadline = time.monotonic() + self.talk.timeout
-        got = []
-        while True:
-            line = self._line(deadline)
-            got.append(line)
-            if line.startswith(f"{TAG} "):
-                return got
+        return self._until_tagged()
 
     def _drain(self) -> None:
         """Read what is left until the server closes (a BYE is followed by the close)."""
