@@ -344,10 +344,15 @@ def enter_lab(args, argv: list[str]) -> int | None:
     plan = lab_plan(args)
     if current_netns_is(plan.mail_ns):
         return None
-    if not Lab(System(), plan).is_up():
+    lab = Lab(System(), plan)
+    if plan.mail_ns not in lab.namespaces():
         print(f"mailwizard: the lab '{plan.name}' is not up: run `mailwizard lab up` first "
               "(with the same --answers).", file=sys.stderr)
         return EXIT_REFUSED
+    if not lab.is_up():
+        print(f"mailwizard: warning: the lab '{plan.name}' is damaged ({'; '.join(lab.status()[1:3])}); "
+              "the probes from outside will fail. `mailwizard lab down` then `lab up` rebuilds it.",
+              file=sys.stderr)
     env = dict(os.environ, **{LAB_ENV: plan.name})
     os.execvpe("ip", ["ip", "netns", "exec", plan.mail_ns, sys.executable, "-m", "wizard.cli", *argv], env)
     return EXIT_FAILED      # not reached: exec replaced us
@@ -454,6 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
     except KeyboardInterrupt:
         print("\nmailwizard: interrupted; run the same command again to resume.", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        # Writes are atomic: whatever failed, the file it was replacing is still whole.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"mailwizard: cannot write{where}: {exc.strerror or exc}. Nothing was half-written: "
+              "every file is as it was before this write. Fix that (free space, a writable "
+              "directory), then run the same command again to carry on.", file=sys.stderr)
         return EXIT_FAILED
 
 

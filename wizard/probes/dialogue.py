@@ -80,7 +80,9 @@ class TextSocketSpawn(SocketSpawn):
 
 def _pump(inner: socket.socket, proc: subprocess.Popen) -> None:
     """Copy bytes between our end of a socket pair and a helper command's pipes until either
-    side closes; then close both, so the dialogue sees the end of the connection."""
+    side closes; then close both, so the dialogue sees the end of the connection. A helper that
+    dies complaining (a vanished namespace, an ssh that cannot log in) has its complaint passed
+    on as the relay's line, so the probe can say why."""
     selector = selectors.DefaultSelector()
     selector.register(inner, selectors.EVENT_READ, "inner")
     selector.register(proc.stdout, selectors.EVENT_READ, "proc")
@@ -97,6 +99,7 @@ def _pump(inner: socket.socket, proc: subprocess.Popen) -> None:
                 else:
                     data = os.read(proc.stdout.fileno(), 65536)
                     if not data:
+                        _pass_on_complaint(inner, proc)
                         return
                     inner.sendall(data)
     except OSError:
@@ -104,7 +107,7 @@ def _pump(inner: socket.socket, proc: subprocess.Popen) -> None:
     finally:
         selector.close()
         inner.close()
-        for stream in (proc.stdin, proc.stdout):
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
             try:
                 stream.close()
             except OSError:
@@ -116,6 +119,21 @@ def _pump(inner: socket.socket, proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def _pass_on_complaint(inner: socket.socket, proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=2)
+        complaint = proc.stderr.read().decode(errors="replace").strip().splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if proc.returncode and complaint:
+        inner.sendall(f"{RELAY_PREFIX} {argv_name(proc)}: {complaint[-1]}\n".encode())
+
+
+def argv_name(proc: subprocess.Popen) -> str:
+    args = proc.args if isinstance(proc.args, list) else [str(proc.args)]
+    return " ".join(args[:4]) if args[0] == "ip" else args[0]
+
+
 def command_socket(argv: list[str]) -> socket.socket:
     """A socket whose far end is a command's stdin/stdout (`ip netns exec ... relay`, `ssh -W`).
 
@@ -124,7 +142,7 @@ def command_socket(argv: list[str]) -> socket.socket:
     outer, inner = socket.socketpair()
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.PIPE)
     except OSError as exc:
         outer.close()
         inner.close()
