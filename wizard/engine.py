@@ -465,6 +465,11 @@ class Engine:
                 return f"{service.name} check failed:\n{complaint}"
             crashpoint(f"reload:{step_id}:{service.name}")
             result = service.reload()
+            if not result.ok and stop_if_invalid:
+                service.stop()
+                self.emit(Event("note", step_id, f"{service.name} stopped: it does not start with its "
+                                f"original configuration ({result.describe()[-160:]})"))
+                continue
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"
             if service.name == "dovecot" and not service.running():
