@@ -166,7 +166,8 @@ def test_sandbox_writes_the_same_files_under_root_and_touches_nothing_else(box, 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "sandbox:" in run.stdout and "[skip] test-b" in run.stdout
     written = sorted(str(p.relative_to(sandbox)) for p in sandbox.rglob("*") if p.is_file())
-    assert written == ["etc/postfix/main.cf", "var/lib/mailwizard/lock", "var/lib/mailwizard/state.json"]
+    assert written == ["etc/postfix/main.cf", "var/lib/mailwizard/answers.toml", "var/lib/mailwizard/lock",
+                       "var/lib/mailwizard/state.json"]
     assert MAIN_CF.read_bytes() == pristine.files[str(MAIN_CF)]
     assert not STATE_DIR.exists()
     assert not postfix_running()
@@ -185,6 +186,7 @@ def test_a_whole_walk_in_the_sandbox_writes_only_the_managed_files(tmp_path, pri
     run = mailwizard("run", "--answers", str(answers), "--root", str(sandbox))
     assert run.returncode == 0, run.stdout + run.stderr
     written = sorted("/" + str(p.relative_to(sandbox)) for p in sandbox.rglob("*") if p.is_file())
-    expected = sorted(managed_paths(ALL_STEPS) + ["/var/lib/mailwizard/lock", "/var/lib/mailwizard/state.json"])
+    expected = sorted(managed_paths(ALL_STEPS) + ["/var/lib/mailwizard/answers.toml", "/var/lib/mailwizard/lock",
+                                                  "/var/lib/mailwizard/state.json"])
     assert written == expected
     assert not STATE_DIR.exists() and not Path("/var/vmail").exists() or pristine.had_var_vmail

@@ -53,6 +53,17 @@ def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
     third = walk(final_server)
     assert third.count("done already") == third.count("[ok] "), third
     assert {path: Path(path).read_bytes() for path in MANAGED} == files
+    state = json.loads((STATE_DIR / "state.json").read_text())
+    hashes = [u["password_hash"] for u in state["answers"]["users"]]
+    for fmt in ("md", "html"):
+        report = mailwizard("report", "--format", fmt)
+        assert report.returncode == 0, report.stderr
+        for step_id, record in state["steps"].items():
+            assert step_id in report.stdout
+            for probe in record["probes"]:
+                assert probe["id"] in report.stdout
+        assert SECRET not in report.stdout and "$6$" not in report.stdout
+        assert not any(h.split("}")[-1] in report.stdout for h in hashes)
     main_cf = Path("/etc/postfix/main.cf").read_text()
     assert "smtpd_recipient_restrictions =\n    permit_mynetworks,\n" in main_cf
     assert "    reject_unknown_helo_hostname,\n    reject_unknown_sender_domain,\n" in main_cf

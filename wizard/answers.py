@@ -6,6 +6,7 @@ line into main.cf or dovecot.conf. Passwords are hashed at once; the clear text 
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -178,6 +179,23 @@ class Answers:
             "lab": dict(self.lab),
             **({} if self.static_address is None else {"static_address": self.static_address}),
         }
+
+    def to_toml(self) -> str:
+        """These answers as an answers file: what `run --answers` needs to rebuild this walk.
+        Passwords appear as hashes only (JSON's string escapes are valid TOML)."""
+        q = json.dumps
+        lines = ["# The answers of a mailwizard walk. Replay it with: mailwizard run --answers THIS_FILE",
+                 f"maildomain = {q(self.maildomain)}", f"mailhost = {q(self.mailhost)}"]
+        if self.static_address is not None:
+            lines.append(f"static_address = {'true' if self.static_address else 'false'}")
+        for user in self.users:
+            lines += ["", "[[users]]", f"address = {q(user.address)}", f"password_hash = {q(user.password_hash)}"]
+        lines += ["", "[external]", f"address = {q(self.external_address)}", f"vantage = {q(self.vantage)}",
+                  f"host = {q(self.exthost)}"]
+        if self.ssh_config:
+            lines.append(f"ssh_config = {q(self.ssh_config)}")
+        lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
+        return "\n".join(lines) + "\n"
 
     @classmethod
     def from_record(cls, record: dict, source: str = "state") -> "Answers":

@@ -293,6 +293,23 @@ def cmd_user(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from wizard.engine import Engine, EngineError
+    from wizard.report import html_report, markdown
+
+    system = System(Path(args.root).resolve() if args.root else Path("/"))
+    engine = Engine(system, None, all_steps(teaching_mode(system, args))).peek()
+    if not engine.has_answers:
+        raise EngineError("no walk to report yet: run one first (`mailwizard run --answers FILE`).")
+    text = (html_report if args.format == "html" else markdown)(engine)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"report written to {args.output}")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
 def cmd_errata(args) -> int:
     from wizard import ASSETS
 
@@ -418,6 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="do not ask")
     reset.set_defaults(func=cmd_reset)
 
+    report = sub.add_parser("report", parents=[after], help="the whole walk as one document")
+    report.add_argument("--format", choices=("md", "html"), default="md")
+    report.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
+    report.set_defaults(func=cmd_report)
+
     errata = sub.add_parser("errata", parents=[after], help="every place mailwizard differs from the tutorial, and why")
     errata.set_defaults(func=cmd_errata)
 
@@ -439,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_tui)
-    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata"):
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
               "or try it in a sandbox with --root DIR.", file=sys.stderr)
         return EXIT_REFUSED

@@ -18,7 +18,7 @@ from wizard.daemons import daemon, settle_seconds
 from wizard.model import Step
 from wizard.platform import Platform, detect
 from wizard.probes.runner import FAILED, MET, ProbeResult, ProbeRunner
-from wizard.state import (STATE_FILE, State, StateStore, ensure_private_dir, now, originals_copy)
+from wizard.state import (REPLAY_FILE, STATE_FILE, State, StateStore, ensure_private_dir, now, originals_copy)
 from wizard.system import System, crashpoint, sha256_bytes
 
 PASSED, FAILED_STEP, BLOCKED, PENDING, APPLYING = "passed", "failed", "blocked", "pending", "applying"
@@ -232,6 +232,13 @@ class Engine:
         if self.state.answers != record:
             self.state.answers = record
             self._save("answers")
+        self._write_replay()
+
+    def _write_replay(self) -> None:
+        """The effective answers as a file, so the same walk can be given to another box."""
+        text = self.answers.to_toml()
+        if self.system.read_text(REPLAY_FILE) != text:
+            self.system.write_file(REPLAY_FILE, text, mode=0o600, uid=0, gid=0)
 
     def _drifted(self, step: Step) -> bool:
         paths = set(managed_paths(self.steps[: self.index(step.id) + 1]))
@@ -597,6 +604,7 @@ class Engine:
                 record["renders"] = self._render_hashes(i + 1)
         self.state.answers = self.answers.to_record()
         self._save("users")
+        self._write_replay()
         # Dovecot looks at a passwd-file at most once per second; past the second of our write,
         # the next login sees the new users.db, so the change works the moment we return.
         time.sleep(1.01 - time.time() % 1)

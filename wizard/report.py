@@ -1,0 +1,108 @@
+"""The walk as one document: every step, what it changed, every probe with its transcript and
+its expected and actual outcome, the errata met, timings, versions and the answers — never a
+password or a hash. Markdown for a code forge, or one self-contained HTML file (no external
+reference: it reads offline and prints well)."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from wizard.config import fill
+from wizard.engine import Engine, step_states
+
+MARKS = {"met": "✔ met", "failed": "✘ FAILED", "inconclusive": "? cannot tell here", "not-run": "– not run"}
+
+
+def _answers_lines(engine: Engine) -> list[tuple[str, str]]:
+    a = engine.answers
+    return [("mail domain", a.maildomain), ("mail server", a.fqdn),
+            ("mailboxes", ", ".join(u.address for u in a.users) or "none"),
+            ("outside address", a.external_address), ("outside vantage point", a.vantage)]
+
+
+def _steps(engine: Engine):
+    values = engine.values()
+    for step, status in step_states(engine):
+        record = engine.state.steps.get(step.id, {})
+        started, finished = record.get("started"), record.get("finished")
+        seconds = f"{finished - started:.2f} s" if started and finished else ""
+        yield step, status, record, seconds, fill(step.title, values)
+
+
+def _diffs(engine: Engine, step) -> list[str]:
+    """What the step changed: the difference between the renders before and after it."""
+    from wizard.config import managed_paths, unified_diff
+
+    k = engine.index(step.id) + 1
+    out = []
+    for path in managed_paths(engine.steps[:k]):
+        before, after = engine.render(path, k - 1), engine.render(path, k)
+        if after is not None and before != after:
+            out.append(_without_secrets(engine, unified_diff(path, before, after)))
+    return out
+
+
+def _without_secrets(engine: Engine, text: str) -> str:
+    for user in engine.answers.users:
+        for secret in {user.password_hash, user.password_hash.split("}", 1)[-1], user.password}:
+            if secret:
+                text = text.replace(secret, "(password hash, not shown)")
+    return text
+
+
+def markdown(engine: Engine) -> str:
+    out = [f"# mailwizard walk: {engine.answers.fqdn}", "",
+           f"{engine.platform.describe()}; report made {time.strftime('%Y-%m-%d %H:%M')}", "", "## Answers", ""]
+    out += [f"- {name}: `{value}`" for name, value in _answers_lines(engine)]
+    for step, status, record, seconds, title in _steps(engine):
+        out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
+        if record.get("message"):
+            out.append(f"\n{record['message']}")
+        for erratum in step.errata:
+            out.append(f"\n> {erratum.ref}: {erratum.text}")
+        for diff in _diffs(engine, step):
+            out += ["", "```diff", diff.rstrip(), "```"]
+        for probe in record.get("probes", []):
+            out += ["", f"### {probe['id']}: {probe['title']} — {MARKS.get(probe['status'], probe['status'])}", "",
+                    f"- expected: {probe['expected']}", f"- got: {probe.get('actual') or '—'}"]
+            if probe.get("reason"):
+                out.append(f"- why: {probe['reason']}")
+            if probe.get("transcript"):
+                out += ["", "```", *probe["transcript"], "```"]
+    return _without_secrets(engine, "\n".join(out) + "\n")
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{border-bottom:2px solid #444}h2{margin-top:2.5rem;border-bottom:1px solid #bbb}
+pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;font-size:.85rem;white-space:pre-wrap}
+.met{color:#176c2c}.failed{color:#b00020}.inconclusive,.not-run{color:#8a6d00}
+.erratum{border-left:4px solid #c90;padding-left:.6rem;color:#555}
+@media print{pre{page-break-inside:avoid}h2{page-break-after:avoid}}"""
+
+
+def html_report(engine: Engine) -> str:
+    e = html.escape
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>mailwizard walk: {e(engine.answers.fqdn)}</title><style>{CSS}</style></head><body>",
+           f"<h1>mailwizard walk: {e(engine.answers.fqdn)}</h1>",
+           f"<p>{e(engine.platform.describe())}; report made {time.strftime('%Y-%m-%d %H:%M')}</p>",
+           "<h2>Answers</h2><ul>"]
+    out += [f"<li>{e(name)}: <code>{e(value)}</code></li>" for name, value in _answers_lines(engine)]
+    out.append("</ul>")
+    for step, status, record, seconds, title in _steps(engine):
+        out.append(f'<h2 id="{e(step.id)}">{e(step.id)} — {e(title)}</h2>')
+        out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")
+        if record.get("message"):
+            out.append(f"<p>{e(record['message'])}</p>")
+        out += [f'<p class="erratum">{e(x.ref)}: {e(x.text)}</p>' for x in step.errata]
+        out += [f"<pre>{e(diff)}</pre>" for diff in _diffs(engine, step)]
+        for probe in record.get("probes", []):
+            out.append(f'<h3 class="{e(probe["status"])}">{e(probe["id"])}: {e(probe["title"])} — '
+                       f'{e(MARKS.get(probe["status"], probe["status"]))}</h3>')
+            out.append(f"<p>expected: {e(probe['expected'])}<br>got: {e(probe.get('actual') or '—')}"
+                       + (f"<br>why: {e(probe['reason'])}" if probe.get("reason") else "") + "</p>")
+            if probe.get("transcript"):
+                out.append(f"<pre>{e(chr(10).join(probe['transcript']))}</pre>")
+    out.append("</body></html>")
+    return _without_secrets(engine, "\n".join(out) + "\n")
