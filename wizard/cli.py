@@ -310,6 +310,31 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_exercise(args) -> int:
+    from wizard import exercises
+    from wizard.engine import EngineError
+
+    printer = Printer(False)
+    if args.action == "list":
+        for exercise in exercises.catalogue():
+            printer.say(f"{exercise.name:<34} {exercise.title}")
+        return EXIT_OK
+    with open_engine(args, printer=printer) as engine:
+        if args.action == "start":
+            if not args.name:
+                raise EngineError("say which: `mailwizard exercise start NAME` (`exercise list`).")
+            printer.say(f"Something is wrong. A user reports: \"{exercises.start(engine, args.name)}\"")
+            printer.say("Find it and fix it; `mailwizard exercise check` tells you when it works.")
+            return EXIT_OK
+        if args.action == "check":
+            fixed, lines = exercises.check(engine)
+            for line in lines:
+                printer.say(line)
+            return EXIT_OK if fixed else EXIT_FAILED
+        printer.say(exercises.give_up(engine))
+    return EXIT_OK
+
+
 def cmd_errata(args) -> int:
     from wizard import ASSETS
 
@@ -440,6 +465,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
     report.set_defaults(func=cmd_report)
 
+    exercise = sub.add_parser("exercise", parents=[after], help="break-and-fix exercises on a finished server")
+    exercise.add_argument("action", choices=("list", "start", "check", "give-up"))
+    exercise.add_argument("name", nargs="?", help="the exercise to start")
+    exercise.set_defaults(func=cmd_exercise)
+
     errata = sub.add_parser("errata", parents=[after], help="every place mailwizard differs from the tutorial, and why")
     errata.set_defaults(func=cmd_errata)
 
@@ -461,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_tui)
-    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report"):
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report") and \
+            not (args.command == "exercise" and args.action == "list"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
               "or try it in a sandbox with --root DIR.", file=sys.stderr)
         return EXIT_REFUSED

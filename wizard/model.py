@@ -279,3 +279,35 @@ def walk_order(steps: tuple[Step, ...], teaching: bool) -> tuple[Step, ...]:
 def lesson_files(lessons: tuple[Step, ...]) -> tuple[FileFragment, ...]:
     """The direct path's fragments: every lesson's, in order, so both paths end in the same files."""
     return tuple(fragment for lesson in lessons for fragment in lesson.files)
+
+
+# ---- exercises (break-and-fix, for the classroom) ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `old` by `new` in a finished server's file (placeholders allowed in both)."""
+
+    path: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Hint:
+    """When the log shows `pattern` during a failed check, say `hint`."""
+
+    log: str                # "mail" or "dovecot"
+    pattern: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    title: str
+    symptom: str                        # as a user would report it; all `start` tells
+    breaks: tuple[Edit, ...]
+    reload: tuple[str, ...]
+    check: tuple[Probe, ...]            # all met: fixed
+    hints: tuple[Hint, ...]
+    fix: str                            # shown by give-up

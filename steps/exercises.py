@@ -1,0 +1,75 @@
+"""Break-and-fix exercises for a finished server: each breaks one thing the way admins really
+break it, tells only the symptom, and knows the probes that show whether it is fixed."""
+
+from wizard.model import (Answered, Edit, Exercise, Hint, Imap, InInbox, Probe, SmtpMail)
+
+MAIN_CF, DOVECOT_CONF, USERS_DB = "/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/dovecot/users.db"
+
+LOGIN = Probe(id="login", title="the mail user logs in over IMAPS and sees INBOX", port=993,
+              action=Imap(tls="imaps", commands=('LIST "" "*"',)),
+              expect=Answered(replies=("Logged in", "INBOX")))
+INBOUND = Probe(id="inbound", title="a message to the mail user reaches INBOX",
+                action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
+                                body="exercise check"),
+                expect=InInbox())
+SMTP_UP = Probe(id="smtp-up", title="port 25 greets and takes a message for the mail user",
+                action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
+                                body="exercise check"),
+                expect=InInbox())
+
+EXERCISES = (
+    Exercise(
+        name="unindented-restriction", title="A restriction that slipped to the start of its line",
+        symptom="Since this morning nobody can send or receive any mail at all.",
+        breaks=(Edit(MAIN_CF, "\n    reject_unauth_destination,\n", "\nreject_unauth_destination,\n"),),
+        reload=("postfix",), check=(SMTP_UP,),
+        hints=(Hint("mail", "bad configuration|syntax error|missing '='", "Postfix complains about a line of "
+                    "main.cf: a continuation line must start with blanks."),),
+        fix="In main.cf, `reject_unauth_destination,` must be indented like the other restrictions "
+            "(a line that starts in column one is read as a new setting). Then `postfix reload`."),
+    Exercise(
+        name="wrong-mail-user", title="Dovecot touches mail as the wrong user",
+        symptom="I can log in, but then my mail program says the server had an internal error.",
+        breaks=(Edit(DOVECOT_CONF, "mail_uid = vmail\n", "mail_uid = nobody\n"),),
+        reload=("dovecot",), check=(LOGIN,),
+        hints=(Hint("dovecot", "Permission denied|setuid|Internal error", "Dovecot's log shows a permission "
+                    "problem: which user does it use to touch the mailboxes?"),),
+        fix="mail_uid must be vmail, the owner of /var/vmail. Then restart Dovecot."),
+    Exercise(
+        name="lmtp-socket-owner", title="The LMTP socket belongs to the wrong user",
+        symptom="Mail from outside never arrives; the senders get no error either.",
+        breaks=(Edit(DOVECOT_CONF, "  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n    user = postfix\n",
+                     "  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n    user = dovecot\n"),),
+        reload=("dovecot",), check=(INBOUND,),
+        hints=(Hint("mail", "dovecot-lmtp.*(Permission denied|connect)", "Postfix cannot talk to Dovecot's "
+                    "LMTP socket: look at who owns /var/spool/postfix/private/dovecot-lmtp."),),
+        fix="In `service lmtp`, the unix_listener's user must be postfix (mode 0600): only Postfix "
+            "talks to it. Restart Dovecot, then `postqueue -f` delivers what waited."),
+    Exercise(
+        name="missing-certificate", title="A certificate path that does not exist",
+        symptom="My mail program cannot connect to the server at all any more.",
+        breaks=(Edit(DOVECOT_CONF, "ssl_cert = </etc/dovecot/dovecot.pem\n",
+                     "ssl_cert = </etc/dovecot/dovecot-cert.pem\n"),),
+        reload=("dovecot",), check=(LOGIN,),
+        hints=(Hint("dovecot", "ssl_cert|dovecot-cert.pem|No such file", "Dovecot cannot read a file named "
+                    "in its configuration: check the certificate paths."),),
+        fix="ssl_cert must name the certificate that exists, </etc/dovecot/dovecot.pem. Start Dovecot again."),
+    Exercise(
+        name="virtual-domain-in-mydestination", title="The virtual domain listed as a local domain",
+        symptom="Mail to my address bounces with 'User unknown in local recipient table'.",
+        breaks=(Edit(MAIN_CF, "mydestination = $myhostname\n", "mydestination = $myhostname, $mydomain\n"),),
+        reload=("postfix",), check=(INBOUND,),
+        hints=(Hint("mail", "User unknown in local recipient table", "Postfix looks for the user among the "
+                    "machine's accounts: which domains does it treat as local?"),),
+        fix="mydestination must not list MAILDOMAIN: its users are virtual (virtual_mailbox_domains) and "
+            "delivered by Dovecot. Set it back to $myhostname, then `postfix reload`."),
+    Exercise(
+        name="bad-hash", title="A users.db line with a broken hash",
+        symptom="My password stopped working, and I did not change it.",
+        breaks=(Edit(USERS_DB, "{mailuser_address}:$6$", "{mailuser_address}:$6$broken$"),),
+        reload=(), check=(LOGIN,),
+        hints=(Hint("dovecot", "password mismatch|Invalid|unknown user|auth failed", "Authentication fails: "
+                    "compare the user's line in users.db with a fresh `doveadm pw -s SHA512-CRYPT`."),),
+        fix="The hash in users.db is damaged: make a new one (`doveadm pw -s SHA512-CRYPT`, without the "
+            "{SHA512-CRYPT} prefix) or `mailwizard user passwd ADDRESS`."),
+)

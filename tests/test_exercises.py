@@ -1,0 +1,65 @@
+"""Every exercise against the real daemons: start breaks it, check fails with a hint from the
+logs, a fix by hand — the way a student would edit the file and restart the daemon — makes check
+pass; give-up puts the working files back."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import mailwizard, stop_dovecot
+from steps.exercises import EXERCISES
+from wizard.answers import load_answers
+
+pytestmark = pytest.mark.daemons
+
+
+def restart_as_a_student(names) -> None:
+    for name in names:
+        if name == "postfix":
+            subprocess.run(["postfix", "stop"], capture_output=True)
+            subprocess.run(["postfix", "start"], capture_output=True)
+        else:
+            stop_dovecot()
+            subprocess.run(["dovecot"], capture_output=True, stdin=subprocess.DEVNULL, timeout=30)
+    time.sleep(0.5)        # let the listeners come up, as the student would wait for the prompt
+
+
+def test_each_exercise_breaks_checks_is_fixed_by_hand_and_checks_again(box):
+    assert mailwizard("run", "--answers", str(box)).returncode == 0
+    values = load_answers(box).values()
+    names = [line.split()[0] for line in mailwizard("exercise", "list").stdout.splitlines()]
+    assert names == [e.name for e in EXERCISES] and len(names) >= 6
+    for exercise in EXERCISES:
+        before = {e.path: Path(e.path).read_bytes() for e in exercise.breaks}
+        started = mailwizard("exercise", "start", exercise.name)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert exercise.symptom in started.stdout
+        failing = mailwizard("exercise", "check")
+        assert failing.returncode == 1, (exercise.name, failing.stdout)
+        assert "hint:" in failing.stdout
+        for edit in exercise.breaks:          # the student's fix, by hand
+            path = Path(edit.path)
+            path.write_text(path.read_text().replace(edit.new.format(**values), edit.old.format(**values)))
+        restart_as_a_student(exercise.reload)
+        fixed = mailwizard("exercise", "check")
+        assert fixed.returncode == 0, (exercise.name, fixed.stdout)
+        assert "fixed:" in fixed.stdout
+        assert {e.path: Path(e.path).read_bytes() for e in exercise.breaks} == before
+
+
+def test_give_up_shows_the_fix_and_puts_the_files_back(box):
+    assert mailwizard("run", "--answers", str(box)).returncode == 0
+    exercise = next(e for e in EXERCISES if e.name == "missing-certificate")
+    before = Path("/etc/dovecot/dovecot.conf").read_bytes()
+    assert mailwizard("exercise", "start", exercise.name).returncode == 0
+    assert Path("/etc/dovecot/dovecot.conf").read_bytes() != before
+    second = mailwizard("exercise", "start", "bad-hash")
+    assert second.returncode == 2 and "still going" in second.stderr
+    gave_up = mailwizard("exercise", "give-up")
+    assert gave_up.returncode == 0 and "ssl_cert must name" in gave_up.stdout
+    assert Path("/etc/dovecot/dovecot.conf").read_bytes() == before
+    assert mailwizard("exercise", "check").returncode == 2      # nothing going any more

@@ -1,0 +1,120 @@
+"""Break-and-fix exercises on a finished server (the exercises themselves are data in steps/).
+
+`start` backs up the files it breaks, breaks them, restarts the daemons as an admin would, and
+tells only the symptom. `check` runs the probes that show whether it is fixed and, when not,
+offers the hint that matches what the daemons logged. `give-up` shows the fix and puts the
+backed-up files back."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from wizard.config import fill
+from wizard.daemons import daemon
+from wizard.engine import PASSED, Engine, EngineError
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.model import Exercise
+from wizard.probes.runner import MET, ProbeRunner
+from wizard.state import STATE_DIR
+
+ACTIVE = f"{STATE_DIR}/exercise.json"
+BACKUPS = f"{STATE_DIR}/exercise-backup"
+
+
+def catalogue() -> tuple[Exercise, ...]:
+    from steps.exercises import EXERCISES
+
+    return EXERCISES
+
+
+def find(name: str) -> Exercise:
+    for exercise in catalogue():
+        if exercise.name == name:
+            return exercise
+    raise EngineError(f"there is no exercise '{name}' (`mailwizard exercise list` shows them).")
+
+
+def active(engine: Engine) -> dict | None:
+    text = engine.system.read_text(ACTIVE)
+    return json.loads(text) if text else None
+
+
+def start(engine: Engine, name: str) -> str:
+    exercise = find(name)
+    if active(engine):
+        raise EngineError(f"exercise '{active(engine)['name']}' is still going: `mailwizard exercise check`, "
+                          "or `give-up` to put it back.")
+    unfinished = [s.id for s in engine.steps if engine.state.status_of(s.id) != PASSED]
+    if unfinished:
+        raise EngineError(f"exercises need a finished server; walk the steps first ({unfinished[0]} is not done).")
+    values = engine.values()
+    new_text = {}
+    for edit in exercise.breaks:
+        current = new_text.get(edit.path, engine.system.read_text(edit.path) or "")
+        old, new = fill(edit.old, values), fill(edit.new, values)
+        if current.count(old) != 1:
+            raise EngineError(f"{edit.path} is not as the finished walk left it; `mailwizard run` first.")
+        new_text[edit.path] = current.replace(old, new)
+    offsets = {log: MailLog(engine.system.path(log)).offset() for log in (MAIL_LOG, DOVECOT_LOG)}
+    for path, text in new_text.items():
+        engine.system.write_file(f"{BACKUPS}{path}", engine.system.read_bytes(path) or b"", mode=0o600)
+        engine.system.write_file(path, text)
+    engine.system.write_file(ACTIVE, json.dumps({"name": name, "files": sorted(new_text), "offsets": offsets,
+                                                 "started": time.time()}), mode=0o600)
+    _restart(engine, exercise.reload)
+    return exercise.symptom
+
+
+def _restart(engine: Engine, names) -> None:
+    """As an admin would after an edit; a daemon that will not start is part of the exercise."""
+    for name in names:
+        service = daemon(engine.system, name)
+        if service.running():
+            service.stop()
+        service.start()
+
+
+def check(engine: Engine) -> tuple[bool, list[str]]:
+    record = active(engine)
+    if not record:
+        raise EngineError("no exercise is going: `mailwizard exercise start NAME`.")
+    exercise = find(record["name"])
+    runner = ProbeRunner(engine.system, engine.values(), delivery_timeout=8.0, reply_timeout=5.0,
+                         passwords={u.address: u.password for u in engine.answers.users if u.password})
+    results = [runner.run(probe) for probe in exercise.check]
+    lines = [f"[{'ok' if r.status == MET else 'not yet'}] {r.title}: {r.actual or r.reason}" for r in results]
+    fixed = all(r.status == MET for r in results)
+    if fixed:
+        for path in record["files"]:
+            engine.system.remove_file(f"{BACKUPS}{path}")
+        engine.system.remove_file(ACTIVE)
+        lines.append(f"fixed: {exercise.title}. Well done.")
+        return True, lines
+    logs = {"mail": MAIL_LOG, "dovecot": DOVECOT_LOG}
+    import re
+
+    for hint in exercise.hints:
+        log = MailLog(engine.system.path(logs[hint.log]))
+        text = "\n".join(log.lines_since(record["offsets"].get(logs[hint.log], 0)))
+        if re.search(hint.pattern, text):
+            lines.append(f"hint: {hint.hint}")
+            break
+    else:
+        lines.append("hint: look at /var/log/mail.log and /var/log/dovecot.log for what changed.")
+    return False, lines
+
+
+def give_up(engine: Engine) -> str:
+    record = active(engine)
+    if not record:
+        raise EngineError("no exercise is going.")
+    exercise = find(record["name"])
+    for path in record["files"]:
+        original = engine.system.read_bytes(f"{BACKUPS}{path}")
+        if original is not None:
+            engine.system.write_file(path, original)
+            engine.system.remove_file(f"{BACKUPS}{path}")
+    engine.system.remove_file(ACTIVE)
+    _restart(engine, exercise.reload)
+    return f"the fix: {exercise.fix}\nThe working files are back."
