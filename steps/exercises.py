@@ -5,28 +5,26 @@ from wizard.model import (Answered, Edit, Exercise, Hint, Imap, InInbox, Probe, 
 
 MAIN_CF, DOVECOT_CONF, USERS_DB = "/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/dovecot/users.db"
 
-LOGIN = Probe(id="login", title="the mail user logs in over IMAPS and sees INBOX", port=993,
-              action=Imap(tls="imaps", commands=('LIST "" "*"',)),
-              expect=Answered(replies=("Logged in", "INBOX")))
+LOGIN = Probe(id="login", title="the mail user logs in over IMAPS and opens INBOX", port=993,
+              action=Imap(tls="imaps", commands=("SELECT INBOX",)),
+              expect=Answered(replies=("Logged in", "[READ-WRITE]")))
 INBOUND = Probe(id="inbound", title="a message to the mail user reaches INBOX",
-                action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
-                                body="exercise check"),
-                expect=InInbox())
-SMTP_UP = Probe(id="smtp-up", title="port 25 greets and takes a message for the mail user",
                 action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
                                 body="exercise check"),
                 expect=InInbox())
 
 EXERCISES = (
     Exercise(
-        name="unindented-restriction", title="A restriction that slipped to the start of its line",
-        symptom="Since this morning nobody can send or receive any mail at all.",
-        breaks=(Edit(MAIN_CF, "\n    reject_unauth_destination,\n", "\nreject_unauth_destination,\n"),),
-        reload=("postfix",), check=(SMTP_UP,),
-        hints=(Hint("mail", "bad configuration|syntax error|missing '='", "Postfix complains about a line of "
-                    "main.cf: a continuation line must start with blanks."),),
-        fix="In main.cf, `reject_unauth_destination,` must be indented like the other restrictions "
-            "(a line that starts in column one is read as a new setting). Then `postfix reload`."),
+        name="lmtp-typo", title="A typo in the LMTP transport",
+        symptom="Mail from outside never arrives, and nobody gets a bounce either.",
+        breaks=(Edit(MAIN_CF, "virtual_transport = lmtp:unix:private/dovecot-lmtp\n",
+                     "virtual_transport = lmtp:unix:private/dovecot_lmtp\n"),),
+        reload=("postfix",), check=(INBOUND,),
+        hints=(Hint("mail", "dovecot_lmtp.*(No such file|Connection refused)", "Postfix cannot reach the "
+                    "socket it is told to hand mail to: compare virtual_transport with the socket Dovecot "
+                    "opens in /var/spool/postfix/private/."),),
+        fix="virtual_transport must name the socket Dovecot opens: lmtp:unix:private/dovecot-lmtp. "
+            "Then `postfix reload` and `postqueue -f` for what waited."),
     Exercise(
         name="wrong-mail-user", title="Dovecot touches mail as the wrong user",
         symptom="I can log in, but then my mail program says the server had an internal error.",
@@ -38,8 +36,8 @@ EXERCISES = (
     Exercise(
         name="lmtp-socket-owner", title="The LMTP socket belongs to the wrong user",
         symptom="Mail from outside never arrives; the senders get no error either.",
-        breaks=(Edit(DOVECOT_CONF, "  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n    user = postfix\n",
-                     "  unix_listener /var/spool/postfix/private/dovecot-lmtp {\n    user = dovecot\n"),),
+        breaks=(Edit(DOVECOT_CONF, "  unix_listener /var/spool/postfix/private/dovecot-lmtp {{\n    user = postfix\n",
+                     "  unix_listener /var/spool/postfix/private/dovecot-lmtp {{\n    user = dovecot\n"),),
         reload=("dovecot",), check=(INBOUND,),
         hints=(Hint("mail", "dovecot-lmtp.*(Permission denied|connect)", "Postfix cannot talk to Dovecot's "
                     "LMTP socket: look at who owns /var/spool/postfix/private/dovecot-lmtp."),),

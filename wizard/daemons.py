@@ -31,6 +31,12 @@ def settle_seconds(path: str) -> float:
     return POSTFIX_FRESH_FILE_SECONDS if path.startswith("/etc/postfix/") else 0.0
 
 
+def let_dovecot_see_passwd_file() -> None:
+    """Dovecot looks at a passwd-file at most once per second; past the second of a write, the
+    next login sees the new users.db."""
+    time.sleep(1.01 - time.time() % 1)
+
+
 class DaemonError(Exception):
     pass
 

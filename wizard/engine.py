@@ -14,7 +14,7 @@ from wizard.answers import Answers
 from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.config import file_attributes, fill, managed_paths, render_file, unified_diff
 from wizard.ensure import ensure_all, undo_made
-from wizard.daemons import daemon, settle_seconds
+from wizard.daemons import daemon, let_dovecot_see_passwd_file, settle_seconds
 from wizard.model import Step
 from wizard.platform import Platform, detect
 from wizard.probes.runner import FAILED, MET, ProbeResult, ProbeRunner
@@ -605,9 +605,7 @@ class Engine:
         self.state.answers = self.answers.to_record()
         self._save("users")
         self._write_replay()
-        # Dovecot looks at a passwd-file at most once per second; past the second of our write,
-        # the next login sees the new users.db, so the change works the moment we return.
-        time.sleep(1.01 - time.time() % 1)
+        let_dovecot_see_passwd_file()       # the change works the moment we return
 
     # ---- undo and reset ----------------------------------------------------------------------------
     def undo(self, step_id: str | None = None) -> StepOutcome:

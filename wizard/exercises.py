@@ -11,7 +11,7 @@ import json
 import time
 
 from wizard.config import fill
-from wizard.daemons import daemon
+from wizard.daemons import daemon, let_dovecot_see_passwd_file
 from wizard.engine import PASSED, Engine, EngineError
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.model import Exercise
@@ -68,6 +68,7 @@ def start(engine: Engine, name: str) -> str:
 
 def _restart(engine: Engine, names) -> None:
     """As an admin would after an edit; a daemon that will not start is part of the exercise."""
+    let_dovecot_see_passwd_file()       # an edited users.db counts from the next second on
     for name in names:
         service = daemon(engine.system, name)
         if service.running():
