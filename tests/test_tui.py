@@ -70,3 +70,38 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
     finally:
         engine.close()
     assert not (tmp_path / "etc/postfix/main.cf").exists()   # undone: back to no file
+
+
+def test_the_report_and_the_exercises_are_one_key_away(tmp_path):
+    from textual.widgets import DataTable, Markdown, Static
+
+    from steps.exercises import EXERCISES
+
+    engine = make_engine(tmp_path)
+
+    async def scenario():
+        app = WizardApp(engine)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("p")
+            await pilot.pause()
+            report = app.screen.query_one("#report", Markdown)
+            assert "mailwizard walk: mail.example.test" in report.source
+            assert all(step.id in report.source for step in ALL_STEPS)
+            await pilot.press("escape", "e")
+            await pilot.pause()
+            table = app.screen.query_one("#exercises", DataTable)
+            assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [e.name for e in EXERCISES]
+            await pilot.press("s")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                status = str(app.screen.query_one("#exercise-status", Static).render())
+                if "finished server" in status:
+                    break
+            assert "exercises need a finished server" in status   # nothing walked in this sandbox
+            await pilot.press("escape")
+            assert len(app.screen_stack) == 1, "escape leads back to the steps"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.close()

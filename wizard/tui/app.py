@@ -22,6 +22,8 @@ class WizardApp(App):
     BINDINGS = [
         Binding("r", "run_step", "Run step", id="run-step", tooltip="Apply this step and prove it"),
         Binding("u", "undo_step", "Undo", id="undo-step", tooltip="Roll back the last step"),
+        Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
+        Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -128,6 +130,17 @@ class WizardApp(App):
             self.call_from_thread(self.notify, str(exc), severity="warning")
         finally:
             self.call_from_thread(self._done)
+
+    def action_report(self) -> None:
+        from wizard.report import markdown
+        from wizard.tui.screens import ReportScreen
+
+        self.push_screen(ReportScreen(markdown(self.engine)))
+
+    def action_exercises(self) -> None:
+        from wizard.tui.screens import ExercisesScreen
+
+        self.push_screen(ExercisesScreen(self.engine))
 
     def _done(self) -> None:
         self.busy = False
