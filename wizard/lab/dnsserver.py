@@ -28,13 +28,6 @@ import dns.rrset
 TTL = 60
 
 
-def records_for(domain: str, mailhost_fqdn: str, address: str) -> list[tuple[str, str, str]]:
-    """A, MX and PTR that make `domain`'s mail go to `mailhost_fqdn` at `address`."""
-    reverse = ".".join(reversed(address.split("."))) + ".in-addr.arpa"
-    return [(mailhost_fqdn, "A", address), (domain, "MX", f"10 {mailhost_fqdn}."),
-            (reverse, "PTR", f"{mailhost_fqdn}.")]
-
-
 class Zone:
     def __init__(self, records: list[tuple[str, str, str]], servfail=(), silent: bool = False):
         self.servfail = {n.lower().rstrip(".") for n in servfail}
@@ -94,16 +87,15 @@ class ZoneFile:
         return self.zone
 
 
-def serve(zone, listen: str, port: int) -> None:
-    """Answer queries from `zone` (a Zone, or a ZoneFile read afresh on change)."""
+def serve(zone: ZoneFile, listen: str, port: int) -> None:
+    """Answer queries from the zone file, read afresh whenever it changes."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((listen, port))
     print("ready", flush=True)
     while True:
         wire, peer = sock.recvfrom(4096)
-        current = zone.current() if isinstance(zone, ZoneFile) else zone
-        reply = current.answer(wire)
+        reply = zone.current().answer(wire)
         if reply:
             sock.sendto(reply, peer)
 
@@ -112,17 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="the lab's authoritative DNS server")
     parser.add_argument("--listen", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=53)
-    parser.add_argument("--mail", nargs=3, action="append", default=[],
-                        metavar=("DOMAIN", "MAILHOST_FQDN", "ADDRESS"),
-                        help="A, MX and PTR records for a mail domain")
-    parser.add_argument("--zone", help="a JSON zone file, re-read when it changes")
+    parser.add_argument("--zone", required=True, help="a JSON zone file, re-read when it changes")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if args.zone:
-        serve(ZoneFile(args.zone), args.listen, args.port)
-        return 0
-    records = [r for domain, fqdn, address in args.mail for r in records_for(domain, fqdn, address)]
-    serve(Zone(records), args.listen, args.port)
+    serve(ZoneFile(args.zone), args.listen, args.port)
     return 0
 
 
