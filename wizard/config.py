@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from wizard.dialect import DOVECOT_CONF, translate_dovecot
 from wizard.model import Block, Remove, Step, UserTable
 
 HEADER = "# Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.\n"
@@ -61,10 +62,11 @@ def _render_block(block: Block, depth: int) -> list[str]:
 
 
 def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[str, str],
-                users=()) -> str | None:
+                users=(), dovecot_dialect: str = "2.3") -> str | None:
     """The content of `path` after `steps`; None while no step has taken the file over.
 
-    `users`: the answers' MailUsers, for a users.db table."""
+    `users`: the answers' MailUsers, for a users.db table; `dovecot_dialect`: "2.3" (the
+    tutorial's) or "2.4" (see wizard.dialect)."""
     entries: dict[str, Line | Block] = {}
     table: UserTable | None = None
     separator = " = "
@@ -94,7 +96,10 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
     if not started:
         return None
     out = [HEADER]
-    for entry in entries.values():
+    final = list(entries.values())
+    if path == DOVECOT_CONF:
+        final = translate_dovecot(final, dovecot_dialect, Line, Block)
+    for entry in final:
         if entry.why:
             out.append(f"\n# {entry.why}\n")
         if isinstance(entry, Block):

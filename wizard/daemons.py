@@ -19,6 +19,7 @@ from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
 from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
+POSTFIX_POST_INSTALL = "/usr/lib/postfix/sbin/post-install"
 DOVECOT_PID = "/run/dovecot/master.pid"
 POSTFIX_PID = "/var/spool/postfix/pid/master.pid"
 # Postfix's tools wait about 2 s before reading a main.cf younger than 2 s (they take it for a
@@ -52,6 +53,11 @@ def in_other_netns(pid: int | None) -> bool:
         return False
 
 
+def postfix_prepares_its_chroot() -> bool:
+    try:
+        return "configure-instance" in Path(POSTFIX_POST_INSTALL).read_text(errors="replace")
+    except OSError:
+        return False
 
 
 @dataclass
@@ -66,7 +72,9 @@ class Postfix:
         # Debian runs smtp/smtpd chrooted in /var/spool/postfix; its systemd unit copies
         # resolv.conf, hosts and friends in before each start. Without systemd nobody does,
         # and outbound mail is deferred with "Host or domain name not found" (errata E6).
-        if Path(POSTFIX_CONFIGURE_INSTANCE).exists():
+        # Debian 13's postfix-script runs the script itself (post-install calls it) and its
+        # script refuses to be called from outside; Debian 12 leaves it to the init system.
+        if Path(POSTFIX_CONFIGURE_INSTANCE).exists() and not postfix_prepares_its_chroot():
             self.system.run([POSTFIX_CONFIGURE_INSTANCE, "-"])
 
     def start(self) -> CommandResult:

@@ -159,7 +159,8 @@ class Engine:
 
     # ---- rendering and planning ------------------------------------------------------------------
     def render(self, path: str, upto: int) -> str | None:
-        return render_file(path, self.steps[:upto], self.values(), users=self.answers.users)
+        return render_file(path, self.steps[:upto], self.values(), users=self.answers.users,
+                           dovecot_dialect=self.platform.dovecot_dialect)
 
     def plan(self, step: Step) -> list[FileChange]:
         """What applying `step` would change on disk, as file changes with diffs."""

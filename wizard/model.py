@@ -10,7 +10,7 @@ Strings may hold placeholders such as `{maildomain}`, `{fqdn}` or `{compatibilit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,12 @@ class Probe:
     port: int = 25
     needs: tuple[Requirement, ...] = ()   # unmet: the probe says why it cannot tell
     erratum: Erratum | None = None
+    expect_24: Expectation | None = None  # what Dovecot 2.4 answers, where it differs from 2.3
+
+    def in_dialect(self, dovecot_dialect: str) -> "Probe":
+        if dovecot_dialect == "2.4" and self.expect_24 is not None:
+            return replace(self, expect=self.expect_24)
+        return self
 
 
 # ---- the step ----------------------------------------------------------------------------------

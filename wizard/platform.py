@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.dialect import dialect_for
 from wizard.system import System, systemd_booted
 
 FALLBACK_COMPATIBILITY_LEVEL = "3.6"
@@ -23,12 +24,18 @@ class Platform:
     systemd: bool
     compatibility_level: str
 
+    @property
+    def dovecot_dialect(self) -> str:
+        """The dovecot.conf syntax to write: "2.3" (the tutorial's) or "2.4"."""
+        return dialect_for(self.dovecot, self.debian)
+
     def values(self) -> dict[str, str]:
-        return {"compatibility_level": self.compatibility_level}
+        return {"compatibility_level": self.compatibility_level,
+                "dovecot_dialect": self.dovecot_dialect}
 
     def describe(self) -> str:
         return (f"Debian {self.debian or '?'}, Postfix {self.postfix or 'not installed'}, "
-                f"Dovecot {self.dovecot or 'not installed'}, "
+                f"Dovecot {self.dovecot or 'not installed'} ({self.dovecot_dialect} syntax), "
                 f"{'systemd' if self.systemd else 'no systemd'}")
 
 

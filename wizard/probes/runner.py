@@ -118,6 +118,7 @@ class ProbeRunner:
         self.dovecot_log = MailLog(system.path(DOVECOT_LOG))
 
     def run(self, probe: Probe) -> ProbeResult:
+        probe = probe.in_dialect(self.values.get("dovecot_dialect", "2.3"))
         title = fill(probe.title, self.values)
         result = ProbeResult(probe.id, title, FAILED, describe_expectation(probe.expect, self.values),
                              erratum=probe.erratum.text if probe.erratum else "")
