@@ -4,9 +4,11 @@ from wizard.model import (Answered, Certificate, Erratum, FileFragment, Imap, Pr
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 CERT, KEY = "/etc/dovecot/dovecot.pem", "/etc/dovecot/private/dovecot.pem"
 
-E13 = Erratum("E13", "dovecot-core on Debian 12 leaves no /etc/dovecot/private/dovecot.pem (it only "
-              "links ssl-cert's snakeoil pair, which was never made): mailwizard makes a self-signed "
-              "certificate for your server's name when none is there, and keeps one you have.")
+E13 = Erratum("E13", "Debian makes no certificate for Dovecot (12 leaves none, 13 only links the "
+              "snakeoil pair, and private/dovecot.pem there points at the public certificate): "
+              "mailwizard makes a self-signed certificate for your server's name when none is there, "
+              "moves such a link aside instead of writing through it, and keeps a certificate you have.")
+
 
 STEP = Step(
     id="dovecot-tls",

@@ -12,3 +12,27 @@ def test_every_erratum_a_step_announces_is_on_the_errata_page():
     refs |= {p.erratum.ref for s in walk_order(ALL_STEPS, True) for p in s.probes if p.erratum}
     missing = sorted(r for r in refs if f"| {r} |" not in page)
     assert refs and not missing, f"not on assets/errata.md: {missing}"
+
+
+def test_on_dovecot_24_the_steps_that_write_dovecot_conf_say_so(tmp_path):
+    from pathlib import Path
+
+    from wizard.answers import parse_answers
+    from wizard.dialect import ERRATUM_24
+    from wizard.engine import Engine
+    from wizard.platform import Platform
+    from wizard.system import System
+
+    assert f"| {ERRATUM_24.ref} |" in (ASSETS / "errata.md").read_text()
+    answers = parse_answers({"maildomain": "example.test", "mailhost": "mail",
+                             "users": [{"address": "alice@example.test", "password": "x"}]})
+    steps = walk_order(ALL_STEPS, False)
+    by_release = {}
+    for debian, dovecot in (("12.11", "2.3.19.1"), ("13.8", "2.4.1-4")):
+        engine = Engine(System(root=Path(tmp_path)), answers, steps,
+                        platform=Platform(debian, "3.10.13", dovecot, False, "3.9"))
+        by_release[debian] = {s.id: ("D24" in [e.ref for e in engine.errata(s)],
+                                     "Dovecot 2.4" in engine.explanation(s)) for s in steps}
+    assert not any(a or b for a, b in by_release["12.11"].values())
+    said = {step for step, (erratum, explained) in by_release["13.8"].items() if erratum and explained}
+    assert said == {"dovecot-imap", "dovecot-tls", "virtual-lmtp", "password-hash", "sasl"}

@@ -11,16 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard
+from final_checks import Box, confirm_final_server
 
 pytestmark = pytest.mark.daemons
 
 SECRET = "Zebra-Staple-4711"
 MANAGED = ["/etc/postfix/main.cf", "/etc/postfix/virtual", "/etc/dovecot/dovecot.conf",
            "/etc/dovecot/users.db"]
-TLS = """
-import ssl
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-"""
 
 
 @pytest.fixture
@@ -29,13 +26,6 @@ def final_server(lab):
     up = mailwizard("lab", "up", "--answers", str(lab))
     assert up.returncode == 0, up.stdout + up.stderr
     return lab
-
-
-def with_tls(ns: str, code: str) -> str:
-    """A snippet run in a lab namespace, with `ctx`: TLS that accepts the self-signed certificate."""
-    import textwrap
-
-    return in_namespace(ns, TLS + textwrap.dedent(code))
 
 
 def walk(answers: Path) -> str:
@@ -74,82 +64,7 @@ def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
 
 def test_independent_clients_confirm_the_final_server(final_server):
     walk(final_server)
-    mail_ns, ext_ns = f"{LAB_NAME}-mail", f"{LAB_NAME}-ext"
-    imap = with_tls(mail_ns, f"""
-        import imaplib
-        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-            print("imaps", m.login("alice@example.test", "{SECRET}")[0])
-        with imaplib.IMAP4("127.0.0.1", 143) as m:
-            m.starttls(ssl_context=ctx)
-            print("starttls", m.login("alice@example.test", "{SECRET}")[0])
-    """)
-    assert imap.splitlines() == ["imaps OK", "starttls OK"]
-
-    outside = with_tls(ext_ns, f"""
-        import imaplib, smtplib
-        with imaplib.IMAP4("mail.example.test", 143) as m:
-            try:
-                m.login("alice@example.test", "{SECRET}"); print("plaintext login accepted")
-            except imaplib.IMAP4.error:
-                print("plaintext login refused")
-        with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
-            s.ehlo(); print("auth before tls", s.has_extn("auth"))
-            try:
-                s.sendmail("bob@ext.test", ["carol@ext.test"], "Subject: open relay?\\r\\n\\r\\nno\\r\\n")
-                print("relayed without auth")
-            except smtplib.SMTPRecipientsRefused as exc:
-                print("relay refused", list(exc.recipients.values())[0][0])
-            try:
-                s.sendmail("bob@ext.test", ["nobody-at-all@example.test"], "Subject: x\\r\\n\\r\\nx\\r\\n")
-                print("unknown recipient accepted")
-            except smtplib.SMTPRecipientsRefused as exc:
-                print("unknown recipient refused", list(exc.recipients.values())[0][0])
-            s.sendmail("bob@ext.test", ["alice@example.test"], "Subject: inbound\\r\\nX-Check: lmtp\\r\\n\\r\\nin\\r\\n")
-            s.sendmail("bob@ext.test", ["postmaster@example.test"], "Subject: pm\\r\\nX-Check: postmaster\\r\\n\\r\\npm\\r\\n")
-        with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
-            s.starttls(context=ctx); s.ehlo(); print("auth after tls", s.has_extn("auth"))
-            s.login("alice@example.test", "{SECRET}")
-            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed\\r\\n\\r\\nout\\r\\n")
-    """).splitlines()
-    assert outside[:3] == ["plaintext login refused", "auth before tls False", outside[2]]
-    assert outside[2].startswith("relay refused") and outside[2].split()[-1] in ("454", "554")
-    assert outside[3].startswith("unknown recipient refused") and outside[3].split()[-1] in ("450", "550")
-    assert outside[4] == "auth after tls True"
-
-    found = with_tls(mail_ns, f"""
-        import imaplib, time
-        wanted = {{"lmtp", "postmaster"}}
-        for _ in range(150):
-            with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-                m.login("alice@example.test", "{SECRET}"); m.select("INBOX")
-                seen = {{w for w in wanted if m.search(None, "HEADER", "X-Check", w)[1][0].split()}}
-            if seen == wanted:
-                break
-            time.sleep(0.1)
-        print(sorted(seen))
-    """)
-    assert found == "['lmtp', 'postmaster']"
-    sink = Path(f"/run/mailwizard-lab/{LAB_NAME}/mail/bob@ext.test")
-    for _ in range(150):
-        if "X-Check: relayed" in sink.read_text():
-            break
-        subprocess.run(["sleep", "0.1"])
-    assert "X-Check: relayed" in sink.read_text(), "the authenticated relay reached the outside mailbox"
-
-    added = mailwizard("user", "add", "dave@example.test", input="Dave-Pass-99\n")
-    assert added.returncode == 0, added.stdout + added.stderr
-    assert "dave@example.test" in mailwizard("user", "list").stdout
-    dave = with_tls(mail_ns, """
-        import imaplib
-        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-            print(m.login("dave@example.test", "Dave-Pass-99")[0])
-    """)
-    assert dave == "OK", "Dovecot saw the new user without a restart"
-
-    leaks = subprocess.run(["grep", "-rl", "--binary-files=text", SECRET, "/etc", str(STATE_DIR),
-                            "/var/log/mail.log", "/var/log/dovecot.log", f"/run/mailwizard-lab/{LAB_NAME}"],
-                           capture_output=True, text=True)
-    assert leaks.stdout == "", f"the clear password is written in: {leaks.stdout}"
+    confirm_final_server(Box(LAB_NAME, in_namespace, mailwizard), SECRET)
 
 
 def test_user_commands_refuse_what_makes_no_sense(final_server):

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from wizard.model import Erratum
+
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 CONFIG_VERSION = "2.4.0"
+EXPLAIN_24 = "dovecot-2.4.md"        # added to the explanation of a step that writes dovecot.conf
+ERRATUM_24 = Erratum("D24", "This box runs Dovecot 2.4: dovecot.conf is written in 2.4's syntax "
+                     "(the same settings; each translated line says what changed). "
+                     "`mailwizard errata` lists the translations.")
 
 # 2.3's %-letters and what 2.4 calls them. 2.4 takes `%d/%n` without a word and then makes one
 # literal "%d/%n" directory that every user shares, so none may survive the translation.

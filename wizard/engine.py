@@ -10,12 +10,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from wizard import ASSETS
 from wizard.answers import Answers
 from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.config import file_attributes, fill, managed_paths, render_file, unified_diff
 from wizard.ensure import ensure_all, undo_made
 from wizard.daemons import daemon, let_dovecot_see_passwd_file, settle_seconds
-from wizard.model import Step
+from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
+from wizard.model import Erratum, Step
 from wizard.platform import Platform, detect
 from wizard.probes.runner import FAILED, MET, ProbeResult, ProbeRunner
 from wizard.state import (REPLAY_FILE, STATE_FILE, State, StateStore, ensure_private_dir, now, originals_copy)
@@ -154,6 +156,21 @@ class Engine:
         known = ", ".join(s.id for s in self.steps)
         raise EngineError(f"there is no step '{step_id}' (steps: {known}).")
 
+    def _writes_dovecot_24(self, step: Step) -> bool:
+        return (self.platform.dovecot_dialect == "2.4"
+                and any(f.path == DOVECOT_CONF for f in step.files))
+
+    def errata(self, step: Step) -> tuple[Erratum, ...]:
+        """Where this step differs from the tutorial on this box."""
+        return step.errata + ((ERRATUM_24,) if self._writes_dovecot_24(step) else ())
+
+    def explanation(self, step: Step) -> str:
+        """The step's explanation, with a word on the dialect when it writes Dovecot 2.4's."""
+        text = (ASSETS / "explain" / step.explain).read_text(encoding="utf-8")
+        if self._writes_dovecot_24(step):
+            text += "\n" + (ASSETS / "explain" / EXPLAIN_24).read_text(encoding="utf-8")
+        return text
+
     def _save(self, why: str) -> None:
         self.store.save(self.state, why)
 
@@ -251,7 +268,7 @@ class Engine:
         blocked = self._check(step, values)
         if blocked:
             return self._finish(step, BLOCKED, [], blocked)
-        for erratum in step.errata:
+        for erratum in self.errata(step):
             self.emit(Event("erratum", step.id, f"{erratum.ref}: {erratum.text}", erratum))
         self._stop_daemons(step)
         install_problem = self._install(step, values)

@@ -59,7 +59,7 @@ def markdown(engine: Engine) -> str:
         out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
         if record.get("message"):
             out.append(f"\n{record['message']}")
-        for erratum in step.errata:
+        for erratum in engine.errata(step):
             out.append(f"\n> {erratum.ref}: {erratum.text}")
         for diff in _diffs(engine, step):
             out += ["", "```diff", diff.rstrip(), "```"]
@@ -95,7 +95,7 @@ def html_report(engine: Engine) -> str:
         out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")
         if record.get("message"):
             out.append(f"<p>{e(record['message'])}</p>")
-        out += [f'<p class="erratum">{e(x.ref)}: {e(x.text)}</p>' for x in step.errata]
+        out += [f'<p class="erratum">{e(x.ref)}: {e(x.text)}</p>' for x in engine.errata(step)]
         out += [f"<pre>{e(diff)}</pre>" for diff in _diffs(engine, step)]
         for probe in record.get("probes", []):
             out.append(f'<h3 class="{e(probe["status"])}">{e(probe["id"])}: {e(probe["title"])} — '

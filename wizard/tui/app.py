@@ -90,7 +90,7 @@ class WizardApp(App):
 
     def _show_selected(self) -> None:
         step = self.selected_step()
-        self.query_one("#explain", Markdown).update((ASSETS / "explain" / step.explain).read_text())
+        self.query_one("#explain", Markdown).update(self.engine.explanation(step))
         changes = self.engine.plan(step)
         text = "\n".join(c.diff for c in changes) or "This step changes no file (or it is applied already)."
         self.query_one("#changes", Static).update(Syntax(text, "diff", theme="ansi_dark"))

@@ -1,0 +1,171 @@
+"""A Debian 13 (trixie) box for the tests: a minbase chroot made with debootstrap.
+
+The base (debootstrap plus python3, python3-venv, iproute2 and ca-certificates) is made once and
+kept under the cache directory, so later runs of the suite on the same machine skip the minute it
+takes; every test session works on a fresh copy of it, without Postfix or Dovecot, so the wizard's
+own `install` step brings them in. The copy is a mount point of its own (`ip netns` needs `/` to be
+one), with /proc, /sys, /dev and /dev/pts; the lab runs from inside it, so its namespaces, its DNS
+and its outside mail server are the chroot's. Teardown stops what runs in it, unmounts everything
+and removes the copy only when nothing is mounted below it any more.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("MAILWIZARD_TEST_CACHE", "/var/cache/mailwizard-tests"))
+MIRROR = os.environ.get("MAILWIZARD_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+BASE_PACKAGES = "python3,python3-venv,iproute2,ca-certificates"
+PROJECT = "/opt/mailwizard"
+WHEELS = "/opt/wheels"
+CHROOT_ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+              "HOME=/root", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive"]
+
+
+def _run(argv, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 600)
+    return subprocess.run(argv, **kw)
+
+
+def base() -> Path:
+    """The cached minbase trixie; made with debootstrap when missing (about a minute)."""
+    done = CACHE / "trixie-base"
+    if (done / ".mailwizard-complete").exists():
+        return done
+    if shutil.which("debootstrap") is None:
+        got = _run(["apt-get", "install", "-y", "-q", "debootstrap"])
+        assert got.returncode == 0, "installing debootstrap failed:\n" + got.stdout + got.stderr
+    partial = CACHE / "trixie-base.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    made = _run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "trixie",
+                 str(partial), MIRROR], timeout=1200)
+    assert made.returncode == 0, "debootstrap trixie failed:\n" + made.stdout[-3000:] + made.stderr[-3000:]
+    # As on the CI host: package scripts start no service.
+    policy = partial / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    (partial / ".mailwizard-complete").write_text("")
+    shutil.rmtree(done, ignore_errors=True)
+    partial.rename(done)
+    return done
+
+
+def wheelhouse(into: Path) -> None:
+    """The project's dependencies as wheels for the chroot's Python 3.13, fetched by the host's
+    pip (whose index settings and CA bundle work here), so the chroot installs with --no-index."""
+    from packaging.requirements import Requirement    # pytest's own dependency
+
+    # pip download judges markers by the running Python, not by --python-version: judge them here.
+    trixie_python = {"python_version": "3.13", "python_full_version": "3.13.5"}
+    wanted = ["setuptools>=64"]
+    for line in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate(trixie_python):
+            requirement.marker = None
+            wanted.append(str(requirement))
+    got = _run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
+                "--dest", str(into), "--only-binary=:all:", "--python-version", "3.13",
+                "--implementation", "cp", "--abi", "cp313", "--platform", "manylinux_2_17_x86_64",
+                "--platform", "manylinux2014_x86_64", "--platform", "any", *wanted])
+    assert got.returncode == 0, "fetching wheels for Python 3.13 failed:\n" + got.stderr[-3000:]
+
+
+class Trixie:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path(self, inside: str) -> Path:
+        return self.root / inside.lstrip("/")
+
+    def run(self, *argv: str, input: str | None = None, timeout: float = 600,
+            env: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        return _run(["chroot", str(self.root), *CHROOT_ENV, *env, *argv], input=input, timeout=timeout)
+
+    def mailwizard(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return self.run(f"{PROJECT}/.venv/bin/mailwizard", *args, input=input)
+
+    def in_namespace(self, ns: str, code: str) -> str:
+        """A Python snippet run by the chroot's own python3 inside one of its lab namespaces."""
+        done = self.run("ip", "netns", "exec", ns, "python3", "-c", textwrap.dedent(code), timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip()
+
+    # ---- making and removing ----------------------------------------------------------------
+    def make(self) -> None:
+        copied = _run(["cp", "-a", str(base()), str(self.root)])
+        assert copied.returncode == 0, copied.stderr
+        self._mount()
+        shutil.copy("/etc/resolv.conf", self.path("/etc/resolv.conf"))  # apt inside, host's network
+        project = self.path(PROJECT)
+        for name in ("wizard", "steps", "assets", ".ci"):
+            shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(REPO / name, project / name)
+        wheelhouse(self.path(WHEELS))
+        setup = self.run("bash", f"{PROJECT}/.ci/setup", env=("PIP_NO_INDEX=1", f"PIP_FIND_LINKS={WHEELS}"))
+        assert setup.returncode == 0, "the README's setup failed on Debian 13:\n" + setup.stdout + setup.stderr
+
+    def _mount(self) -> None:
+        root = str(self.root)
+        for argv in (["mount", "--bind", root, root], ["mount", "--make-private", root],
+                     ["mount", "-t", "proc", "proc", f"{root}/proc"],
+                     ["mount", "-t", "sysfs", "sysfs", f"{root}/sys"],
+                     ["mount", "--bind", "/dev", f"{root}/dev"],
+                     ["mount", "--bind", "/dev/pts", f"{root}/dev/pts"]):
+            done = _run(argv)
+            assert done.returncode == 0, f"{' '.join(argv)}: {done.stderr}"
+
+    def mounts(self) -> list[str]:
+        prefix = str(self.root)
+        points = []
+        for line in Path("/proc/self/mounts").read_text().splitlines():
+            point = line.split()[1].replace("\\040", " ")
+            if point == prefix or point.startswith(prefix + "/"):
+                points.append(point)
+        return points
+
+    def processes(self) -> list[int]:
+        """Processes whose root is this chroot (daemons, the lab's DNS and mail server)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if os.readlink(entry / "root") == str(self.root):
+                        found.append(int(entry.name))
+                except OSError:
+                    pass
+        return found
+
+    def remove(self, answers: str | None = None) -> None:
+        if self.path(f"{PROJECT}/.venv/bin/mailwizard").exists():
+            self.mailwizard("lab", "down", *(("--answers", answers) if answers else ()))
+        for argv in (["postfix", "stop"], ["dovecot", "stop"]):
+            if self.path(f"/usr/sbin/{argv[0]}").exists():
+                self.run(*argv, timeout=60)
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for _ in range(20):     # a point can be mounted twice (stacked); bounded rounds
+            if not self.mounts():
+                break
+            for point in sorted(self.mounts(), key=len, reverse=True):
+                if _run(["umount", point]).returncode != 0:
+                    _run(["umount", "-l", point])
+            time.sleep(0.1)
+        # Never delete through a mount: /dev of the host is bound in here.
+        assert not self.mounts(), f"still mounted, left in place: {self.mounts()}"
+        shutil.rmtree(self.root)

@@ -1,0 +1,126 @@
+"""Debian 13 (trixie): Postfix 3.10, Dovecot 2.4, Python 3.13, in a debootstrapped chroot.
+
+The README's setup command makes the venv there; the wizard's `install` step installs Postfix and
+Dovecot; then the same headless walk and the same independent client checks as on Debian 12 run in
+the chroot's own lab. Dovecot 2.4 refuses the tutorial's 2.3 syntax, so a test shows that the
+dialect the platform detects is what makes the walk possible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from conftest import ANSWERS, LAB_NAME
+from debian13 import Trixie
+from final_checks import Box, confirm_final_server
+from steps import ALL_STEPS
+from wizard.answers import parse_answers
+from wizard.config import render_file
+
+pytestmark = pytest.mark.daemons
+
+LAB = f"m13{os.getpid() % 100000}"
+SECRET = "Trixie-Pass-2024"
+INSIDE_ANSWERS = "/root/answers.toml"
+DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
+SNAKEOIL = "/etc/ssl/certs/ssl-cert-snakeoil.pem"
+
+
+@pytest.fixture(scope="module")
+def trixie(tmp_path_factory):
+    assert LAB != LAB_NAME
+    box = Trixie(tmp_path_factory.mktemp("debian13") / "trixie")
+    try:
+        box.make()
+        box.path(INSIDE_ANSWERS).write_text(
+            ANSWERS.replace('"123456"', f'"{SECRET}"') + f'[lab]\nname = "{LAB}"\n')
+        box.path(INSIDE_ANSWERS).chmod(0o600)
+        yield box
+    finally:
+        box.remove(INSIDE_ANSWERS)
+
+
+@pytest.fixture(scope="module")
+def installed(trixie):
+    """The wizard's own install step brought Postfix and Dovecot (apt needs the host's network,
+    so this part runs outside the lab, as it would on a real box)."""
+    assert not trixie.path("/usr/sbin/dovecot").exists(), "the base must come without Dovecot"
+    done = trixie.mailwizard("run", "--through", "install", "--yes", "--answers", INSIDE_ANSWERS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_wizard_installs_postfix_310_and_dovecot_24(trixie, installed):
+    assert "installing postfix dovecot-core dovecot-imapd dovecot-lmtpd" in installed
+    assert "found: Debian 13" in installed and "Dovecot 2.4" in installed and "(2.4 syntax)" in installed
+    assert trixie.run("postconf", "-d", "-h", "mail_version").stdout.startswith("3.10")
+    assert trixie.run("dovecot", "--version").stdout.startswith("2.4")
+
+
+def test_the_tutorials_syntax_is_refused_by_dovecot_24_and_ours_is_accepted(trixie, installed):
+    answers = parse_answers({"maildomain": "example.test", "mailhost": "mail",
+                             "users": [{"address": "alice@example.test", "password": "x"}]})
+    values = {**answers.values(), "compatibility_level": "3.9"}
+    judged = {}
+    for dialect in ("2.3", "2.4"):
+        text = render_file(DOVECOT_CONF, ALL_STEPS, values, users=answers.users, dovecot_dialect=dialect)
+        trixie.path(f"/tmp/dovecot-{dialect}.conf").write_text(text)
+        judged[dialect] = trixie.run("doveconf", "-n", "-c", f"/tmp/dovecot-{dialect}.conf")
+    assert judged["2.3"].returncode != 0
+    assert "The first setting must be dovecot_config_version" in judged["2.3"].stderr
+    assert judged["2.4"].returncode == 0, judged["2.4"].stderr
+    # Even with the version lines added, 2.4 knows none of the tutorial's renamed settings.
+    patched = "dovecot_config_version = 2.4.0\ndovecot_storage_version = 2.4.0\n" + \
+        trixie.path("/tmp/dovecot-2.3.conf").read_text()
+    trixie.path("/tmp/dovecot-2.3.conf").write_text(patched)
+    again = trixie.run("doveconf", "-n", "-c", "/tmp/dovecot-2.3.conf")
+    assert again.returncode != 0 and "Unknown setting" in again.stderr
+
+
+@pytest.fixture(scope="module")
+def lab(trixie, installed):
+    """The chroot's own lab (its namespaces, DNS and outside server); removed with the chroot."""
+    up = trixie.mailwizard("lab", "up", "--answers", INSIDE_ANSWERS)
+    assert up.returncode == 0, up.stdout + up.stderr
+    return trixie
+
+
+def test_full_walk_and_final_clients_on_debian_13(lab):
+    trixie = lab
+    snakeoil = hashlib.sha256(trixie.path(SNAKEOIL).read_bytes()).hexdigest()
+    walk = trixie.mailwizard("run", "--lab", "--yes", "--answers", INSIDE_ANSWERS)
+    assert walk.returncode == 0, walk.stdout + walk.stderr
+    assert "[ok] next-steps" in walk.stdout and "[FAIL]" not in walk.stdout
+
+    conf = trixie.path(DOVECOT_CONF).read_text()
+    assert conf.index("dovecot_config_version") < conf.index("log_path")
+    assert "mail_driver = maildir" in conf and "ssl_server_key_file = /etc/dovecot/private/dovecot.pem" in conf
+    # The %d/%n trap: 2.4 takes them silently and makes one directory every user shares.
+    settings = "\n".join(line for line in conf.splitlines() if not line.lstrip().startswith("#"))
+    assert "%d" not in settings and "%n" not in settings
+    assert trixie.path("/var/vmail/example.test/alice/mail").is_dir()
+    assert not [p for p in trixie.path("/var/vmail").rglob("*") if "%" in p.name]
+    # The symlinked-key trap: the packaged private/dovecot.pem points at the public snakeoil
+    # certificate; the key was written to a file of its own, the certificate is untouched.
+    key = trixie.path("/etc/dovecot/private/dovecot.pem")
+    assert not key.is_symlink() and key.stat().st_mode & 0o777 == 0o600
+    assert "PRIVATE KEY" in key.read_text()
+    assert hashlib.sha256(trixie.path(SNAKEOIL).read_bytes()).hexdigest() == snakeoil
+
+    confirm_final_server(Box(LAB, trixie.in_namespace, trixie.mailwizard, trixie.root), SECRET)
+
+
+def test_teaching_walk_meets_dovecot_24s_own_errors(lab):
+    trixie = lab
+    reset = trixie.mailwizard("reset", "--lab", "--yes", "--answers", INSIDE_ANSWERS)
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    walk = trixie.mailwizard("run", "--lab", "--teaching", "--yes", "--answers", INSIDE_ANSWERS)
+    assert walk.returncode == 0, walk.stdout + walk.stderr
+    for lesson in ("empty", "protocols", "ssl", "passdb", "uid", "location", "plaintext"):
+        assert f"[ok] dovecot-imap.{lesson}" in walk.stdout
+    assert "the log shows 'mail_driver not set'" in walk.stdout          # 2.3: mail_location not set
+    assert "Cleartext authentication disallowed" in walk.stdout         # 2.3: Plaintext ... not allowed
+    assert "[FAIL]" not in walk.stdout
