@@ -1,4 +1,5 @@
-from wizard.model import Delivered, Erratum, FileFragment, Probe, Requirement, Sendmail, Setting, Step
+from wizard.model import (Delivered, Erratum, FileFragment, MailAliases, Probe, Requirement, Sendmail,
+                          Setting, Step)
 
 MAIN_CF = "/etc/postfix/main.cf"
 
@@ -8,6 +9,7 @@ STEP = Step(
     chapter="First steps with Postfix",
     explain="postfix-blank.md",
     requires=(Requirement("command", ("postfix",)), Requirement("command", ("sendmail",))),
+    ensure=(MailAliases(),),
     files=(
         FileFragment(
             MAIN_CF,
@@ -38,6 +40,8 @@ STEP = Step(
         Erratum("E1", "Postfix logs to /var/log/mail.log itself: a fresh Debian 12 has no "
                 "syslog daemon, so /var/log/syslog does not exist."),
         Erratum("E2", "Postfix is started with `postfix start` when the box has no systemd."),
+        Erratum("aliases", "A Postfix installed without a mail configuration (Debian 13) has no "
+                "/etc/aliases; mailwizard writes one (postmaster: root) and runs newaliases."),
     ),
     undo="main.cf goes back to the file Debian installed (kept as main.cf.bak and in "
          "/var/lib/mailwizard/originals).",

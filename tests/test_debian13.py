@@ -91,9 +91,16 @@ def lab(trixie, installed):
 def test_full_walk_and_final_clients_on_debian_13(lab):
     trixie = lab
     snakeoil = hashlib.sha256(trixie.path(SNAKEOIL).read_bytes()).hexdigest()
+    # As after a "No configuration" install: Postfix 3.10 finds no alias file.
+    for name in ("/etc/aliases", "/etc/aliases.db"):
+        trixie.path(name).unlink()
     walk = trixie.mailwizard("run", "--lab", "--yes", "--answers", INSIDE_ANSWERS)
     assert walk.returncode == 0, walk.stdout + walk.stderr
     assert "[ok] next-steps" in walk.stdout and "[FAIL]" not in walk.stdout
+    assert "/etc/aliases was missing" in walk.stdout and "[ok] test-1" in walk.stdout
+    assert trixie.path("/etc/aliases").read_text() == "postmaster: root\n"
+    assert trixie.path("/etc/aliases.db").exists()
+    assert "open database /etc/aliases.db" not in trixie.path("/var/log/mail.log").read_text()
 
     conf = trixie.path(DOVECOT_CONF).read_text()
     assert conf.index("dovecot_config_version") < conf.index("log_path")

@@ -1,4 +1,4 @@
-"""Things a step makes sure exist: a system user, a directory, a TLS certificate.
+"""Things a step makes sure exist: a system user, a directory, a TLS certificate, /etc/aliases.
 
 Each is idempotent: what is there already is reused and never duplicated or replaced. What we
 made is recorded in the state, so `reset` can take back what is safe to take back (an empty
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from wizard.config import fill
-from wizard.model import Certificate, Directory, SystemUser
+from wizard.model import Certificate, Directory, MailAliases, SystemUser
 from wizard.system import System
 
 Note = Callable[[str], None]
@@ -29,6 +29,8 @@ def ensure_all(system: System, items, values: dict[str, str], state, note: Note)
             problem = _user(system, item, state, note)
         elif isinstance(item, Directory):
             problem = _directory(system, item, state, note)
+        elif isinstance(item, MailAliases):
+            problem = _aliases(system, item, state, note)
         else:
             problem = _certificate(system, item, values, state, note)
         if problem:
@@ -108,6 +110,28 @@ def _certificate(system: System, item: Certificate, values: dict[str, str], stat
             state.created.append(path)
     note(f"E13: Debian left no certificate; made a self-signed one for {name} "
          f"({cert_path}, key {key_path}). Replace it with a real one later; mailwizard keeps yours.")
+    return ""
+
+
+def _aliases(system: System, item: MailAliases, state, note: Note) -> str:
+    source, database = system.path(item.path), system.path(item.path + ".db")
+    if not source.exists():
+        if system.sandbox:
+            note(f"sandbox: would write {item.path} and run newaliases")
+            return ""
+        system.write_file(item.path, "".join(f"{line}\n" for line in item.lines), mode=0o644, uid=0, gid=0)
+        state.created.append(item.path)
+        note(f"{item.path} was missing (Postfix then logs 'open database {item.path}.db' at every "
+             f"start and cannot deliver locally): wrote it with {', '.join(item.lines)}")
+    if system.sandbox or (database.exists() and database.stat().st_mtime >= source.stat().st_mtime):
+        return ""
+    had_database = database.exists()
+    result = system.run(["newaliases"], timeout=60)
+    if not result.ok:
+        return f"newaliases failed: {result.describe()}"
+    if not had_database:
+        state.created.append(item.path + ".db")
+    note(f"built {item.path}.db with newaliases")
     return ""
 
 

@@ -98,7 +98,16 @@ class Certificate:
     common_name: str = "{fqdn}"
 
 
-Ensure = SystemUser | Directory | Certificate
+@dataclass(frozen=True)
+class MailAliases:
+    """The local alias file Postfix's default alias_maps reads, made (with `newaliases`) when the
+    box has none; an existing one is never touched beyond building its missing .db."""
+
+    path: str = "/etc/aliases"
+    lines: tuple[str, ...] = ("postmaster: root",)
+
+
+Ensure = SystemUser | Directory | Certificate | MailAliases
 
 
 @dataclass(frozen=True)
