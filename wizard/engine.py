@@ -16,6 +16,7 @@ from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.config import file_attributes, fill, managed_paths, render_file, unified_diff
 from wizard.ensure import ensure_all, undo_made
 from wizard.daemons import daemon, let_dovecot_see_passwd_file, settle_seconds
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
 from wizard.model import Erratum, Step
 from wizard.platform import Platform, detect
@@ -69,6 +70,10 @@ def _no_confirm(question: str, risky: bool = False) -> bool:
     return True
 
 
+DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
+LOG_WINDOW_LINES = 200
+
+
 class Engine:
     def __init__(self, system: System, answers: Answers | None, steps: tuple[Step, ...],
                  emit: Callable[[Event], None] | None = None,
@@ -87,6 +92,8 @@ class Engine:
         self.lab = lab          # running inside the lab's mail namespace: the outside is ours
         self.ask = ask
         self.check_timeout = DEFAULT_TIMEOUT
+        self.step_logs: dict[str, list[tuple[str, bool]]] = {}    # this session's log windows
+        self._log_marks: dict[str, int] = {}
 
     # ---- session -----------------------------------------------------------------------------
     def open(self, need_answers: bool = True) -> "Engine":
@@ -263,6 +270,7 @@ class Engine:
         return any(d.path in paths for d in self.drift())
 
     def run_step(self, step: Step) -> StepOutcome:
+        self._log_marks = {name: MailLog(self.system.path(path)).offset() for name, path in DAEMON_LOGS}
         values = self.values()
         self.emit(Event("step", step.id, fill(step.title, values), step))
         blocked = self._check(step, values)
@@ -309,8 +317,20 @@ class Engine:
             record["started"] = started
         self.state.steps[step.id] = record
         self._save(f"finished:{step.id}")
+        self.step_logs[step.id] = self._log_window(probes)
         self.emit(Event("step-done", step.id, message, status))
         return StepOutcome(step.id, status, probes, message)
+
+    def _log_window(self, probes: list[ProbeResult]) -> list[tuple[str, bool]]:
+        """The daemons' log lines written while the step ran, each with whether a failed probe
+        pointed at it."""
+        pointed = {line for p in probes if p.status == FAILED for line in p.log_lines}
+        window = []
+        for name, path in DAEMON_LOGS:
+            start = self._log_marks.get(name, 0)
+            for line in MailLog(self.system.path(path)).lines_since(start)[-LOG_WINDOW_LINES:]:
+                window.append((f"{name}: {line}", any(line in p for p in pointed)))
+        return window
 
     # ---- check -----------------------------------------------------------------------------------
     def check_step(self, step: Step, values: dict[str, str]) -> list[CheckResult]:
@@ -527,6 +547,7 @@ class Engine:
         results = []
         for probe in step.probes:
             runner.on_line = lambda line, pid=probe.id: self.emit(Event("probe-line", step.id, line, pid))
+            self.emit(Event("probe-start", step.id, fill(probe.title, values), probe))
             result = runner.run(probe)
             self.emit(Event("probe", step.id, result.title, result))
             results.append(result)

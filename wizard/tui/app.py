@@ -1,4 +1,5 @@
-"""The wizard: step list on the left; Explain, Changes and Probe on the right."""
+"""The wizard: step list on the left; the mail-flow diagram and Explain, Changes, Probe and Log
+tabs on the right. Every action is a key in the footer and a command in the palette (ctrl+p)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from pathlib import Path
 
 from rich.syntax import Syntax
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Log, Markdown, ProgressBar, Static, TabbedContent, TabPane
 
 from wizard import ASSETS
+from wizard.config import RenderError, fill
 from wizard.engine import PASSED, Engine, Event, step_states
+from wizard.flow import touched_by, travelled_by
+from wizard.tui.mail_flow import MailFlow
 from wizard.tui.step_list import StepItem, StepList
 
 
@@ -21,11 +25,28 @@ class WizardApp(App):
     TITLE = "mailwizard"
     BINDINGS = [
         Binding("r", "run_step", "Run step", id="run-step", tooltip="Apply this step and prove it"),
+        Binding("n", "next_step", "Next", id="next-step"),
+        Binding("b", "back_step", "Back", id="back-step"),
         Binding("u", "undo_step", "Undo", id="undo-step", tooltip="Roll back the last step"),
+        Binding("c", "prerequisites", "Checks", id="checks", tooltip="The prerequisite checks"),
+        Binding("l", "show_log", "Log", id="show-log", tooltip="Daemon log of the step's last run"),
         Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
         Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
+        Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
+    # What the command palette lists besides Textual's own (theme, keys, quit).
+    COMMANDS_OF_OURS = (
+        ("Run the selected step", "Write its files, reload, prove it with probes", "run_step"),
+        ("Next step", "Select the next step", "next_step"),
+        ("Previous step", "Select the step before", "back_step"),
+        ("Undo the last step", "Its files go back to the step before", "undo_step"),
+        ("Prerequisite checks", "DNS, host name, ports; re-run with c", "prerequisites"),
+        ("Show the daemon log", "mail.log and dovecot.log of the step's last run", "show_log"),
+        ("Report", "The whole walk as one document", "report"),
+        ("Exercises", "Break-and-fix exercises for the classroom", "exercises"),
+        ("Help", "Keys and marks", "help"),
+    )
 
     def __init__(self, engine: Engine):
         super().__init__()
@@ -38,16 +59,20 @@ class WizardApp(App):
         yield Header()
         with Horizontal():
             with Vertical(id="sidebar"):
-                yield StepList(*[StepItem(s.id, s.title, status) for s, status in self._marks()],
+                yield StepList(*[StepItem(s.id, self._title(s), status) for s, status in self._marks()],
                                id="steps")
                 yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
-            with TabbedContent(id="main"):
-                with TabPane("Explain", id="tab-explain"):
-                    yield Markdown(id="explain")
-                with TabPane("Changes", id="tab-changes"):
-                    yield Static(id="changes")
-                with TabPane("Probe", id="tab-probe"):
-                    yield Log(id="probe", highlight=False)
+            with Vertical(id="main-area"):
+                yield MailFlow(id="flow")
+                with TabbedContent(id="main"):
+                    with TabPane("Explain", id="tab-explain"):
+                        yield Markdown(id="explain")
+                    with TabPane("Changes", id="tab-changes"):
+                        yield Static(id="changes")
+                    with TabPane("Probe", id="tab-probe"):
+                        yield Log(id="probe", highlight=False)
+                    with TabPane("Log", id="tab-log"):
+                        yield Log(id="daemon-log", highlight=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -57,8 +82,30 @@ class WizardApp(App):
         steps.index = self._first_unfinished()
         steps.focus()
         self._refresh_marks()
+        self._offer_resume()
+
+    def _offer_resume(self) -> None:
+        from wizard.tui.dialogs import ResumeDialog
+
+        states = step_states(self.engine)
+        done = sum(status == PASSED for _, status in states)
+        if not self.engine.state.steps:
+            return
+        drift = [d.path for d in self.engine.drift()]
+        next_step = self.engine.steps[self._first_unfinished()]
+
+        def chosen(resume: bool | None) -> None:
+            self.query_one(StepList).index = self._first_unfinished() if resume else 0
+
+        self.push_screen(ResumeDialog(next_step.title, done, len(states), drift), chosen)
 
     # ---- what is shown ---------------------------------------------------------------------------
+    def _title(self, step) -> str:
+        try:
+            return fill(step.title, self.engine.values())
+        except (RenderError, AssertionError):     # no answers yet: the placeholders stay
+            return step.title
+
     def _marks(self) -> list[tuple]:
         # The first unfinished step is open; every unfinished step after it stays locked.
         rows, locked = [], False
@@ -90,7 +137,11 @@ class WizardApp(App):
 
     def _show_selected(self) -> None:
         step = self.selected_step()
+        flow = self.query_one(MailFlow)
+        flow.touched = frozenset(touched_by(step))
+        flow.travelled = ()
         self.query_one("#explain", Markdown).update(self.engine.explanation(step))
+        self._show_log(step)
         changes = self.engine.plan(step)
         text = "\n".join(c.diff for c in changes) or "This step changes no file (or it is applied already)."
         self.query_one("#changes", Static).update(Syntax(text, "diff", theme="ansi_dark"))
@@ -115,6 +166,42 @@ class WizardApp(App):
             self.engine.run_step(step)
         finally:
             self.call_from_thread(self._done)
+
+    def action_next_step(self) -> None:
+        steps = self.query_one(StepList)
+        steps.index = min((steps.index or 0) + 1, len(self.engine.steps) - 1)
+
+    def action_back_step(self) -> None:
+        steps = self.query_one(StepList)
+        steps.index = max((steps.index or 0) - 1, 0)
+
+    def action_show_log(self) -> None:
+        self.query_one(TabbedContent).active = "tab-log"
+
+    def _show_log(self, step) -> None:
+        log = self.query_one("#daemon-log", Log)
+        log.clear()
+        window = self.engine.step_logs.get(step.id)
+        if window is None:
+            log.write_line("Run this step (r) to see what Postfix and Dovecot log while it runs.")
+            return
+        for line, pointed in window or [("(the daemons logged nothing while this step ran)", False)]:
+            log.write_line(("✘ " if pointed else "  ") + line)
+
+    def action_prerequisites(self) -> None:
+        from wizard.tui.dialogs import PrerequisitesScreen
+
+        self.push_screen(PrerequisitesScreen(self.engine))
+
+    def action_help(self) -> None:
+        from wizard.tui.dialogs import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in self.COMMANDS_OF_OURS:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
     def action_undo_step(self) -> None:
         if self.busy:
@@ -153,7 +240,10 @@ class WizardApp(App):
 
     def show_event(self, event: Event) -> None:
         log = self.query_one("#probe", Log)
-        if event.kind == "probe-line":
+        if event.kind == "probe-start":
+            self.query_one(MailFlow).travelled = tuple(travelled_by(event.data))
+            log.write_line(f"-- {event.text}")
+        elif event.kind == "probe-line":
             log.write_line(f"  {event.text}")
         elif event.kind == "probe":
             result = event.data
@@ -163,6 +253,7 @@ class WizardApp(App):
         elif event.kind in ("note", "erratum"):
             log.write_line(f"note: {event.text}")
         elif event.kind == "step-done":
+            self.query_one(MailFlow).travelled = ()
             log.write_line(f"== {event.step}: {event.data}" + (f" — {event.text}" if event.text else ""))
         elif event.kind == "step":
             log.write_line(f"== {event.step}: {event.text}")

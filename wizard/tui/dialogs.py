@@ -1,0 +1,125 @@
+"""Small screens over the wizard: resume where you left off, help, the prerequisites."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Footer, Markdown, Static
+
+HELP = """\
+## Keys
+
+| key | does |
+|---|---|
+| **r** | run the selected step: write its files, reload, prove it with probes |
+| **n** / **b** | next / back in the step list (arrows work too) |
+| **u** | undo the last finished step (its files go back to the step before) |
+| **c** | the prerequisite checks (DNS, host name, ports), re-run with **c** |
+| **l** | the daemons' log lines of the step's last run |
+| **p** | the report of the whole walk; **e** the break-and-fix exercises |
+| **ctrl+p** | the command palette: every action by name, and the theme |
+| **q** | quit; the state is saved after every change, so starting again resumes |
+
+A step is **locked** (🔒) until the steps before it are done. The diagram at the top shows the
+way a message travels: underlined are the parts the selected step changes, and ▶ marks where a
+running probe is going.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Markdown(HELP, id="help-text")
+            yield Button("Close", id="close", variant="primary")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+
+class ResumeDialog(ModalScreen[bool]):
+    """Shown on start when an earlier walk left state: go on where it stopped, or look around."""
+
+    BINDINGS = [Binding("enter", "resume", "Resume"), Binding("escape", "look", "Start of the list")]
+
+    def __init__(self, next_title: str, done: int, total: int, drift: list[str]):
+        super().__init__()
+        self.next_title, self.done, self.total, self.drift_paths = next_title, done, total, drift
+
+    def compose(self) -> ComposeResult:
+        drift = ("\n\nChanged by hand since mailwizard wrote them (the next run will show the "
+                 "difference and ask before overwriting):\n" + "\n".join(f"  • {p}" for p in self.drift_paths)
+                 if self.drift_paths else "\n\nNo file was changed by hand since then.")
+        with Vertical(classes="dialog"):
+            yield Static(f"An earlier walk finished {self.done} of {self.total} steps.\n"
+                         f"Next: {self.next_title}{drift}", id="resume-text")
+            with Horizontal():
+                yield Button("Resume there", id="resume", variant="primary")
+                yield Button("Start of the list", id="look")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "resume")
+
+    def action_resume(self) -> None:
+        self.dismiss(True)
+
+    def action_look(self) -> None:
+        self.dismiss(False)
+
+
+class PrerequisitesScreen(ModalScreen[None]):
+    """Each prerequisite check as a row: status, what was found, the fix. `c` runs them again."""
+
+    BINDINGS = [Binding("c", "recheck", "Re-check"), Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, engine):
+        super().__init__()
+        self.engine = engine
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Prerequisites: checking…", id="checks-title")
+            yield DataTable(id="checks", cursor_type="row")
+            yield Static("", id="check-fix")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("", "check", "found", "fix")
+        self.action_recheck()
+
+    def action_recheck(self) -> None:
+        self.query_one("#checks-title", Static).update("Prerequisites: checking…")
+        self._check()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _check(self) -> None:
+        step = self.engine.steps[0]
+        results = self.engine.check_step(step, self.engine.values())
+        self.app.call_from_thread(self._show, results)
+
+    def _show(self, results) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.results = results
+        for r in results:
+            mark = "✔" if r.ok else ("!" if r.advisory else "✘")
+            table.add_row(mark, r.name, r.found, "" if r.ok else r.fix)
+        bad = sum(not r.ok for r in results)
+        self.query_one("#checks-title", Static).update(
+            f"Prerequisites: {len(results) - bad} of {len(results)} fine"
+            + (" — select a row for its fix; c checks again" if bad else ""))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        results = getattr(self, "results", [])
+        if 0 <= event.cursor_row < len(results):
+            r = results[event.cursor_row]
+            self.query_one("#check-fix", Static).update(
+                f"{r.name}: {r.found}" + (f"\nexpected: {r.expected}" if r.expected else "")
+                + (f"\nfix: {r.fix}" if r.fix and not r.ok else ""))
