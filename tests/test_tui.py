@@ -105,3 +105,159 @@ def test_the_report_and_the_exercises_are_one_key_away(tmp_path):
         asyncio.run(scenario())
     finally:
         engine.close()
+
+
+def run_app(engine, scenario, size=(120, 36)):
+    async def main():
+        app = WizardApp(engine)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await scenario(app, pilot)
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
+
+
+async def type_into(app, pilot, field: str, text: str) -> None:
+    from textual.widgets import Input
+
+    box = app.screen.query_one(f"#field-{field}", Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
+    from textual.widgets import Static
+
+    from wizard.tui.answers_form import AnswersScreen
+
+    engine = Engine(System(tmp_path), None, ALL_STEPS).open(need_answers=False)
+
+    def problem(app, field):
+        return str(app.screen.query_one(f"#problem-{field}", Static).render())
+
+    async def scenario(app, pilot):
+        assert isinstance(app.screen, AnswersScreen)
+        await type_into(app, pilot, "maildomain", "example..org")
+        assert "not a valid DNS label" in problem(app, "maildomain")
+        await type_into(app, pilot, "maildomain", "example.org")
+        assert problem(app, "maildomain") == ""
+        await type_into(app, pilot, "address", "bob@example.com")
+        assert "is not in example.org" in problem(app, "address")
+        await type_into(app, pilot, "address", "bob@example.org")
+        await type_into(app, pilot, "password", "Sesame-1")
+        await type_into(app, pilot, "password_again", "Sesame-2")
+        assert "differ" in problem(app, "password_again")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, AnswersScreen) and not engine.has_answers, "nothing saved yet"
+        await type_into(app, pilot, "password_again", "Sesame-1")
+        await type_into(app, pilot, "external_address", "carol@example.org")
+        assert "must be outside example.org" in problem(app, "external_address")
+        await type_into(app, pilot, "external_address", "carol@elsewhere.test")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, AnswersScreen)
+        assert engine.answers.fqdn == "mail.example.org"
+        assert app.sub_title.startswith("mail.example.org")
+        label = str(app.query_one("#step-next-steps", StepItem).query_one("Label").render())
+        assert "postmaster@example.org" in label, label
+
+    run_app(engine, scenario)
+    replay = (tmp_path / "var/lib/mailwizard/answers.toml")
+    assert replay.stat().st_mode & 0o777 == 0o600
+    assert "Sesame" not in replay.read_text() and 'address = "bob@example.org"' in replay.read_text()
+
+
+
+
+def test_changing_an_answer_later_replans_the_steps_already_done(tmp_path):
+    engine = make_engine(tmp_path)
+    engine.walk("postfix-names")
+
+    async def scenario(app, pilot):
+        await pilot.press("enter")          # the resume dialog: resume there
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await type_into(app, pilot, "mailhost", "smtp")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        item = app.query_one("#step-postfix-names", StepItem)
+        assert "↻" in str(item.query_one("Label").render()), "done, but its file would now differ"
+        app.query_one("#steps").index = engine.index("postfix-names")
+        await pilot.pause()
+        assert "+myhostname = smtp.$mydomain" in app.query_one("#changes").content.code
+
+    run_app(engine, scenario)
+
+
+def test_on_start_an_earlier_walk_is_offered_with_its_drift(tmp_path):
+    from textual.widgets import Static
+
+    from wizard.tui.dialogs import ResumeDialog
+
+    engine = make_engine(tmp_path)
+    engine.walk("postfix-names")
+    main_cf = tmp_path / "etc/postfix/main.cf"
+    main_cf.write_text(main_cf.read_text() + "# edited by hand\n")
+
+    async def resume(app, pilot):
+        assert isinstance(app.screen, ResumeDialog)
+        text = str(app.screen.query_one("#resume-text", Static).render())
+        assert "finished 4 of" in text and "Prepare the mail store" in text
+        assert "/etc/postfix/main.cf" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one("#steps").index == engine.index("vmail")
+
+    run_app(engine, resume)
+
+    async def look(app, pilot):
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ResumeDialog) and app.query_one("#steps").index == 0
+
+    run_app(make_engine(tmp_path), look)
+
+
+def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
+    from textual.widgets import DataTable
+
+    from wizard.tui.dialogs import HelpScreen, PrerequisitesScreen
+    from wizard.tui.mail_flow import MailFlow
+
+    engine = make_engine(tmp_path)
+
+    async def scenario(app, pilot):
+        steps = app.query_one("#steps")
+        await pilot.press("n", "n", "n")
+        assert steps.index == 3
+        await pilot.press("b")
+        assert steps.index == 2
+        app.query_one("#steps").index = engine.index("virtual-lmtp")
+        await pilot.pause()
+        flow = app.query_one(MailFlow)
+        assert {"lmtp", "smtpd", "dovecot"} <= flow.touched and "sendmail" not in flow.touched
+        await pilot.press("l")
+        assert app.query_one("#main").active == "tab-log"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, PrerequisitesScreen)
+        table = app.screen.query_one("#checks", DataTable)
+        for _ in range(100):
+            if table.row_count:
+                break
+            await pilot.pause(0.05)
+        assert table.row_count == len(ALL_STEPS[0].requires)
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Run the selected step", "Undo the last step", "Answers", "Theme"} <= set(titles), titles
+
+    run_app(engine, scenario)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_MAILDOMAIN = "example.test"
@@ -331,3 +331,92 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
     return parse_answers(data, source=str(path), known=known, hash_passwords=hash_passwords)
+
+
+# ---- the TUI's answers form: the same rules, one field at a time ------------------------------
+FORM_FIELDS = ("maildomain", "mailhost", "address", "password", "password_again",
+               "external_address", "vantage", "static_address")
+
+
+def field_problem(name: str, fields: dict[str, str], previous: Answers | None = None) -> str:
+    """What is wrong with one field of the form as typed so far ("" when it is fine)."""
+    value = fields.get(name, "")
+    try:
+        if name == "maildomain":
+            check_domain(value)
+        elif name == "mailhost":
+            check_hostlabel(value)
+        elif name == "address":
+            local, domain = check_address(value, "address")
+            if domain != fields.get("maildomain", ""):
+                return f"address: {local}@{domain} is not in {fields.get('maildomain') or 'the mail domain'}."
+        elif name == "password":
+            if value or not _known_user(fields.get("address", ""), previous):
+                check_password(value, "password")
+        elif name == "password_again":
+            if value != fields.get("password", ""):
+                return "the two passwords differ."
+        elif name == "external_address":
+            _, domain = check_address(value, "external address")
+            mine = fields.get("maildomain", "")
+            if mine and (domain == mine or domain.endswith("." + mine)):
+                return f"external address: it must be outside {mine}: it stands for somebody elsewhere."
+        elif name == "vantage":
+            if not _VANTAGE.match(value.strip()):
+                return f"vantage: '{value}' is not one of local, manual, none, netns:NAME, ssh:user@host."
+    except AnswersError as exc:
+        return str(exc)
+    return ""
+
+
+def _known_user(address: str, previous: Answers | None) -> MailUser | None:
+    for user in previous.users if previous else ():
+        if user.address == address:
+            return user
+    return None
+
+
+def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
+                      known: dict[str, str] | None = None) -> Answers:
+    """The form's answers, checked by the same rules as an answers file. The first user is the
+    form's; further users and the lab settings of `previous` are kept. An empty password keeps
+    the user's known hash."""
+    for name in FORM_FIELDS:
+        problem = field_problem(name, fields, previous)
+        if problem:
+            raise AnswersError(problem)
+    first: dict[str, str] = {"address": fields["address"]}
+    kept = _known_user(fields["address"], previous)
+    if fields.get("password"):
+        first["password"] = fields["password"]
+    else:
+        first["password_hash"] = kept.password_hash
+    others = [{"address": u.address, "password_hash": u.password_hash}
+              for u in (previous.users[1:] if previous else ()) if u.address != fields["address"]]
+    data: dict = {"maildomain": fields["maildomain"], "mailhost": fields["mailhost"],
+                  "users": [first, *others],
+                  "external": {"address": fields["external_address"], "vantage": fields["vantage"].strip()}}
+    if previous is not None:
+        data["external"]["host"] = previous.exthost
+        data["lab"] = dict(previous.lab)
+        if previous.ssh_config:
+            data["external"]["ssh_config"] = previous.ssh_config
+    if fields.get("static_address") in ("yes", "no"):
+        data["static_address"] = fields["static_address"] == "yes"
+    answers = parse_answers(data, source="the answers form", known=known)
+    if kept and not fields.get("password") and kept.password:
+        users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
+        answers = replace(answers, users=users)
+    return answers
+
+
+def form_fields(answers: Answers | None) -> dict[str, str]:
+    """The form prefilled from `answers` (passwords are never shown, only kept)."""
+    if answers is None:
+        return {"maildomain": "", "mailhost": "mail", "address": "", "password": "",
+                "password_again": "", "external_address": "", "vantage": "none", "static_address": ""}
+    first = answers.users[0] if answers.users else None
+    return {"maildomain": answers.maildomain, "mailhost": answers.mailhost,
+            "address": first.address if first else "", "password": "", "password_again": "",
+            "external_address": answers.external_address, "vantage": answers.vantage,
+            "static_address": {True: "yes", False: "no", None: ""}[answers.static_address]}

@@ -252,6 +252,12 @@ class Engine:
         self.emit(Event("walk-done", data=outcomes))
         return outcomes
 
+    def set_answers(self, answers: Answers) -> None:
+        """New answers (from the TUI's form): kept in the state and the replay file at once.
+        Steps already done whose files would now differ show as stale and can be run again."""
+        self._answers = with_user_changes(answers, self.state.user_changes)
+        self._remember_answers()
+
     def _remember_answers(self) -> None:
         record = self.answers.to_record()
         if self.state.answers != record:
@@ -748,7 +754,7 @@ def step_states(engine: Engine) -> list[tuple[Step, str]]:
     rows = []
     for step in engine.steps:
         status = engine.state.status_of(step.id)
-        if status == PASSED and not engine.is_done(step):
+        if status == PASSED and engine.has_answers and not engine.is_done(step):
             status = "stale"
         rows.append((step, status))
     return rows

@@ -28,6 +28,7 @@ class WizardApp(App):
         Binding("n", "next_step", "Next", id="next-step"),
         Binding("b", "back_step", "Back", id="back-step"),
         Binding("u", "undo_step", "Undo", id="undo-step", tooltip="Roll back the last step"),
+        Binding("a", "answers", "Answers", id="answers", tooltip="Domain, host, mailbox, outside tests"),
         Binding("c", "prerequisites", "Checks", id="checks", tooltip="The prerequisite checks"),
         Binding("l", "show_log", "Log", id="show-log", tooltip="Daemon log of the step's last run"),
         Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
@@ -41,6 +42,7 @@ class WizardApp(App):
         ("Next step", "Select the next step", "next_step"),
         ("Previous step", "Select the step before", "back_step"),
         ("Undo the last step", "Its files go back to the step before", "undo_step"),
+        ("Answers", "Domain, server name, mailbox, outside tests", "answers"),
         ("Prerequisite checks", "DNS, host name, ports; re-run with c", "prerequisites"),
         ("Show the daemon log", "mail.log and dovecot.log of the step's last run", "show_log"),
         ("Report", "The whole walk as one document", "report"),
@@ -76,13 +78,32 @@ class WizardApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
+        steps = self.query_one(StepList)
+        steps.focus()
+        if not self.engine.has_answers:
+            from wizard.tui.answers_form import AnswersScreen
+
+            self.push_screen(AnswersScreen(self.engine, must_answer=True), lambda _: self._answered())
+            return
+        self._answered()
+        self._offer_resume()
+
+    def _answered(self) -> None:
         self.sub_title = f"{self.engine.answers.fqdn}" + (
             f" — sandbox {self.engine.system.root}" if self.engine.system.sandbox else "")
-        steps = self.query_one(StepList)
-        steps.index = self._first_unfinished()
-        steps.focus()
+        for step in self.engine.steps:
+            self.query_one(f"#step-{step.id}", StepItem).title_text = self._title(step)
+        self.query_one(StepList).index = self._first_unfinished()
         self._refresh_marks()
-        self._offer_resume()
+        self._show_selected()
+
+    def action_answers(self) -> None:
+        from wizard.tui.answers_form import AnswersScreen
+
+        if self.busy:
+            self.notify("A step is running; change the answers when it is done.", severity="warning")
+            return
+        self.push_screen(AnswersScreen(self.engine), lambda saved: saved and self._answered())
 
     def _offer_resume(self) -> None:
         from wizard.tui.dialogs import ResumeDialog
@@ -101,9 +122,11 @@ class WizardApp(App):
 
     # ---- what is shown ---------------------------------------------------------------------------
     def _title(self, step) -> str:
+        if not self.engine.has_answers:           # no answers yet: the placeholders stay
+            return step.title
         try:
             return fill(step.title, self.engine.values())
-        except (RenderError, AssertionError):     # no answers yet: the placeholders stay
+        except RenderError:
             return step.title
 
     def _marks(self) -> list[tuple]:
@@ -136,6 +159,8 @@ class WizardApp(App):
             self._show_selected()
 
     def _show_selected(self) -> None:
+        if not self.engine.has_answers:
+            return
         step = self.selected_step()
         flow = self.query_one(MailFlow)
         flow.touched = frozenset(touched_by(step))
@@ -267,7 +292,7 @@ def run_app(args) -> int:
     answers = answers_for(system, args)
     teaching = teaching_mode(system, args)
     engine = Engine(system, answers, all_steps(teaching), lab=bool(getattr(args, "lab", False)))
-    with engine.open():
+    with engine.open(need_answers=False):
         engine.state.teaching = teaching
         WizardApp(engine).run()
     return 0
