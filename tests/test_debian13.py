@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import pytest
 
@@ -48,13 +49,15 @@ def installed(trixie):
     """The wizard's own install step brought Postfix and Dovecot (apt needs the host's network,
     so this part runs outside the lab, as it would on a real box)."""
     assert not trixie.path("/usr/sbin/dovecot").exists(), "the base must come without Dovecot"
-    done = trixie.mailwizard("run", "--through", "install", "--yes", "--answers", INSIDE_ANSWERS)
+    done = trixie.mailwizard("run", "--through", "install", "--yes", "-v", "--answers", INSIDE_ANSWERS)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
 def test_the_wizard_installs_postfix_310_and_dovecot_24(trixie, installed):
     assert "installing postfix dovecot-core dovecot-imapd dovecot-lmtpd" in installed
+    # apt's own progress came through as it happened (the TUI shows the same events).
+    assert re.search(r"apt +\d+% Installing dovecot-core", installed), installed[-2000:]
     assert "found: Debian 13" in installed and "Dovecot 2.4" in installed and "(2.4 syntax)" in installed
     assert trixie.run("postconf", "-d", "-h", "mail_version").stdout.startswith("3.10")
     assert trixie.run("dovecot", "--version").stdout.startswith("2.4")

@@ -46,3 +46,14 @@ def test_damaged_state_file_gives_a_clear_error():
         State.from_json('{"format": 99}')
     state = State(answers={"maildomain": "example.test"}, steps={"install": {"status": "passed"}})
     assert State.from_json(state.to_json()).steps == state.steps
+
+
+def test_a_command_streams_its_lines_and_a_silent_one_is_cut_off(tmp_path):
+    from wizard.system import System
+
+    seen = []
+    done = System().run(["sh", "-c", "echo one; echo two >&2; echo three; exit 3"], on_line=seen.append)
+    assert seen == ["one", "three"] and done.returncode == 3 and "two" in done.stderr
+    seen.clear()
+    cut = System().run(["sh", "-c", "echo started; exec sleep 30"], on_line=seen.append, timeout=0.5)
+    assert seen == ["started"] and cut.returncode == 124 and "timed out" in cut.stderr

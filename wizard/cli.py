@@ -80,6 +80,10 @@ class Printer:
             if self.verbose:
                 for line in event.text.splitlines():
                     self.say(f"      {line}")
+        elif kind == "progress":
+            if self.verbose:
+                self.say(f"      apt {event.data:3.0f}% {event.text}" if event.data is not None
+                         else f"      apt: {event.text}")
         elif kind == "probe-line":
             if self.verbose:
                 self.say(f"        {event.text}")

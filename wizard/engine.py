@@ -6,6 +6,7 @@ The CLI and the TUI only show what the engine emits (`Event`s) and answer its qu
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -70,6 +71,9 @@ def _no_confirm(question: str, risky: bool = False) -> bool:
     return True
 
 
+CANCELLED_BEFORE = "cancelled before anything was changed"
+CANCELLED_DURING = ("cancelled during the probes: the files are written; run the step again to "
+                    "prove it, or undo it")
 DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
 LOG_WINDOW_LINES = 200
 
@@ -93,6 +97,7 @@ class Engine:
         self.ask = ask
         self.check_timeout = DEFAULT_TIMEOUT
         self.step_logs: dict[str, list[tuple[str, bool]]] = {}    # this session's log windows
+        self.cancel_requested = threading.Event()
         self._log_marks: dict[str, int] = {}
 
     # ---- session -----------------------------------------------------------------------------
@@ -276,12 +281,15 @@ class Engine:
         return any(d.path in paths for d in self.drift())
 
     def run_step(self, step: Step) -> StepOutcome:
+        self.cancel_requested.clear()
         self._log_marks = {name: MailLog(self.system.path(path)).offset() for name, path in DAEMON_LOGS}
         values = self.values()
         self.emit(Event("step", step.id, fill(step.title, values), step))
         blocked = self._check(step, values)
         if blocked:
             return self._finish(step, BLOCKED, [], blocked)
+        if self.cancel_requested.is_set():
+            return self._finish(step, BLOCKED, [], CANCELLED_BEFORE)
         for erratum in self.errata(step):
             self.emit(Event("erratum", step.id, f"{erratum.ref}: {erratum.text}", erratum))
         self._stop_daemons(step)
@@ -301,6 +309,8 @@ class Engine:
         drift_problem = self._guard_drift(step, changes)
         if drift_problem:
             return self._finish(step, BLOCKED, [], drift_problem)
+        if self.cancel_requested.is_set():
+            return self._finish(step, BLOCKED, [], CANCELLED_BEFORE)
         if changes and not self.confirm(f"Apply {step.id} ({len(changes)} file(s))?", False):
             return self._finish(step, BLOCKED, [], "not applied: you said no")
         self.state.steps[step.id] = {"status": APPLYING, "started": now()}
@@ -309,9 +319,16 @@ class Engine:
         if problem:
             return self._finish(step, FAILED_STEP, [], problem)
         probes = self._probe(step, values) + self._verify(step, values)
+        if self.cancel_requested.is_set() and len(probes) < len(step.probes) + len(step.verify):
+            return self._finish(step, FAILED_STEP, probes, CANCELLED_DURING)
         status = FAILED_STEP if any(p.status == FAILED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
+
+    def request_cancel(self) -> None:
+        """Stop the running step at the next safe point: before its files are written, or
+        between two probes (never in the middle of a write, an install or a reload)."""
+        self.cancel_requested.set()
 
     def _finish(self, step: Step, status: str, probes: list[ProbeResult], message: str) -> StepOutcome:
         k = self.index(step.id) + 1
@@ -370,9 +387,10 @@ class Engine:
             update = self.system.run(["apt-get", "update", "-q"], env=env, timeout=600)
             if not update.ok:
                 return f"apt-get update failed: {update.describe()[-400:]}"
-            result = self.system.run(["apt-get", "install", "-y", "-q", "-o",
-                                      "Dpkg::Options::=--force-confold", *missing],
-                                     env=env, timeout=1800)
+            result = self.system.run(["apt-get", "install", "-y", "-q", "-o", "APT::Status-Fd=1",
+                                      "-o", "Dpkg::Options::=--force-confold", *missing],
+                                     env=env, timeout=1800,
+                                     on_line=lambda line: self._apt_progress(step, line))
             if not result.ok:
                 return f"apt-get install failed: {result.describe()[-400:]}. Fix apt, then run again."
             self._platform = None
@@ -380,6 +398,18 @@ class Engine:
             self.emit(Event("note", step.id, "all packages are installed already"))
         self.emit(Event("note", step.id, f"found: {self.platform.describe()}"))
         return ""
+
+    def _apt_progress(self, step: Step, line: str) -> None:
+        """apt's status lines (`pmstatus:PKG:PERCENT:WHAT`) as progress events; the rest as is."""
+        kind, _, rest = line.partition(":")
+        if kind in ("pmstatus", "dlstatus"):
+            _, percent, what = (rest.split(":", 2) + ["", ""])[:3]
+            try:
+                self.emit(Event("progress", step.id, what, float(percent)))
+            except ValueError:
+                pass
+        elif line.strip():
+            self.emit(Event("progress", step.id, line.strip(), None))
 
     def _installed(self, package: str) -> bool:
         out = self.system.query(["dpkg-query", "-W", "-f=${Status}", package])
@@ -552,6 +582,8 @@ class Engine:
         runner = ProbeRunner(self.system, values, **options)
         results = []
         for probe in step.probes:
+            if self.cancel_requested.is_set():
+                break
             runner.on_line = lambda line, pid=probe.id: self.emit(Event("probe-line", step.id, line, pid))
             self.emit(Event("probe-start", step.id, fill(probe.title, values), probe))
             result = runner.run(probe)

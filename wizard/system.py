@@ -166,11 +166,12 @@ class System:
     # ---- commands --------------------------------------------------------------------------
     def run(self, argv: list[str], *, input: str | None = None, timeout: float = 120,
             changes_box: bool = True, env: dict[str, str] | None = None,
-            daemonizes: bool = False) -> CommandResult:
+            daemonizes: bool = False, on_line=None) -> CommandResult:
         """Run a command. In the sandbox, commands that change the box are recorded, not run.
 
         `daemonizes`: the command leaves a daemon behind that keeps its output open (`dovecot`);
-        its output goes through a file, so waiting on a pipe that never closes cannot hang us."""
+        its output goes through a file, so waiting on a pipe that never closes cannot hang us.
+        `on_line`: called with each line of output as it comes (apt's progress)."""
         if self.sandbox and changes_box:
             self.events.append(f"sandbox: did not run {shlex.join(argv)}")
             return CommandResult(argv, 0, "", "")
@@ -180,6 +181,8 @@ class System:
             full_env.update(env)
         if daemonizes:
             return self._run_daemonizing(argv, timeout, full_env)
+        if on_line is not None:
+            return self._run_streaming(argv, input, timeout, full_env, on_line)
         try:
             proc = subprocess.run(argv, input=input, capture_output=True, text=True,
                                   timeout=timeout, env=full_env)
@@ -188,6 +191,36 @@ class System:
         except subprocess.TimeoutExpired:
             return CommandResult(argv, 124, "", f"timed out after {timeout:g} s")
         return CommandResult(argv, proc.returncode, proc.stdout, proc.stderr)
+
+    @staticmethod
+    def _run_streaming(argv: list[str], input: str | None, timeout: float, env, on_line) -> CommandResult:
+        import tempfile
+        import threading
+
+        with tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=err, text=True, env=env)
+            except FileNotFoundError:
+                return CommandResult(argv, 127, "", f"{argv[0]}: command not found")
+            timer = threading.Timer(timeout, proc.kill)      # the bound on a silent command
+            timer.start()
+            try:
+                if input is not None:
+                    proc.stdin.write(input)
+                    proc.stdin.close()
+                lines = []
+                for line in proc.stdout:
+                    lines.append(line)
+                    on_line(line.rstrip("\n"))
+                code = proc.wait()
+            finally:
+                timer.cancel()
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        if code < 0 and not timer.is_alive():
+            return CommandResult(argv, 124, "".join(lines), f"timed out after {timeout:g} s\n{stderr}")
+        return CommandResult(argv, code, "".join(lines), stderr)
 
     @staticmethod
     def _run_daemonizing(argv: list[str], timeout: float, env) -> CommandResult:

@@ -28,6 +28,8 @@ class WizardApp(App):
         Binding("n", "next_step", "Next", id="next-step"),
         Binding("b", "back_step", "Back", id="back-step"),
         Binding("u", "undo_step", "Undo", id="undo-step", tooltip="Roll back the last step"),
+        Binding("x", "cancel_step", "Cancel", id="cancel-step",
+                tooltip="Stop the running step at the next safe point"),
         Binding("a", "answers", "Answers", id="answers", tooltip="Domain, host, mailbox, outside tests"),
         Binding("c", "prerequisites", "Checks", id="checks", tooltip="The prerequisite checks"),
         Binding("l", "show_log", "Log", id="show-log", tooltip="Daemon log of the step's last run"),
@@ -42,6 +44,7 @@ class WizardApp(App):
         ("Next step", "Select the next step", "next_step"),
         ("Previous step", "Select the step before", "back_step"),
         ("Undo the last step", "Its files go back to the step before", "undo_step"),
+        ("Cancel the running step", "Stops before files are written, or between probes", "cancel_step"),
         ("Answers", "Domain, server name, mailbox, outside tests", "answers"),
         ("Prerequisite checks", "DNS, host name, ports; re-run with c", "prerequisites"),
         ("Show the daemon log", "mail.log and dovecot.log of the step's last run", "show_log"),
@@ -183,6 +186,7 @@ class WizardApp(App):
         self.query_one("#probe", Log).clear()
         self.query_one(TabbedContent).active = "tab-probe"
         self.busy = True
+        self.refresh_bindings()
         self._run_in_worker(step)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
@@ -191,6 +195,17 @@ class WizardApp(App):
             self.engine.run_step(step)
         finally:
             self.call_from_thread(self._done)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # The footer shows Cancel only while a step runs.
+        if action == "cancel_step":
+            return self.busy
+        return True
+
+    def action_cancel_step(self) -> None:
+        if self.busy:
+            self.engine.request_cancel()
+            self.query_one("#probe", Log).write_line("cancelling: the step stops at the next safe point")
 
     def action_next_step(self) -> None:
         steps = self.query_one(StepList)
@@ -256,6 +271,7 @@ class WizardApp(App):
 
     def _done(self) -> None:
         self.busy = False
+        self.refresh_bindings()
         self._refresh_marks()
         self._show_selected()
 
@@ -268,6 +284,11 @@ class WizardApp(App):
         if event.kind == "probe-start":
             self.query_one(MailFlow).travelled = tuple(travelled_by(event.data))
             log.write_line(f"-- {event.text}")
+        elif event.kind == "progress":
+            line = f"apt {event.data:3.0f}% {event.text}" if event.data is not None else f"apt: {event.text}"
+            if line != getattr(self, "_last_progress", None):
+                log.write_line(line)
+                self._last_progress = line
         elif event.kind == "probe-line":
             log.write_line(f"  {event.text}")
         elif event.kind == "probe":
