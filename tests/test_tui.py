@@ -58,7 +58,7 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             assert app.query_one("#step-postfix-blank", StepItem).has_class("done")
             # Applied: the Changes pane now says there is nothing left to write.
             assert "changes no file" in app.query_one("#changes").content.code
-            log_text = "\n".join(app.query_one("#probe").lines)
+            log_text = "\n".join(app.query_one("#probe").plain)
             assert "sandbox" in log_text and "== postfix-blank: passed" in log_text
             assert (tmp_path / "etc/postfix/main.cf").exists()
             await pilot.press("u")

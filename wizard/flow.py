@@ -55,6 +55,11 @@ def touched_by(step: Step) -> set[str]:
     return parts
 
 
+def sends_out(path: list[str] | tuple[str, ...]) -> bool:
+    """Whether a probe's path is the sending one (through SASL or on to other servers)."""
+    return "sasl" in path or "relay" in path
+
+
 def travelled_by(probe: Probe) -> list[str]:
     """The parts a probe passes through, in order."""
     action, expect = probe.action, probe.expect
@@ -64,7 +69,11 @@ def travelled_by(probe: Probe) -> list[str]:
         path = ["mua", "imap", "dovecot"]
         return path + (["maildir"] if isinstance(expect, Answered) and expect.exists else [])
     assert isinstance(action, SmtpMail)
-    path = ["client" if probe.vantage == "external" else "mua", "smtpd"]
+    sending = action.auth or isinstance(expect, Relayed)
+    # A probe sent on the box itself starts at smtpd; one from outside starts at the outside
+    # client; mail being sent out starts at the user's mail client.
+    path = ["mua"] if sending else (["client"] if probe.vantage == "external" else [])
+    path.append("smtpd")
     if action.auth:
         path.append("sasl")
     if isinstance(expect, InInbox):

@@ -17,6 +17,7 @@ from wizard.config import RenderError, fill
 from wizard.engine import PASSED, Engine, Event, step_states
 from wizard.flow import touched_by, travelled_by
 from wizard.tui.mail_flow import MailFlow
+from wizard.tui.transcript import Transcript
 from wizard.tui.step_list import StepItem, StepList
 
 
@@ -75,7 +76,7 @@ class WizardApp(App):
                     with TabPane("Changes", id="tab-changes"):
                         yield Static(id="changes")
                     with TabPane("Probe", id="tab-probe"):
-                        yield Log(id="probe", highlight=False)
+                        yield Transcript(id="probe")
                     with TabPane("Log", id="tab-log"):
                         yield Log(id="daemon-log", highlight=False)
         yield Footer()
@@ -167,7 +168,8 @@ class WizardApp(App):
         step = self.selected_step()
         flow = self.query_one(MailFlow)
         flow.touched = frozenset(touched_by(step))
-        flow.travelled = ()
+        if not self.busy:
+            flow.travelled = ()
         self.query_one("#explain", Markdown).update(self.engine.explanation(step))
         self._show_log(step)
         changes = self.engine.plan(step)
@@ -183,7 +185,7 @@ class WizardApp(App):
         if step.id != self.engine.steps[self._first_unfinished()].id and not self.engine.is_done(step):
             self.notify("This step is locked: finish the steps before it first.", severity="warning")
             return
-        self.query_one("#probe", Log).clear()
+        self.query_one("#probe", Transcript).clear()
         self.query_one(TabbedContent).active = "tab-probe"
         self.busy = True
         self.refresh_bindings()
@@ -205,7 +207,7 @@ class WizardApp(App):
     def action_cancel_step(self) -> None:
         if self.busy:
             self.engine.request_cancel()
-            self.query_one("#probe", Log).write_line("cancelling: the step stops at the next safe point")
+            self.query_one("#probe", Transcript).say("cancelling: the step stops at the next safe point", "yellow")
 
     def action_next_step(self) -> None:
         steps = self.query_one(StepList)
@@ -280,29 +282,12 @@ class WizardApp(App):
         self.call_from_thread(self.show_event, event)
 
     def show_event(self, event: Event) -> None:
-        log = self.query_one("#probe", Log)
+        flow = self.query_one(MailFlow)
         if event.kind == "probe-start":
-            self.query_one(MailFlow).travelled = tuple(travelled_by(event.data))
-            log.write_line(f"-- {event.text}")
-        elif event.kind == "progress":
-            line = f"apt {event.data:3.0f}% {event.text}" if event.data is not None else f"apt: {event.text}"
-            if line != getattr(self, "_last_progress", None):
-                log.write_line(line)
-                self._last_progress = line
-        elif event.kind == "probe-line":
-            log.write_line(f"  {event.text}")
-        elif event.kind == "probe":
-            result = event.data
-            log.write_line(f"[{result.status}] {result.title}: expected {result.expected}"
-                           + (f"; got {result.actual}" if result.actual else "")
-                           + (f" ({result.reason})" if result.reason else ""))
-        elif event.kind in ("note", "erratum"):
-            log.write_line(f"note: {event.text}")
+            flow.travelled = tuple(travelled_by(event.data))
         elif event.kind == "step-done":
-            self.query_one(MailFlow).travelled = ()
-            log.write_line(f"== {event.step}: {event.data}" + (f" — {event.text}" if event.text else ""))
-        elif event.kind == "step":
-            log.write_line(f"== {event.step}: {event.text}")
+            flow.travelled = ()
+        self.query_one("#probe", Transcript).show(event)
 
 
 def run_app(args) -> int:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wizard.flow import PARTS
+from wizard.flow import PARTS, sends_out
 
 # Three paths a message can take; each row is drawn left to right and wraps when narrow.
 ROWS = (
@@ -33,15 +33,12 @@ class MailFlow(Widget):
             for i, part in enumerate(parts):
                 if i:
                     text.append(" → " if row != "out" or part != "sasl" else " ⇄ ", style="dim")
-                text.append(self._node(part), style=self._style(part))
+                on_path = part in self.travelled and (row == "out") == sends_out(self.travelled)
+                text.append(f"[{'▶' if on_path else ''}{PARTS[part]}]", style=self._style(part, on_path))
         return text
 
-    def _node(self, part: str) -> str:
-        mark = "▶" if part in self.travelled else ""
-        return f"[{mark}{PARTS[part]}]"
-
-    def _style(self, part: str) -> str:
-        if part in self.travelled:
+    def _style(self, part: str, on_path: bool) -> str:
+        if on_path:
             return "bold reverse"
         if part in self.touched:
             return "bold underline"

@@ -1,0 +1,35 @@
+"""The mail-flow diagram's data: what each step changes and where each probe goes, derived from
+the steps themselves."""
+
+from steps import ALL_STEPS
+from wizard.flow import PARTS, sends_out, touched_by, travelled_by
+from wizard.model import walk_order
+
+BY_ID = {s.id: s for s in walk_order(ALL_STEPS, False)}
+
+
+def probe(step_id, probe_id):
+    return next(p for p in BY_ID[step_id].probes if p.id == probe_id)
+
+
+def test_each_step_lights_the_parts_it_changes():
+    assert touched_by(BY_ID["install"]) == set(PARTS)
+    assert touched_by(BY_ID["postfix-blank"]) == {"smtpd"}
+    assert touched_by(BY_ID["vmail"]) == {"maildir"}
+    assert {"lmtp", "dovecot", "smtpd"} <= touched_by(BY_ID["virtual-lmtp"])
+    assert "sasl" in touched_by(BY_ID["sasl"]) and "lmtp" not in touched_by(BY_ID["sasl"])
+    assert "imap" in touched_by(BY_ID["dovecot-tls"])
+    assert all(touched_by(s) for s in BY_ID.values() if s.files or s.ensure or s.packages)
+
+
+def test_each_probe_travels_its_own_path():
+    assert travelled_by(probe("postfix-blank", "test-1")) == ["sendmail", "local"]
+    assert travelled_by(probe("virtual-lmtp", "test-h")) == [
+        "client", "smtpd", "lmtp", "dovecot", "maildir", "imap"]
+    relay = travelled_by(probe("sasl", "auth-relay"))
+    assert relay == ["mua", "smtpd", "sasl", "relay"] and sends_out(relay)
+    refused = travelled_by(probe("sasl", "no-auth-no-relay"))
+    assert refused == ["client", "smtpd"] and not sends_out(refused)
+    assert travelled_by(probe("dovecot-tls", "imaps")) == ["mua", "imap", "dovecot"]
+    every = [travelled_by(p) for s in walk_order(ALL_STEPS, True) for p in s.probes]
+    assert all(set(path) <= set(PARTS) and path for path in every)
