@@ -59,6 +59,7 @@ class WizardApp(App):
         self.engine = engine
         self.engine.emit = self._from_worker
         self.busy = False
+        self.quit_when_done = False
 
     # ---- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -271,8 +272,22 @@ class WizardApp(App):
 
         self.push_screen(ExercisesScreen(self.engine))
 
+    async def action_quit(self) -> None:
+        """Quitting while a step runs stops it at its next safe point first, so the state on
+        disk says exactly where the walk stands and the next start resumes there."""
+        if self.busy:
+            self.quit_when_done = True
+            self.engine.request_cancel()
+            self.query_one("#probe", Transcript).say(
+                "quitting: the step stops at its next safe point, then mailwizard ends", "yellow")
+            return
+        self.exit()
+
     def _done(self) -> None:
         self.busy = False
+        if self.quit_when_done:
+            self.exit()
+            return
         self.refresh_bindings()
         self._refresh_marks()
         self._show_selected()

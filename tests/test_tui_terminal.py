@@ -1,0 +1,83 @@
+"""The real binary in a real terminal (tmux), keys sent as a user types them and the screen read
+back: not the headless driver. In a sandbox (--root), so nothing on the box changes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ANSWERS, REPO
+
+SESSION = f"mwtui{os.getpid()}"
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+
+
+def screen() -> str:
+    return tmux("capture-pane", "-p", "-t", SESSION)
+
+
+def wait_for(text: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        shown = screen()
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen()}")
+
+
+def session_alive() -> bool:
+    return subprocess.run(["tmux", "has-session", "-t", SESSION], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    assert shutil.which("tmux"), "tmux is installed by .ci/setup --test"
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS)
+    root = tmp_path / "root"
+    root.mkdir()
+
+    def start() -> None:
+        command = (f"cd {REPO} && TERM=xterm-256color {sys.executable} -m wizard.cli "
+                   f"--root {root} --answers {answers}")
+        tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", command)
+
+    yield start, root
+    tmux("kill-session", "-t", SESSION)
+
+
+def test_walk_quit_and_resume_in_a_real_terminal(terminal):
+    start, root = terminal
+    start()
+    wait_for("Check the prerequisites")
+    assert "^p palette" in screen() and "r Run step" in screen(), "the keys are in the footer"
+    tmux("send-keys", "-t", SESSION, "r")
+    wait_for("✔ Check the prerequisites")
+    tmux("send-keys", "-t", SESSION, "n", "r")
+    wait_for("✔ Install Postfix and Dovecot")
+    tmux("send-keys", "-t", SESSION, "q")
+    deadline = time.monotonic() + 10
+    while session_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not session_alive(), "q quits"
+
+    start()
+    shown = wait_for("An earlier walk finished 2 of")
+    assert "Next: Start Postfix from an empty main.cf" in shown
+    tmux("send-keys", "-t", SESSION, "Enter")
+    time.sleep(0.5)
+    tmux("send-keys", "-t", SESSION, "r")       # resumed at the first unfinished step
+    wait_for("✔ Start Postfix from an empty main.cf")
+    assert (root / "etc/postfix/main.cf").exists()
+    tmux("send-keys", "-t", SESSION, "?")
+    wait_for("run the selected step")
+    tmux("send-keys", "-t", SESSION, "Escape", "q")
