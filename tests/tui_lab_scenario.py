@@ -1,0 +1,108 @@
+"""A user's session in the Textual app against the real daemons, run inside the lab's mail
+namespace (where `mailwizard --lab` runs): the Postfix chapters by key, a quit while a Dovecot step
+is in the middle of its probes, then a second start that resumes there. Prints what it saw as
+JSON for tests/test_tui_lab.py to judge.
+
+Usage (as the test runs it): ip netns exec NAME-mail python tests/tui_lab_scenario.py ANSWERS
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from steps import ALL_STEPS  # noqa: E402
+from wizard.answers import load_answers  # noqa: E402
+from wizard.engine import Engine, step_states  # noqa: E402
+from wizard.system import System  # noqa: E402
+from wizard.tui.app import WizardApp  # noqa: E402
+
+POSTFIX_CHAPTERS = ("prereq", "install", "postfix-blank", "postfix-names")
+seen: dict = {"paths": [], "done": [], "transcript": [], "log": []}
+
+
+def open_engine(answers: str) -> Engine:
+    return Engine(System(), load_answers(answers), ALL_STEPS, lab=True).open()
+
+
+async def until(pilot, condition, seconds: float = 120) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise SystemExit(f"timed out waiting in the TUI; seen so far: {json.dumps(seen)[-2000:]}")
+
+
+async def first_session(answers: str) -> None:
+    engine = open_engine(answers)
+    app = WizardApp(engine)
+    quit_pressed = threading.Event()
+    original = app.show_event
+
+    def watching(event) -> None:
+        original(event)
+        if event.kind == "probe-start":
+            seen["paths"].append([event.step, list(app.query_one("MailFlow").travelled)])
+
+    app.show_event = watching
+    emit = engine.emit
+
+    def hold_at_dovecot_probe(event) -> None:
+        emit(event)
+        # The step is in the middle of its probes: wait here until the user has pressed q.
+        if event.kind == "probe-start" and event.step == "dovecot-imap":
+            quit_pressed.wait(timeout=20)
+
+    engine.emit = hold_at_dovecot_probe
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        for step_id in POSTFIX_CHAPTERS + ("vmail",):
+            assert engine.steps[app.query_one("#steps").index].id == step_id
+            await pilot.press("r")
+            await until(pilot, lambda: not app.busy and engine.state.status_of(step_id) != "applying")
+            seen["done"].append([step_id, engine.state.status_of(step_id)])
+            await pilot.press("n")
+        seen["transcript"] = list(app.query_one("#probe").plain)
+        app.query_one("#steps").index = engine.index("postfix-names")
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        seen["log"] = [str(line.text) for line in app.query_one("#daemon-log").lines]
+        app.query_one("#steps").index = engine.index("dovecot-imap")
+        await pilot.pause()
+        await pilot.press("r")
+        await until(pilot, lambda: any(p[0] == "dovecot-imap" for p in seen["paths"]))
+        await pilot.press("q")
+        quit_pressed.set()
+        await until(pilot, lambda: not app.is_running or not app.busy, seconds=60)
+    seen["after_quit"] = {"status": engine.state.status_of("dovecot-imap"),
+                          "message": engine.state.steps.get("dovecot-imap", {}).get("message", "")}
+    engine.close()
+
+
+async def second_session(answers: str) -> None:
+    engine = open_engine(answers)
+    app = WizardApp(engine)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause(0.3)
+        seen["resume_text"] = str(app.screen.query_one("#resume-text").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["resumed_at"] = engine.steps[app.query_one("#steps").index].id
+        await pilot.press("r")
+        await until(pilot, lambda: not app.busy and engine.state.status_of("dovecot-imap") != "applying")
+        await pilot.pause(0.2)
+    seen["after_resume"] = engine.state.status_of("dovecot-imap")
+    seen["states"] = {step.id: status for step, status in step_states(engine)}
+    engine.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(first_session(sys.argv[1]))
+    asyncio.run(second_session(sys.argv[1]))
+    print(json.dumps(seen))
