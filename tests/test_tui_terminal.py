@@ -81,3 +81,23 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     tmux("send-keys", "-t", SESSION, "?")
     wait_for("run the selected step")
     tmux("send-keys", "-t", SESSION, "Escape", "q")
+
+
+def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
+    import re
+
+    start, root = terminal
+    answers = tmp_path / "answers.toml"
+    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24",
+         f"cd {REPO} && NO_COLOR=1 TERM=xterm-256color {sys.executable} -m wizard.cli "
+         f"--root {root} --answers {answers}")
+    wait_for("Check the prerequisites")
+    raw = tmux("capture-pane", "-e", "-p", "-t", SESSION)
+    greys = set(range(232, 256)) | {0, 7, 8, 15, 16, 231}
+    palette = [int(n) for n in re.findall(r"\x1b\[(?:\d+;)*[34]8;5;(\d+)", raw)]
+    truecolour = re.findall(r"[34]8;2;(\d+);(\d+);(\d+)", raw)
+    assert palette or truecolour, "the capture holds the screen's attributes"
+    assert set(palette) <= greys, sorted(set(palette) - greys)
+    assert all(r == g == b for r, g, b in truecolour), truecolour
+    assert "✔" in screen() or "·" in screen(), "the marks carry the meaning without colour"
+    tmux("send-keys", "-t", SESSION, "q")
