@@ -261,3 +261,32 @@ def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
         assert {"Run the selected step", "Undo the last step", "Answers", "Theme"} <= set(titles), titles
 
     run_app(engine, scenario)
+
+
+def test_a_manual_probe_asks_in_a_dialog_and_the_step_gets_the_answer(tmp_path):
+    from wizard.tui.dialogs import ManualProbeDialog
+
+    engine = make_engine(tmp_path)
+    got = {}
+
+    async def scenario(app, pilot):
+        import threading
+
+        assert engine.ask == app._ask_from_worker, "the engine asks through the TUI"
+        worker = threading.Thread(target=lambda: got.setdefault(
+            "answer", engine.ask("On a host outside this server, type these lines:\n    HELO x")))
+        worker.start()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ManualProbeDialog):
+                break
+        assert "type these lines" in str(app.screen.query_one("#manual-question").render())
+        await pilot.press(*"250 2.0.0 Ok", "enter")
+        for _ in range(100):
+            if not worker.is_alive():
+                break
+            await pilot.pause(0.05)
+        assert not isinstance(app.screen, ManualProbeDialog)
+
+    run_app(engine, scenario)
+    assert got["answer"] == "250 2.0.0 Ok"

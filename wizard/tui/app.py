@@ -3,6 +3,7 @@ tabs on the right. Every action is a key in the footer and a command in the pale
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -58,6 +59,7 @@ class WizardApp(App):
         super().__init__()
         self.engine = engine
         self.engine.emit = self._from_worker
+        self.engine.ask = self._ask_from_worker
         self.busy = False
         self.quit_when_done = False
 
@@ -291,6 +293,22 @@ class WizardApp(App):
         self.refresh_bindings()
         self._refresh_marks()
         self._show_selected()
+
+    def _ask_from_worker(self, question: str) -> str:
+        """A manual probe's question, asked in a dialog; the step's worker waits for the answer
+        (bounded: an unanswered dialog counts as no answer after an hour)."""
+        from wizard.tui.dialogs import ManualProbeDialog
+
+        answered = threading.Event()
+        answer = {"text": ""}
+
+        def keep(text: str | None) -> None:
+            answer["text"] = text or ""
+            answered.set()
+
+        self.call_from_thread(self.push_screen, ManualProbeDialog(question), keep)
+        answered.wait(timeout=3600)
+        return answer["text"]
 
     # ---- engine events ---------------------------------------------------------------------------
     def _from_worker(self, event: Event) -> None:

@@ -123,3 +123,37 @@ class PrerequisitesScreen(ModalScreen[None]):
             self.query_one("#check-fix", Static).update(
                 f"{r.name}: {r.found}" + (f"\nexpected: {r.expected}" if r.expected else "")
                 + (f"\nfix: {r.fix}" if r.fix and not r.ok else ""))
+
+
+class ManualProbeDialog(ModalScreen[str]):
+    """The manual vantage point: the lines to type on a host outside, and the server's answer
+    as the person pastes it back (what a delivery did is still proven in the mailbox)."""
+
+    BINDINGS = [Binding("escape", "skip", "No answer")]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        with VerticalScroll(classes="dialog"):
+            yield Static(self.question, id="manual-question")
+            yield Input(placeholder="the server's answer, e.g. 250 2.0.0 Ok: queued as …", id="manual-answer")
+            with Horizontal():
+                yield Button("Done", id="done", variant="primary")
+                yield Button("No answer", id="skip")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#manual-answer").focus()
+
+    def on_input_submitted(self, event) -> None:
+        self.dismiss(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one("#manual-answer").value if event.button.id == "done" else "")
+
+    def action_skip(self) -> None:
+        self.dismiss("")
