@@ -66,13 +66,14 @@ async def first_session(answers: str) -> None:
             await pilot.press("r")
             await until(pilot, lambda: not app.busy and engine.state.status_of(step_id) != "applying")
             seen["done"].append([step_id, engine.state.status_of(step_id)])
+            if step_id == "postfix-names":          # the Probe tab holds the last run's dialogue
+                seen["transcript"] = list(app.query_one("#probe").plain)
             await pilot.press("n")
-        seen["transcript"] = list(app.query_one("#probe").plain)
         app.query_one("#steps").index = engine.index("postfix-names")
         await pilot.pause()
         await pilot.press("l")
         await pilot.pause()
-        seen["log"] = [str(line.text) for line in app.query_one("#daemon-log").lines]
+        seen["log"] = list(app.query_one("#daemon-log").lines)
         app.query_one("#steps").index = engine.index("dovecot-imap")
         await pilot.pause()
         await pilot.press("r")
