@@ -29,6 +29,18 @@ class Box:
         return self.root / inside.lstrip("/")
 
 
+def tls_logins(in_namespace, mail_ns: str, password: str) -> list[str]:
+    """imaplib logs in over IMAPS (993) and over STARTTLS (143), on the mail server's own box."""
+    return in_namespace(mail_ns, TLS + textwrap.dedent(f"""
+        import imaplib
+        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
+            print("imaps", m.login("alice@example.test", "{password}")[0])
+        with imaplib.IMAP4("127.0.0.1", 143) as m:
+            m.starttls(ssl_context=ctx)
+            print("starttls", m.login("alice@example.test", "{password}")[0])
+    """)).splitlines()
+
+
 def confirm_final_server(box: Box, secret: str) -> None:
     """Independent clients (imaplib, smtplib) confirm what the probes claimed about the final
     server; then `user add` works at once and the clear password is written nowhere."""
@@ -38,15 +50,7 @@ def confirm_final_server(box: Box, secret: str) -> None:
     def with_tls(ns: str, code: str) -> str:
         return box.in_namespace(ns, TLS + textwrap.dedent(code))
 
-    imap = with_tls(mail_ns, f"""
-        import imaplib
-        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-            print("imaps", m.login("alice@example.test", "{SECRET}")[0])
-        with imaplib.IMAP4("127.0.0.1", 143) as m:
-            m.starttls(ssl_context=ctx)
-            print("starttls", m.login("alice@example.test", "{SECRET}")[0])
-    """)
-    assert imap.splitlines() == ["imaps OK", "starttls OK"]
+    assert tls_logins(box.in_namespace, mail_ns, SECRET) == ["imaps OK", "starttls OK"]
 
     outside = with_tls(ext_ns, f"""
         import imaplib, smtplib

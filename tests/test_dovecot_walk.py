@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard
+from final_checks import tls_logins
 
 pytestmark = pytest.mark.daemons
 
@@ -87,16 +88,7 @@ def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
 def test_independent_clients_agree_after_the_walk(lab_up):
     walk(lab_up)
     mail_ns, ext_ns = f"{LAB_NAME}-mail", f"{LAB_NAME}-ext"
-    logins = in_namespace(mail_ns, """
-        import imaplib, ssl
-        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-        with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-            print("imaps", m.login("alice@example.test", "123456")[0])
-        with imaplib.IMAP4("127.0.0.1", 143) as m:
-            m.starttls(ssl_context=ctx)
-            print("starttls", m.login("alice@example.test", "123456")[0])
-    """)
-    assert logins.splitlines() == ["imaps OK", "starttls OK"]
+    assert tls_logins(in_namespace, mail_ns, "123456") == ["imaps OK", "starttls OK"]
 
     refused = in_namespace(ext_ns, """
         import imaplib
