@@ -18,8 +18,8 @@ from wizard.config import RenderError, fill
 from wizard.engine import PASSED, Engine, Event, step_states
 from wizard.flow import touched_by, travelled_by
 from wizard.tui.mail_flow import MailFlow
-from wizard.tui.transcript import Transcript
 from wizard.tui.step_list import StepItem, StepList
+from wizard.tui.transcript import Transcript
 
 
 class WizardApp(App):
