@@ -290,3 +290,20 @@ def test_a_manual_probe_asks_in_a_dialog_and_the_step_gets_the_answer(tmp_path):
 
     run_app(engine, scenario)
     assert got["answer"] == "250 2.0.0 Ok"
+
+
+def test_the_whole_walk_by_keys_in_the_sandbox(tmp_path):
+    engine = make_engine(tmp_path)
+
+    async def scenario(app, pilot):
+        for step in engine.steps:
+            assert engine.steps[app.query_one("#steps").index].id == step.id
+            await pilot.press("r")
+            await wait_idle(app, pilot)
+            assert app.query_one(f"#step-{step.id}", StepItem).has_class("done"), step.id
+            await pilot.press("n")
+        assert str(app.query_one("#progress").percentage) in ("1", "1.0")
+        for path in ("etc/postfix/main.cf", "etc/dovecot/dovecot.conf", "etc/postfix/virtual"):
+            assert (tmp_path / path).exists(), path
+
+    run_app(engine, scenario)
