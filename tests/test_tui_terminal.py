@@ -59,7 +59,8 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     start, root = terminal
     start()
     wait_for("Check the prerequisites")
-    assert "^p palette" in screen() and "r Run step" in screen(), "the keys are in the footer"
+    shown = wait_for("^p palette")              # the footer is painted last
+    assert "r Run step" in shown, "the keys are in the footer"
     tmux("send-keys", "-t", SESSION, "r")
     wait_for("✔ Check the prerequisites")
     tmux("send-keys", "-t", SESSION, "n", "r")
@@ -91,7 +92,7 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
     tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24",
          f"cd {REPO} && NO_COLOR=1 TERM=xterm-256color {sys.executable} -m wizard.cli "
          f"--root {root} --answers {answers}")
-    wait_for("Check the prerequisites")
+    wait_for("^p palette")                      # the whole screen is painted
     raw = tmux("capture-pane", "-e", "-p", "-t", SESSION)
     greys = set(range(232, 256)) | {0, 7, 8, 15, 16, 231}
     palette = [int(n) for n in re.findall(r"\x1b\[(?:\d+;)*[34]8;5;(\d+)", raw)]
