@@ -44,19 +44,18 @@ def tls_logins(in_namespace, mail_ns: str, password: str) -> list[str]:
 def confirm_final_server(box: Box, secret: str) -> None:
     """Independent clients (imaplib, smtplib) confirm what the probes claimed about the final
     server; then `user add` works at once and the clear password is written nowhere."""
-    SECRET = secret
     mail_ns, ext_ns = f"{box.lab_name}-mail", f"{box.lab_name}-ext"
 
     def with_tls(ns: str, code: str) -> str:
         return box.in_namespace(ns, TLS + textwrap.dedent(code))
 
-    assert tls_logins(box.in_namespace, mail_ns, SECRET) == ["imaps OK", "starttls OK"]
+    assert tls_logins(box.in_namespace, mail_ns, secret) == ["imaps OK", "starttls OK"]
 
     outside = with_tls(ext_ns, f"""
         import imaplib, smtplib
         with imaplib.IMAP4("mail.example.test", 143) as m:
             try:
-                m.login("alice@example.test", "{SECRET}"); print("plaintext login accepted")
+                m.login("alice@example.test", "{secret}"); print("plaintext login accepted")
             except imaplib.IMAP4.error:
                 print("plaintext login refused")
         with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
@@ -75,7 +74,7 @@ def confirm_final_server(box: Box, secret: str) -> None:
             s.sendmail("bob@ext.test", ["postmaster@example.test"], "Subject: pm\\r\\nX-Check: postmaster\\r\\n\\r\\npm\\r\\n")
         with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
             s.starttls(context=ctx); s.ehlo(); print("auth after tls", s.has_extn("auth"))
-            s.login("alice@example.test", "{SECRET}")
+            s.login("alice@example.test", "{secret}")
             s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed\\r\\n\\r\\nout\\r\\n")
     """).splitlines()
     assert outside[:3] == ["plaintext login refused", "auth before tls False", outside[2]]
@@ -88,7 +87,7 @@ def confirm_final_server(box: Box, secret: str) -> None:
         wanted = {{"lmtp", "postmaster"}}
         for _ in range(150):
             with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ctx) as m:
-                m.login("alice@example.test", "{SECRET}"); m.select("INBOX")
+                m.login("alice@example.test", "{secret}"); m.select("INBOX")
                 seen = {{w for w in wanted if m.search(None, "HEADER", "X-Check", w)[1][0].split()}}
             if seen == wanted:
                 break
@@ -115,6 +114,6 @@ def confirm_final_server(box: Box, secret: str) -> None:
 
     places = ["/etc", "/var/lib/mailwizard", "/var/log/mail.log", "/var/log/dovecot.log",
               f"/run/mailwizard-lab/{box.lab_name}"]
-    leaks = subprocess.run(["grep", "-rl", "--binary-files=text", SECRET, *map(str, map(box.path, places))],
+    leaks = subprocess.run(["grep", "-rl", "--binary-files=text", secret, *map(str, map(box.path, places))],
                            capture_output=True, text=True)
     assert leaks.stdout == "", f"the clear password is written in: {leaks.stdout}"

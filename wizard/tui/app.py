@@ -90,19 +90,20 @@ class WizardApp(App):
         if not self.engine.has_answers:
             from wizard.tui.answers_form import AnswersScreen
 
-            self.push_screen(AnswersScreen(self.engine, must_answer=True), lambda _: self._answered())
+            self.push_screen(AnswersScreen(self.engine, must_answer=True), lambda _: self._answered(show=True))
             return
-        self._answered()
+        self._answered(show=False)     # the list's first highlight shows the step
         self._offer_resume()
 
-    def _answered(self) -> None:
+    def _answered(self, show: bool) -> None:
         self.sub_title = f"{self.engine.answers.fqdn}" + (
             f" — sandbox {self.engine.system.root}" if self.engine.system.sandbox else "")
         for step in self.engine.steps:
             self.query_one(f"#step-{step.id}", StepItem).title_text = self._title(step)
         self.query_one(StepList).index = self._first_unfinished()
         self._refresh_marks()
-        self._show_selected()
+        if show:
+            self._show_selected()
 
     def action_answers(self) -> None:
         from wizard.tui.answers_form import AnswersScreen
@@ -110,7 +111,7 @@ class WizardApp(App):
         if self.busy:
             self.notify("A step is running; change the answers when it is done.", severity="warning")
             return
-        self.push_screen(AnswersScreen(self.engine), lambda saved: saved and self._answered())
+        self.push_screen(AnswersScreen(self.engine), lambda saved: saved and self._answered(show=True))
 
     def _offer_resume(self) -> None:
         from wizard.tui.dialogs import ResumeDialog
