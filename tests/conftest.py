@@ -40,7 +40,7 @@ def mailwizard(*args: str, env: dict | None = None, timeout: float = 300,
     """Drive mailwizard exactly as a user or an outside check would: through its CLI."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "wizard.cli", *args], cwd=REPO, env=full_env,
+    return subprocess.run([sys.executable, "-m", "wizard", *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout, input=input)
 
 
@@ -232,3 +232,10 @@ def engine_walk(answers_file, steps):
     with engine.open():
         outcomes = engine.walk()
     return outcomes, events
+
+
+def notes(events) -> list[str]:
+    """The texts of the engine's notes among the events it emitted."""
+    from wizard.events import Note
+
+    return [e.text for e in events if isinstance(e, Note)]

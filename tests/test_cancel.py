@@ -8,7 +8,9 @@ import tomllib
 from conftest import ANSWERS
 from steps import ALL_STEPS
 from wizard.answers import parse_answers
-from wizard.engine import BLOCKED, CANCELLED_BEFORE, CANCELLED_DURING, FAILED_STEP, PASSED, Engine
+from wizard import events as ev
+from wizard.engine import CANCELLED_BEFORE, CANCELLED_DURING, Engine
+from wizard.statuses import BLOCKED, FAILED as FAILED_STEP, PASSED
 from wizard.system import System
 
 
@@ -17,7 +19,7 @@ def sandbox(tmp_path, cancel_on):
 
     def emit(event):
         events.append(event)
-        if event.kind == cancel_on[0] and (len(cancel_on) < 2 or event.step == cancel_on[1]):
+        if isinstance(event, cancel_on[0]) and (len(cancel_on) < 2 or event.step == cancel_on[1]):
             engine.request_cancel()
 
     engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS, emit=emit).open()
@@ -25,9 +27,9 @@ def sandbox(tmp_path, cancel_on):
 
 
 def test_cancel_before_the_write_changes_nothing(tmp_path):
-    engine, _ = sandbox(tmp_path, ("never",))
+    engine, _ = sandbox(tmp_path, (type(None),))
     engine.walk("install")
-    engine.emit = lambda e: engine.request_cancel() if e.kind == "check" else None
+    engine.emit = lambda e: engine.request_cancel() if isinstance(e, ev.CheckDone) else None
     outcome = engine.run_step(engine.steps[engine.index("postfix-blank")])
     assert (outcome.status, outcome.message) == (BLOCKED, CANCELLED_BEFORE)
     assert not (tmp_path / "etc/postfix/main.cf").exists()
@@ -38,7 +40,7 @@ def test_cancel_before_the_write_changes_nothing(tmp_path):
 
 
 def test_cancel_between_probes_keeps_the_files_and_a_rerun_or_undo_works(tmp_path):
-    engine, events = sandbox(tmp_path, ("probe", "postfix-names"))
+    engine, events = sandbox(tmp_path, (ev.ProbeDone, "postfix-names"))
     outcomes = engine.walk("postfix-names")
     last = outcomes[-1]
     names = engine.steps[engine.index("postfix-names")]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import engine_walk, mailwizard
+from conftest import engine_walk, mailwizard, notes
 from steps import ALL_STEPS
-from wizard.engine import FAILED_STEP
+from wizard.statuses import FAILED as FAILED_STEP
 from wizard.model import Block, Setting
 
 pytestmark = pytest.mark.daemons
@@ -40,7 +40,7 @@ def test_unknown_dovecot_setting_is_refused_before_it_is_written(box):
     outcomes, events = engine_walk(box, with_dovecot_extra(Setting("no_such_dovecot_setting", "1")))
     assert outcomes[-1].status == FAILED_STEP
     assert "no_such_dovecot_setting" in outcomes[-1].message
-    assert any("nothing was written" in e.text for e in events)
+    assert any("nothing was written" in note for note in notes(events))
     assert DOVECOT_CONF.read_bytes() == last_good
     assert imap_greets()
 
@@ -52,7 +52,7 @@ def test_a_config_dovecot_cannot_start_with_is_rolled_back_and_dovecot_still_ser
     squatter = Block("service imap-login", (Block("inet_listener imap", (Setting("port", "25"),)),))
     outcomes, events = engine_walk(box, with_dovecot_extra(squatter))
     assert outcomes[-1].status == FAILED_STEP, outcomes[-1]
-    assert any("putting the last good files back" in e.text for e in events)
+    assert any("putting the last good files back" in note for note in notes(events))
     assert DOVECOT_CONF.read_bytes() == last_good
     assert imap_greets()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import engine_walk, mailwizard, smtp_greeting
+from conftest import engine_walk, mailwizard, notes, smtp_greeting
 from steps import ALL_STEPS
-from wizard.engine import FAILED_STEP
+from wizard.statuses import FAILED as FAILED_STEP
 from wizard.model import Setting
 
 MAIN_CF = Path("/etc/postfix/main.cf")
@@ -34,7 +34,7 @@ def test_unknown_parameter_is_refused_before_it_is_written(box):
     outcomes, events = engine_walk(box, with_extra_setting("smtpd_bogus_parameter", "yes"))
     assert outcomes[-1].status == FAILED_STEP
     assert "smtpd_bogus_parameter" in outcomes[-1].message
-    assert any("nothing was written" in e.text for e in events)
+    assert any("nothing was written" in note for note in notes(events))
     assert MAIN_CF.read_bytes() == last_good
     assert smtp_greeting().startswith("220 ")
 
@@ -47,7 +47,7 @@ def test_render_that_kills_smtpd_is_rolled_back_and_postfix_still_answers(box):
     outcomes, events = engine_walk(box, with_extra_setting("smtpd_relay_restrictions", ""))
     assert outcomes[-1].status == FAILED_STEP
     assert "no 220 greeting" in outcomes[-1].message
-    assert any("putting the last good files back" in e.text for e in events)
+    assert any("putting the last good files back" in note for note in notes(events))
     assert MAIN_CF.read_bytes() == last_good
     # smtpd was throttled by its own crash; the wizard lifted the throttle (E5) after restoring.
     assert smtp_greeting().startswith("220 ")

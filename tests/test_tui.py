@@ -255,7 +255,7 @@ def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
             if table.row_count:
                 break
             await pilot.pause(0.05)
-        assert table.row_count == len(ALL_STEPS[0].requires)
+        assert table.row_count == len(engine.prerequisites(timeout=0.5))
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Run the selected step", "Undo the last step", "Answers", "Theme"} <= set(titles), titles
@@ -307,3 +307,44 @@ def test_the_whole_walk_by_keys_in_the_sandbox(tmp_path):
             assert (tmp_path / path).exists(), path
 
     run_app(engine, scenario)
+
+
+CLI_MARKS = {"ok  ": "✔", "warn": "!", "FAIL": "✘"}
+
+
+def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
+    """Both faces answer "is this box ready?" alike: the same checks, places and verdicts."""
+    from textual.widgets import DataTable
+
+    from conftest import mailwizard
+    from wizard.session import SessionOptions, open_session
+    from wizard.tui.dialogs import PrerequisitesScreen
+
+    root, answers = tmp_path / "root", tmp_path / "answers.toml"
+    root.mkdir()
+    answers.write_text(ANSWERS)
+    cli = mailwizard("--root", str(root), "check", "--answers", str(answers), "--timeout", "1")
+    assert cli.returncode in (0, 1), cli.stderr
+    cli_rows = []
+    for line in cli.stdout.splitlines()[:-1]:
+        place, rest = line.split(": ", 1)
+        cli_rows.append((CLI_MARKS[rest[:4]], place, rest[5:].split(": ", 1)[0]))
+    assert len(cli_rows) > len(ALL_STEPS[0].requires), "the probes' needs are checked too"
+
+    engine = open_session(SessionOptions(root=str(root), answers=str(answers)))
+    engine.check_timeout = 1.0
+    tui_rows = []
+
+    async def scenario(app, pilot):
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, PrerequisitesScreen)
+        table = app.screen.query_one("#checks", DataTable)
+        for _ in range(200):
+            if table.row_count:
+                break
+            await pilot.pause(0.05)
+        tui_rows.extend(tuple(table.get_row_at(i)[:3]) for i in range(table.row_count))
+
+    run_app(engine, scenario)
+    assert tui_rows == cli_rows

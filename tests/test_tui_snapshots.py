@@ -18,7 +18,8 @@ from conftest import ANSWERS
 from steps import ALL_STEPS
 from wizard.answers import parse_answers
 from wizard.checks import CheckResult
-from wizard.engine import Engine, Event
+from wizard import events as ev
+from wizard.engine import Engine
 from wizard.probes.runner import FAILED, MET, ProbeResult
 from wizard.system import System
 from wizard.tui.app import WizardApp
@@ -100,12 +101,12 @@ def test_probe_transcript_as_it_happens(snap_compare, engine, size):
         app.busy = True                     # as while the step runs: Cancel shows in the footer
         app.refresh_bindings()
         probe = ALL_STEPS[3].probes[1]
-        app.show_event(Event("step", "postfix-names", "Name the server: mydomain, myhostname, mydestination"))
-        app.show_event(Event("probe-start", "postfix-names", "Test B: SMTP to root", probe))
+        app.show_event(ev.StepStarted("postfix-names", "Name the server: mydomain, myhostname, mydestination", ALL_STEPS[3]))
+        app.show_event(ev.ProbeStarted("postfix-names", "Test B: SMTP to root", probe))
         for line in TRANSCRIPT:
-            app.show_event(Event("probe-line", "postfix-names", line, probe.id))
-        app.show_event(Event("probe", "postfix-names", "", recorded_probe(MET)))
-        app.show_event(Event("probe-start", "postfix-names", "Test C: a local user", probe))
+            app.show_event(ev.ProbeLine("postfix-names", line, probe.id))
+        app.show_event(ev.ProbeDone("postfix-names", recorded_probe(MET)))
+        app.show_event(ev.ProbeStarted("postfix-names", "Test C: a local user", probe))
         await pilot.pause(0.3)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
@@ -117,7 +118,7 @@ def test_failure_with_its_log_lines(snap_compare, engine, size):
         app = pilot.app
         engine.step_logs["postfix-names"] = [(line, "reject" in line) for line in LOG]
         select(app, "postfix-names", "tab-log")
-        app.show_event(Event("probe", "postfix-names", "", recorded_probe(
+        app.show_event(ev.ProbeDone("postfix-names", recorded_probe(
             FAILED, actual="550 5.1.1 at RCPT", reason="the server refused the recipient")))
         app._show_log(engine.steps[3])
         await pilot.pause(0.3)
@@ -127,12 +128,17 @@ def test_failure_with_its_log_lines(snap_compare, engine, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_prerequisites(snap_compare, engine, size):
-    engine.check_step = lambda step, values: [
-        CheckResult("A record of mail.example.test", True, "192.0.2.25", "this server's address"),
-        CheckResult("MX of example.test", False, "no MX record", "mail.example.test",
-                    "add `example.test. MX 10 mail.example.test.` to the zone", advisory=True),
-        CheckResult("port 25", False, "exim4 (pid 4242) listens", "free, or Postfix",
-                    "apt-get purge exim4-base exim4-daemon-light"),
+    from wizard.proving import Prerequisite
+
+    engine.prerequisites = lambda timeout=None: [
+        Prerequisite("prereq", CheckResult("A record of mail.example.test", True, "192.0.2.25",
+                                           "this server's address")),
+        Prerequisite("prereq", CheckResult("MX of example.test", False, "no MX record", "mail.example.test",
+                     "add `example.test. MX 10 mail.example.test.` to the zone", advisory=True)),
+        Prerequisite("prereq", CheckResult("port 25", False, "exim4 (pid 4242) listens", "free, or Postfix",
+                     "apt-get purge exim4-base exim4-daemon-light")),
+        Prerequisite("postfix-names/outside-to-root", CheckResult(
+            "outside host reachable", True, "ext.test answers")),
     ]
 
     async def before(pilot):

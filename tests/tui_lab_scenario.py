@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from steps import ALL_STEPS  # noqa: E402
 from wizard.answers import load_answers  # noqa: E402
 from wizard.engine import Engine, step_states  # noqa: E402
+from wizard.events import ProbeStarted  # noqa: E402
 from wizard.system import System  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 
@@ -46,19 +47,17 @@ async def first_session(answers: str) -> None:
 
     def watching(event) -> None:
         original(event)
-        if event.kind == "probe-start":
+        if isinstance(event, ProbeStarted):
             seen["paths"].append([event.step, list(app.query_one("MailFlow").travelled)])
 
     app.show_event = watching
-    emit = engine.emit
 
     def hold_at_dovecot_probe(event) -> None:
-        emit(event)
         # The step is in the middle of its probes: wait here until the user has pressed q.
-        if event.kind == "probe-start" and event.step == "dovecot-imap":
+        if isinstance(event, ProbeStarted) and event.step == "dovecot-imap":
             quit_pressed.wait(timeout=20)
 
-    engine.emit = hold_at_dovecot_probe
+    engine.listen(hold_at_dovecot_probe)     # heard after the app's own listener
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
         for step_id in POSTFIX_CHAPTERS + ("vmail",):

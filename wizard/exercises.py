@@ -12,7 +12,9 @@ import time
 
 from wizard.config import fill
 from wizard.daemons import daemon, let_dovecot_see_passwd_file
-from wizard.engine import PASSED, Engine, EngineError
+from wizard.context import EngineError
+from wizard.engine import Engine
+from wizard.statuses import PASSED
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.model import Exercise
 from wizard.probes.runner import MET, ProbeRunner

@@ -10,8 +10,7 @@ import time
 
 from wizard.config import fill
 from wizard.engine import Engine, step_states
-
-MARKS = {"met": "✔ met", "failed": "✘ FAILED", "inconclusive": "? cannot tell here", "not-run": "– not run"}
+from wizard.statuses import probe_status
 
 
 def _answers_lines(engine: Engine) -> list[tuple[str, str]]:
@@ -64,7 +63,7 @@ def markdown(engine: Engine) -> str:
         for diff in _diffs(engine, step):
             out += ["", "```diff", diff.rstrip(), "```"]
         for probe in record.get("probes", []):
-            out += ["", f"### {probe['id']}: {probe['title']} — {MARKS.get(probe['status'], probe['status'])}", "",
+            out += ["", f"### {probe['id']}: {probe['title']} — {probe_status(probe['status']).report}", "",
                     f"- expected: {probe['expected']}", f"- got: {probe.get('actual') or '—'}"]
             if probe.get("reason"):
                 out.append(f"- why: {probe['reason']}")
@@ -99,7 +98,7 @@ def html_report(engine: Engine) -> str:
         out += [f"<pre>{e(diff)}</pre>" for diff in _diffs(engine, step)]
         for probe in record.get("probes", []):
             out.append(f'<h3 class="{e(probe["status"])}">{e(probe["id"])}: {e(probe["title"])} — '
-                       f'{e(MARKS.get(probe["status"], probe["status"]))}</h3>')
+                       f'{e(probe_status(probe["status"]).report)}</h3>')
             out.append(f"<p>expected: {e(probe['expected'])}<br>got: {e(probe.get('actual') or '—')}"
                        + (f"<br>why: {e(probe['reason'])}" if probe.get("reason") else "") + "</p>")
             if probe.get("transcript"):

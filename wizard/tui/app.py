@@ -4,7 +4,6 @@ tabs on the right. Every action is a key in the footer and a command in the pale
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from rich.syntax import Syntax
 from textual import work
@@ -13,17 +12,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Log, Markdown, ProgressBar, Static, TabbedContent, TabPane
 
-from wizard import ASSETS
-from wizard.config import RenderError, fill
-from wizard.engine import PASSED, Engine, Event, step_states
+from wizard import events, resources
+from wizard.engine import Engine
 from wizard.flow import touched_by, travelled_by
+from wizard.statuses import PASSED
 from wizard.tui.mail_flow import MailFlow
 from wizard.tui.step_list import StepItem, StepList
-from wizard.tui.transcript import Transcript
+from wizard.tui.transcript import ProbeTranscript
 
 
 class WizardApp(App):
-    CSS_PATH = str(ASSETS / "mailwizard.tcss")
+    CSS_PATH = str(resources.path("mailwizard.tcss"))
     TITLE = "mailwizard"
     BINDINGS = [
         Binding("r", "run_step", "Run step", id="run-step", tooltip="Apply this step and prove it"),
@@ -58,8 +57,8 @@ class WizardApp(App):
     def __init__(self, engine: Engine):
         super().__init__()
         self.engine = engine
-        self.engine.emit = self._from_worker
-        self.engine.ask = self._ask_from_worker
+        engine.listen(self._from_worker)
+        engine.ask = self._ask_from_worker
         self.busy = False
         self.quit_when_done = False
 
@@ -68,7 +67,7 @@ class WizardApp(App):
         yield Header()
         with Horizontal():
             with Vertical(id="sidebar"):
-                yield StepList(*[StepItem(s.id, self._title(s), status) for s, status in self._marks()],
+                yield StepList(*[StepItem(row.step.id, row.title, row.status) for row in self.engine.views()],
                                id="steps")
                 yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
             with Vertical(id="main-area"):
@@ -79,7 +78,7 @@ class WizardApp(App):
                     with TabPane("Changes", id="tab-changes"):
                         yield Static(id="changes")
                     with TabPane("Probe", id="tab-probe"):
-                        yield Transcript(id="probe")
+                        yield ProbeTranscript(id="probe")
                     with TabPane("Log", id="tab-log"):
                         yield Log(id="daemon-log", highlight=False)
         yield Footer()
@@ -99,8 +98,8 @@ class WizardApp(App):
         self.sub_title = f"{self.engine.answers.fqdn}" + (
             f" — sandbox {self.engine.system.root}" if self.engine.system.sandbox else "")
         for step in self.engine.steps:
-            self.query_one(f"#step-{step.id}", StepItem).title_text = self._title(step)
-        self.query_one(StepList).index = self._first_unfinished()
+            self.query_one(f"#step-{step.id}", StepItem).title_text = self.engine.title(step)
+        self.query_one(StepList).index = self._next_index()
         self._refresh_marks()
         if show:
             self._show_selected()
@@ -116,46 +115,30 @@ class WizardApp(App):
     def _offer_resume(self) -> None:
         from wizard.tui.dialogs import ResumeDialog
 
-        states = step_states(self.engine)
-        done = sum(status == PASSED for _, status in states)
         if not self.engine.state.steps:
             return
+        rows = self.engine.views()
+        done = sum(row.status == PASSED for row in rows)
         drift = [d.path for d in self.engine.drift()]
-        next_step = self.engine.steps[self._first_unfinished()]
+        next_step = self.engine.next_step()
+        next_title = self.engine.title(next_step) if next_step else "nothing: every step is done"
 
         def chosen(resume: bool | None) -> None:
-            self.query_one(StepList).index = self._first_unfinished() if resume else 0
+            self.query_one(StepList).index = self._next_index() if resume else 0
 
-        self.push_screen(ResumeDialog(next_step.title, done, len(states), drift), chosen)
+        self.push_screen(ResumeDialog(next_title, done, len(rows), drift), chosen)
 
     # ---- what is shown ---------------------------------------------------------------------------
-    def _title(self, step) -> str:
-        if not self.engine.has_answers:           # no answers yet: the placeholders stay
-            return step.title
-        try:
-            return fill(step.title, self.engine.values())
-        except RenderError:
-            return step.title
-
-    def _marks(self) -> list[tuple]:
-        # The first unfinished step is open; every unfinished step after it stays locked.
-        rows, locked = [], False
-        for step, status in step_states(self.engine):
-            rows.append((step, "locked" if locked and status != PASSED else status))
-            locked = locked or status != PASSED
-        return rows
-
-    def _first_unfinished(self) -> int:
-        for i, (_, status) in enumerate(step_states(self.engine)):
-            if status != PASSED:
-                return i
-        return len(self.engine.steps) - 1
+    def _next_index(self) -> int:
+        """Where the walk goes on (the last step when every step is done)."""
+        step = self.engine.next_step()
+        return self.engine.index(step.id) if step else len(self.engine.steps) - 1
 
     def _refresh_marks(self) -> None:
         done = 0
-        for step, status in self._marks():
-            self.query_one(f"#step-{step.id}", StepItem).show(status)
-            done += status == PASSED
+        for row in self.engine.views():
+            self.query_one(f"#step-{row.step.id}", StepItem).show(row.status)
+            done += row.status == PASSED
         self.query_one(ProgressBar).update(progress=done)
 
     def selected_step(self):
@@ -186,10 +169,11 @@ class WizardApp(App):
         if self.busy:
             self.notify("A step is running; wait for it.", severity="warning")
             return
-        if step.id != self.engine.steps[self._first_unfinished()].id and not self.engine.is_done(step):
-            self.notify("This step is locked: finish the steps before it first.", severity="warning")
+        view = self.engine.view(step)
+        if not view.may_run:
+            self.notify(view.reason, severity="warning")
             return
-        self.query_one("#probe", Transcript).clear()
+        self.query_one("#probe", ProbeTranscript).clear()
         self.query_one(TabbedContent).active = "tab-probe"
         self.busy = True
         self.refresh_bindings()
@@ -211,7 +195,7 @@ class WizardApp(App):
     def action_cancel_step(self) -> None:
         if self.busy:
             self.engine.request_cancel()
-            self.query_one("#probe", Transcript).say("cancelling: the step stops at the next safe point", "yellow")
+            self.query_one("#probe", ProbeTranscript).say("cancelling: the step stops at the next safe point", "yellow")
 
     def action_next_step(self) -> None:
         steps = self.query_one(StepList)
@@ -281,7 +265,7 @@ class WizardApp(App):
         if self.busy:
             self.quit_when_done = True
             self.engine.request_cancel()
-            self.query_one("#probe", Transcript).say(
+            self.query_one("#probe", ProbeTranscript).say(
                 "quitting: the step stops at its next safe point, then mailwizard ends", "yellow")
             return
         self.exit()
@@ -312,27 +296,23 @@ class WizardApp(App):
         return answer["text"]
 
     # ---- engine events ---------------------------------------------------------------------------
-    def _from_worker(self, event: Event) -> None:
+    def _from_worker(self, event: events.Event) -> None:
         self.call_from_thread(self.show_event, event)
 
-    def show_event(self, event: Event) -> None:
+    def show_event(self, event: events.Event) -> None:
         flow = self.query_one(MailFlow)
-        if event.kind == "probe-start":
-            flow.travelled = tuple(travelled_by(event.data))
-        elif event.kind == "step-done":
+        if isinstance(event, events.ProbeStarted):
+            flow.travelled = tuple(travelled_by(event.probe))
+        elif isinstance(event, events.StepDone):
             flow.travelled = ()
-        self.query_one("#probe", Transcript).show(event)
+        self.query_one("#probe", ProbeTranscript).show(event)
 
 
 def run_app(args) -> int:
-    from wizard.cli import all_steps, answers_for, teaching_mode
-    from wizard.system import System
+    """The wizard for these command-line options; its exit code (non-zero when it failed)."""
+    from wizard.session import SessionOptions, open_session
 
-    system = System(Path(args.root).resolve() if args.root else Path("/"))
-    answers = answers_for(system, args)
-    teaching = teaching_mode(system, args)
-    engine = Engine(system, answers, all_steps(teaching), lab=bool(getattr(args, "lab", False)))
-    with engine.open(need_answers=False):
-        engine.state.teaching = teaching
-        WizardApp(engine).run()
-    return 0
+    with open_session(SessionOptions.from_args(args), need_answers=False) as engine:
+        app = WizardApp(engine)
+        app.run()
+    return app.return_code or 0

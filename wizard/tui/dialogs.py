@@ -91,7 +91,7 @@ class PrerequisitesScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("", "check", "found", "fix")
+        table.add_columns("", "where", "check", "found", "fix")
         self.action_recheck()
 
     def action_recheck(self) -> None:
@@ -100,17 +100,18 @@ class PrerequisitesScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _check(self) -> None:
-        step = self.engine.steps[0]
-        results = self.engine.check_step(step, self.engine.values())
-        self.app.call_from_thread(self._show, results)
+        # The same rows as `mailwizard check`: every check the walk needs, where first needed.
+        rows = self.engine.prerequisites()
+        self.app.call_from_thread(self._show, rows)
 
-    def _show(self, results) -> None:
+    def _show(self, rows) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        self.results = results
-        for r in results:
+        self.rows = rows
+        results = self.results = [row.result for row in rows]
+        for row, r in zip(rows, results):
             mark = "✔" if r.ok else ("!" if r.advisory else "✘")
-            table.add_row(mark, r.name, r.found, "" if r.ok else r.fix)
+            table.add_row(mark, row.place, r.name, r.found, "" if r.ok else r.fix)
         bad = sum(not r.ok for r in results)
         self.query_one("#checks-title", Static).update(
             f"Prerequisites: {len(results) - bad} of {len(results)} fine"

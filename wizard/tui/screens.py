@@ -64,7 +64,7 @@ class ExercisesScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def _run(self, what: str, name: str = "") -> None:
         from wizard import exercises
-        from wizard.engine import EngineError
+        from wizard.context import EngineError
 
         try:
             if what == "start":

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import ListItem, ListView, Label
 
-MARKS = {"passed": "✔", "failed": "✘", "blocked": "!", "pending": "·", "applying": "…",
-         "stale": "↻", "locked": "🔒"}
+from wizard.statuses import BLOCKED, FAILED, LOCKED, PASSED, step_status
 
 
 class StepItem(ListItem):
@@ -16,13 +15,13 @@ class StepItem(ListItem):
 
     @staticmethod
     def caption(title: str, status: str) -> str:
-        return f"{MARKS.get(status, '?')} {title}"
+        return f"{step_status(status).mark} {title}"
 
     def show(self, status: str) -> None:
         self.query_one(Label).update(self.caption(self.title_text, status))
-        self.set_class(status == "passed", "done")
-        self.set_class(status in ("failed", "blocked"), "failed")
-        self.set_class(status == "locked", "locked")
+        self.set_class(status == PASSED, "done")
+        self.set_class(status in (FAILED, BLOCKED), "failed")
+        self.set_class(status == LOCKED, "locked")
 
 
 class StepList(ListView):

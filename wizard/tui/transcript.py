@@ -9,19 +9,17 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-from wizard.engine import Event
-
-VERDICT_STYLES = {"met": ("✔", "bold green"), "failed": ("✘", "bold red"),
-                  "inconclusive": ("?", "bold yellow"), "not-run": ("–", "dim")}
+from wizard import events as e
+from wizard.statuses import PASSED, probe_status
 
 
-class Transcript(RichLog):
+class ProbeTranscript(RichLog):
     def __init__(self, **kwargs):
         super().__init__(wrap=True, markup=False, highlight=False, **kwargs)
         self.plain: list[str] = []          # the same lines without styles (tests read these)
         self._last_progress = ""
 
-    def clear(self) -> "Transcript":
+    def clear(self) -> "ProbeTranscript":
         self.plain.clear()
         return super().clear()
 
@@ -29,32 +27,33 @@ class Transcript(RichLog):
         self.plain.append(text)
         self.write(Text(text, style=style))
 
-    def show(self, event: Event) -> None:
-        kind = event.kind
-        if kind == "step":
-            self.say(f"== {event.step}: {event.text}", "bold")
-        elif kind == "probe-start":
-            self.say(f"-- {event.text}", "bold")
-        elif kind == "probe-line":
-            line = event.text
-            style = "cyan" if line.startswith("C:") else "green" if line.startswith("S:") else "dim"
-            self.say(f"  {line}", style)
-        elif kind == "probe":
-            self._verdict(event.data)
-        elif kind == "progress":
-            line = f"apt {event.data:3.0f}% {event.text}" if event.data is not None else f"apt: {event.text}"
-            if line != self._last_progress:
-                self.say(line, "dim")
-                self._last_progress = line
-        elif kind in ("note", "erratum"):
-            self.say(f"note: {event.text}", "italic")
-        elif kind == "step-done":
-            style = "bold green" if event.data == "passed" else "bold red"
-            self.say(f"== {event.step}: {event.data}" + (f" — {event.text}" if event.text else ""), style)
+    def show(self, event: e.Event) -> None:
+        match event:
+            case e.StepStarted():
+                self.say(f"== {event.step}: {event.title}", "bold")
+            case e.ProbeStarted():
+                self.say(f"-- {event.title}", "bold")
+            case e.ProbeLine(line=line):
+                style = "cyan" if line.startswith("C:") else "green" if line.startswith("S:") else "dim"
+                self.say(f"  {line}", style)
+            case e.ProbeDone(result=result):
+                self._verdict(result)
+            case e.Progress():
+                line = (f"apt {event.percent:3.0f}% {event.text}" if event.percent is not None
+                        else f"apt: {event.text}")
+                if line != self._last_progress:
+                    self.say(line, "dim")
+                    self._last_progress = line
+            case e.Note() | e.ErratumMet():
+                self.say(f"note: {event.text}", "italic")
+            case e.StepDone():
+                style = "bold green" if event.status == PASSED else "bold red"
+                self.say(f"== {event.step}: {event.status}" + (f" — {event.message}" if event.message else ""),
+                         style)
 
     def _verdict(self, result) -> None:
-        mark, style = VERDICT_STYLES.get(result.status, ("?", "bold"))
-        self.say(f"{mark} [{result.status}] {result.title}", style)
+        status = probe_status(result.status)
+        self.say(f"{status.mark} [{result.status}] {result.title}", status.style)
         self.say(f"    expected: {result.expected}")
         if result.actual:
             self.say(f"    got:      {result.actual}", "" if result.status == "met" else "red")

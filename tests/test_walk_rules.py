@@ -1,0 +1,67 @@
+"""The walk's rules live in the engine: which step is done, open, locked or stale, which comes
+next, and a locked step refused whoever asks (both faces only show these answers)."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from conftest import ANSWERS
+from steps import ALL_STEPS
+from wizard.answers import parse_answers
+from wizard.context import EngineError
+from wizard.engine import Engine
+from wizard.statuses import LOCKED, PASSED, PENDING, STALE
+from wizard.system import System
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    yield engine
+    engine.close()
+
+
+def statuses(engine):
+    return [row.status for row in engine.views()]
+
+
+def test_only_the_first_unfinished_step_is_open(engine):
+    assert statuses(engine) == [PENDING] + [LOCKED] * (len(ALL_STEPS) - 1)
+    assert engine.next_step().id == "prereq"
+    engine.walk("install")
+    assert statuses(engine)[:4] == [PASSED, PASSED, PENDING, LOCKED]
+    assert engine.next_step().id == "postfix-blank"
+    assert engine.view(engine.steps[3]).reason == ("postfix-names is locked: finish postfix-blank "
+                                                   "(Start Postfix from an empty main.cf) first.")
+
+
+def test_a_locked_step_is_refused_by_the_engine_with_its_reason(engine, tmp_path):
+    locked = engine.steps[engine.index("postfix-names")]
+    with pytest.raises(EngineError, match="postfix-names is locked: finish prereq"):
+        engine.run_step(locked)
+    assert not (tmp_path / "etc/postfix/main.cf").exists(), "nothing was written"
+    assert engine.state.status_of("postfix-names") == PENDING
+
+
+def test_titles_are_filled_and_a_done_step_goes_stale_when_the_answers_change(engine):
+    import dataclasses
+
+    engine.walk("postfix-names")
+    rows = {row.step.id: row for row in engine.views()}
+    assert "{" not in "".join(row.title for row in rows.values())
+    assert engine.run_step(engine.steps[0]).status == PASSED, "a done step may run again"
+    engine.set_answers(dataclasses.replace(engine.answers, mailhost="smtp"))
+    assert {row.step.id: row.status for row in engine.views()}["postfix-names"] == STALE
+    assert engine.next_step().id == "postfix-names"
+
+
+def test_every_prerequisite_is_listed_once_where_it_is_first_needed(engine):
+    rows = engine.prerequisites(timeout=0.5)
+    places = [row.place for row in rows]
+    assert places[0] == "prereq"
+    assert any("/" in place for place in places), "the probes' own needs are there too"
+    requirements = [r for s in ALL_STEPS for r in s.requires] + [
+        r for s in ALL_STEPS for p in s.probes for r in p.needs]
+    assert len(rows) == len(set(requirements))

@@ -1,0 +1,118 @@
+"""What every part of a walk shares: the box, the steps, the answers and the walk's memory.
+
+The engine's collaborators (planning, the file transaction, packages, proving, mailboxes,
+rollback) each take one `WalkContext` and read the state through it, so a reset that starts a
+new state is seen by all of them at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+from wizard.answers import Answers, MailUser
+from wizard.config import fill
+from wizard.events import Event
+from wizard.model import Step
+from wizard.platform import Platform, detect
+from wizard.state import REPLAY_FILE, State, StateStore
+from wizard.system import System
+
+
+class EngineError(Exception):
+    """Refused before anything changed (bad input, lock, missing answers, a locked step): exit 2."""
+
+
+@dataclass
+class WalkContext:
+    system: System
+    steps: tuple[Step, ...]
+    emit: Callable[[Event], None]
+    store: StateStore
+    state: State = field(default_factory=State)
+    answers: Answers | None = None
+    platform_found: Platform | None = None
+    lab: bool = False           # running inside the lab's mail namespace: the outside is ours
+
+    @property
+    def platform(self) -> Platform:
+        if self.platform_found is None:
+            self.platform_found = detect(self.system)
+        return self.platform_found
+
+    def forget_platform(self) -> None:
+        """After an install: the versions are looked up again when next asked."""
+        self.platform_found = None
+
+    def need_answers(self) -> Answers:
+        if self.answers is None:
+            raise EngineError("no answers yet: give them with --answers FILE (see the README).")
+        return self.answers
+
+    def values(self) -> dict[str, str]:
+        answers = self.need_answers()
+        values = {**answers.values(), **self.platform.values()}
+        if self.lab:
+            from wizard.lab.network import LabPlan
+
+            plan = LabPlan.from_answers(answers)
+            values.update(plan.values())
+            if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
+                values["vantage"] = f"netns:{plan.ext_ns}"
+        return values
+
+    def title(self, step: Step) -> str:
+        """The step's title with the answers filled in (as it was written before there are any)."""
+        if self.answers is None:
+            return step.title
+        try:
+            return fill(step.title, self.values())
+        except ValueError:
+            return step.title
+
+    def index(self, step_id: str) -> int:
+        for i, step in enumerate(self.steps):
+            if step.id == step_id:
+                return i
+        known = ", ".join(s.id for s in self.steps)
+        raise EngineError(f"there is no step '{step_id}' (steps: {known}).")
+
+    def save(self, why: str) -> None:
+        self.store.save(self.state, why)
+
+    def remember_answers(self) -> None:
+        """The answers this walk uses, in the state and the replay file: every face and every
+        later run then sees the same walk (and hashes no password anew)."""
+        record = self.need_answers().to_record()
+        if self.state.answers != record:
+            self.state.answers = record
+            self.save("answers")
+        self.write_replay()
+
+    def write_replay(self) -> None:
+        """The effective answers as a file, so the same walk can be given to another box."""
+        text = self.need_answers().to_toml()
+        if self.system.read_text(REPLAY_FILE) != text:
+            self.system.write_file(REPLAY_FILE, text, mode=0o600, uid=0, gid=0)
+
+
+def with_user_changes(answers: Answers, changes: dict) -> Answers:
+    """The answers with the mailboxes `mailwizard user` added, removed or re-keyed since."""
+    if not changes:
+        return answers
+    removed = set(changes.get("removed", []))
+    passwords = changes.get("passwords", {})
+    users = []
+    for user in answers.users:
+        if user.address in removed:
+            continue
+        if user.address in passwords and user.password_hash != passwords[user.address]:
+            user = dataclasses.replace(user, password_hash=passwords[user.address], password="")
+        users.append(user)
+    present = {u.address for u in users}
+    for address, hashed in changes.get("added", {}).items():
+        if address not in present and address not in removed:
+            local, domain = address.split("@")
+            users.append(MailUser(local, domain, hashed))
+    return dataclasses.replace(answers, users=tuple(users))

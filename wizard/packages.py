@@ -1,0 +1,62 @@
+"""Debian packages a step needs: debconf answered first, apt's progress streamed as events."""
+
+from __future__ import annotations
+
+from wizard.config import fill
+from wizard.context import WalkContext
+from wizard.events import Note, Progress
+from wizard.model import Step
+
+APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
+
+
+def installed(ctx: WalkContext, package: str) -> bool:
+    out = ctx.system.query(["dpkg-query", "-W", "-f=${Status}", package])
+    return out.ok and "install ok installed" in out.stdout
+
+
+def install_packages(ctx: WalkContext, step: Step, values: dict[str, str]) -> str:
+    """Install what `step` needs and is missing; the problem, or "" when all are there."""
+    if not step.packages:
+        return ""
+    missing = [p for p in step.packages if not installed(ctx, p)]
+    if ctx.system.sandbox:
+        ctx.emit(Note(step.id, "sandbox: packages are not installed"
+                      + (f" (would install {' '.join(missing)})" if missing else "")))
+        return ""
+    if missing:
+        ctx.emit(Note(step.id, f"installing {' '.join(missing)}"))
+        selections = "\n".join(fill(line, values) for line in step.debconf) + "\n"
+        ctx.system.run(["debconf-set-selections"], input=selections)
+        update = ctx.system.run(["apt-get", "update", "-q"], env=APT_ENV, timeout=600)
+        if not update.ok:
+            return f"apt-get update failed: {update.describe()[-400:]}"
+        result = ctx.system.run(["apt-get", "install", "-y", "-q", "-o", "APT::Status-Fd=1",
+                                 "-o", "Dpkg::Options::=--force-confold", *missing],
+                                env=APT_ENV, timeout=1800,
+                                on_line=lambda line: _show_progress(ctx, step.id, line))
+        if not result.ok:
+            return f"apt-get install failed: {result.describe()[-400:]}. Fix apt, then run again."
+        ctx.forget_platform()
+    else:
+        ctx.emit(Note(step.id, "all packages are installed already"))
+    ctx.emit(Note(step.id, f"found: {ctx.platform.describe()}"))
+    return ""
+
+
+def _show_progress(ctx: WalkContext, step_id: str, line: str) -> None:
+    progress = apt_progress(step_id, line)
+    if progress is not None:
+        ctx.emit(progress)
+
+
+def apt_progress(step_id: str, line: str) -> Progress | None:
+    """apt's status lines (`pmstatus:PKG:PERCENT:WHAT`) as progress; other lines as they are."""
+    kind, _, rest = line.partition(":")
+    if kind in ("pmstatus", "dlstatus"):
+        _, percent, what = (rest.split(":", 2) + ["", ""])[:3]
+        try:
+            return Progress(step_id, what, float(percent))
+        except ValueError:
+            return None
+    return Progress(step_id, line.strip()) if line.strip() else None

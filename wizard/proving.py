@@ -1,0 +1,116 @@
+"""Proving a step: its prerequisite checks before, its probes and verification checks after,
+and the daemons' log lines written meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
+from wizard.config import fill
+from wizard.context import WalkContext
+from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.model import Step
+from wizard.probes.runner import ProbeResult, ProbeRunner
+from wizard.statuses import MET, MISSED
+
+DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
+LOG_WINDOW_LINES = 200
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """One row of the walk's prerequisites: where it is first needed, and what was found."""
+
+    place: str              # "prereq", or "postfix-names/outside-to-root" for a probe's need
+    result: CheckResult
+
+    def line(self) -> str:
+        return f"{self.place}: {self.result.line()}"
+
+
+class Prover:
+    def __init__(self, ctx: WalkContext):
+        self.ctx = ctx
+        self.check_timeout = DEFAULT_TIMEOUT
+        self.probe_options: dict = {}
+        self.ask: Callable[[str], str] | None = None
+        self._log_marks: dict[str, int] = {}
+
+    # ---- before ---------------------------------------------------------------------------------
+    def check_step(self, step: Step, values: dict[str, str]) -> list[CheckResult]:
+        return run_requirements(self.ctx.system, list(step.requires), values, self.check_timeout)
+
+    def blocking_check(self, step: Step, values: dict[str, str]) -> str:
+        """Run the step's checks (each one shown); the first failure that holds the walk back."""
+        failures = []
+        for result in self.check_step(step, values):
+            self.ctx.emit(CheckDone(step.id, result))
+            if not result.ok and not result.advisory:
+                failures.append(result)
+        if failures and not self.ctx.system.sandbox:
+            first = failures[0]
+            return f"{first.name}: {first.found} — {first.fix}"
+        return ""
+
+    def prerequisites(self, timeout: float | None = None) -> list[Prerequisite]:
+        """Every check the walk will need, once each, at the place it is first needed: the
+        steps' requirements and the probes' needs. All run at once, each bounded by `timeout`."""
+        first_place: dict = {}
+        for step in self.ctx.steps:
+            for requirement in step.requires:
+                first_place.setdefault(requirement, step.id)
+            for probe in step.probes:
+                for requirement in probe.needs:
+                    first_place.setdefault(requirement, f"{step.id}/{probe.id}")
+        wanted = list(first_place.items())
+        results = run_requirements(self.ctx.system, [r for r, _ in wanted], self.ctx.values(),
+                                   self.check_timeout if timeout is None else timeout)
+        return [Prerequisite(place, result) for (_, place), result in zip(wanted, results)]
+
+    # ---- after --------------------------------------------------------------------------------------
+    def probe(self, step: Step, values: dict[str, str], cancelled: threading.Event) -> list[ProbeResult]:
+        options = dict(self.probe_options)
+        if self.ask:
+            options.setdefault("ask", self.ask)
+        options["passwords"] = {u.address: u.password for u in self.ctx.need_answers().users if u.password}
+        runner = ProbeRunner(self.ctx.system, values, **options)
+        results = []
+        for probe in step.probes:
+            if cancelled.is_set():
+                break
+            runner.on_line = lambda line, pid=probe.id: self.ctx.emit(ProbeLine(step.id, line, pid))
+            self.ctx.emit(ProbeStarted(step.id, fill(probe.title, values), probe))
+            result = runner.run(probe)
+            self.ctx.emit(ProbeDone(step.id, result))
+            results.append(result)
+        return results
+
+    def verify(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
+        """The step's after-the-change checks, reported as probes (ownership, permissions)."""
+        results = []
+        for check in run_requirements(self.ctx.system, list(step.verify), values, self.check_timeout):
+            result = ProbeResult(check.name.split()[0], check.name, MET if check.ok else MISSED,
+                                 check.expected or "as it should be", check.found,
+                                 reason="" if check.ok else f"fix: {check.fix}")
+            self.ctx.emit(ProbeDone(step.id, result))
+            results.append(result)
+        return results
+
+    # ---- the daemons' logs --------------------------------------------------------------------
+    def mark_logs(self) -> None:
+        """Remember where the daemons' logs end now: the step's window starts here."""
+        self._log_marks = {name: MailLog(self.ctx.system.path(path)).offset() for name, path in DAEMON_LOGS}
+
+    def log_window(self, probes: list[ProbeResult]) -> list[tuple[str, bool]]:
+        """The daemons' log lines written since `mark_logs`, each with whether a failed probe
+        pointed at it."""
+        pointed = {line for p in probes if p.status == MISSED for line in p.log_lines}
+        window = []
+        for name, path in DAEMON_LOGS:
+            start = self._log_marks.get(name, 0)
+            for line in MailLog(self.ctx.system.path(path)).lines_since(start)[-LOG_WINDOW_LINES:]:
+                window.append((f"{name}: {line}", any(line in p for p in pointed)))
+        return window

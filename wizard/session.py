@@ -1,0 +1,82 @@
+"""The one way to open a session: from the root, the answers file, teaching mode and lab, build
+the system, the steps and the engine. Both faces (wizard.cli and wizard.tui) open theirs here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from wizard.answers import Answers, load_answers
+from wizard.engine import Engine
+from wizard.events import Event
+from wizard.model import Step, walk_order
+from wizard.state import StateError, StateStore
+from wizard.system import System
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    root: str | None = None         # --root: a sandbox directory
+    answers: str | None = None      # --answers: the answers file
+    teaching: bool = False          # --teaching (a walk started in teaching mode stays in it)
+    lab: bool = False               # --lab: running inside the lab's mail namespace
+
+    @classmethod
+    def from_args(cls, args) -> "SessionOptions":
+        return cls(getattr(args, "root", None) or None, getattr(args, "answers", None) or None,
+                   bool(getattr(args, "teaching", False)), bool(getattr(args, "lab", False)))
+
+
+def system_for(options: SessionOptions) -> System:
+    return System(Path(options.root).resolve() if options.root else Path("/"))
+
+
+def walk_steps(teaching: bool = False) -> tuple[Step, ...]:
+    from steps import ALL_STEPS
+
+    return walk_order(ALL_STEPS, teaching)
+
+
+def teaching_mode(system: System, options: SessionOptions) -> bool:
+    """--teaching, or the mode the walk on this box was started in."""
+    if options.teaching:
+        return True
+    try:
+        return StateStore(system).load().teaching
+    except StateError:
+        return False
+
+
+def answers_from_file(system: System, options: SessionOptions) -> Answers | None:
+    """The answers from --answers, keeping the hashes of the last walk for unchanged passwords
+    (so the same file walks the same walk, and no step looks stale for a new salt)."""
+    if not options.answers:
+        return None
+    return load_answers(options.answers, known=StateStore(system).known_hashes())
+
+
+def build_engine(options: SessionOptions, *, teaching: bool | None = None,
+                 emit: Callable[[Event], None] | None = None,
+                 confirm: Callable[[str, bool], bool] | None = None,
+                 ask: Callable[[str], str] | None = None) -> Engine:
+    """The engine for these options, not yet opened (see `open_session`, `peek_session`)."""
+    system = system_for(options)
+    teaching = teaching_mode(system, options) if teaching is None else teaching
+    extra = {"confirm": confirm} if confirm else {}
+    return Engine(system, answers_from_file(system, options), walk_steps(teaching), emit=emit,
+                  lab=options.lab, ask=ask, **extra)
+
+
+def open_session(options: SessionOptions, *, need_answers: bool = True, **faces) -> Engine:
+    """An engine holding the walk's lock, its state loaded and its mode recorded."""
+    system = system_for(options)
+    teaching = teaching_mode(system, options)
+    engine = build_engine(options, teaching=teaching, **faces)
+    return engine.open(need_answers=need_answers, teaching=teaching)
+
+
+def peek_session(options: SessionOptions, *, teaching: bool | None = None, **faces) -> Engine:
+    """An engine that only reads the walk (no lock, nothing written): status, check, report."""
+    return build_engine(options, teaching=teaching, **faces).peek()
