@@ -46,7 +46,7 @@ KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/etc/postfix/virtua
 
 
 def mailwizard(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "wizard.cli", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([PYTHON, "-m", "wizard", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -139,11 +139,11 @@ def checks(answers: Path, runs: int) -> list[dict]:
     plan = LabPlan.from_answers(load_answers(answers))
     floor = statistics.median(timed(["ip", "netns", "exec", plan.mail_ns, PYTHON, "-c", lookup])[0]
                               for _ in range(runs))
-    healthy = statistics.median(timed([PYTHON, "-m", "wizard.cli", "check", "--lab", "--answers", str(answers)],
+    healthy = statistics.median(timed([PYTHON, "-m", "wizard", "check", "--lab", "--answers", str(answers)],
                                       cwd=REPO)[0] for _ in range(runs))
     write_zone(plan, silent=True)
     try:
-        silent, _ = timed([PYTHON, "-m", "wizard.cli", "check", "--lab", "--answers", str(answers),
+        silent, _ = timed([PYTHON, "-m", "wizard", "check", "--lab", "--answers", str(answers),
                            "--timeout", "2"], cwd=REPO)
     finally:
         write_zone(plan)
@@ -169,7 +169,7 @@ def walk(box: Box, answers: Path) -> list[dict]:
     passwords = {u.address: u.password for u in loaded.users}
 
     box.fresh()
-    wizard_seconds, run = timed([PYTHON, "-m", "wizard.cli", "run", "--lab", "--answers", str(answers)], cwd=REPO)
+    wizard_seconds, run = timed([PYTHON, "-m", "wizard", "run", "--lab", "--answers", str(answers)], cwd=REPO)
     if run.returncode != 0:
         raise SystemExit(f"the walk failed, no benchmark:\n{run.stdout}{run.stderr}")
     state = json.loads(Path("/var/lib/mailwizard/state.json").read_text())

@@ -3,10 +3,11 @@
 In teaching mode each increment is a lesson whose probe expects the very error the tutorial's
 reader meets, proven by the server's reply and Dovecot's own log line; the direct path is one
 step with the same final files. Where Dovecot 2.4 words an error differently, `expect_24` says
-what it answers (the settings themselves are translated by wizard.dialect)."""
+what it answers (the settings themselves are translated by wizard.dialect). The direct step
+writes what its lessons write, in their order (wizard.model.Step takes them as its files)."""
 
 from wizard.model import (Answered, Block, Erratum, FileFragment, Imap, Probe, Requirement,
-                          Setting, Step, UserTable, lesson_files)
+                          Setting, Step, UserTable)
 
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 USERS_DB = "/etc/dovecot/users.db"
@@ -23,13 +24,6 @@ E12 = Erratum("E12", "A login Dovecot cannot serve is first answered 'a OK Logge
               "'* BYE Internal error occurred'; the reason is only in the log.")
 E_HASH = Erratum("hash", "users.db never holds your password in clear: the hash is written with its "
                  "{SHA512-CRYPT} prefix, which Dovecot honours even under scheme=PLAIN.")
-
-
-def login(title: str, expect: Answered, *, id: str, vantage: str = "local", commands=(),
-          expect_24: Answered | None = None) -> Probe:
-    return Probe(id=id, title=title, action=Imap(commands=commands), expect=expect,
-                 vantage=vantage, host="{fqdn}" if vantage != "local" else "localhost", port=143,
-                 expect_24=expect_24)
 
 
 LOG_ONLY = FileFragment(DOVECOT_CONF, start_empty=True, settings=(
@@ -57,21 +51,21 @@ PLAINTEXT = FileFragment(DOVECOT_CONF, settings=(
             why="Lets the outside test log in without TLS; the Encryption chapter takes it out again."),
 ))
 
-LOGIN_AND_LIST = login(
-    "a LOGIN, a LIST \"\" \"*\" shows INBOX, a LOGOUT; the mail directory appears",
-    Answered(replies=("a OK", "Logged in", '* LIST (\\HasNoChildren) "." INBOX', "a OK List completed",
-                      "* BYE Logging out"), absent=("Internal error",), exists=MAILDIR),
-    id="imap-login", commands=('LIST "" "*"',))
-REFUSED_OUTSIDE = login(
-    "from {exthost}: a plaintext LOGIN is refused without TLS",
-    Answered(replies=("LOGINDISABLED", "Plaintext authentication not allowed", "a NO [PRIVACYREQUIRED]")),
-    id="imap-plaintext-refused", vantage="external",
+LOGIN_AND_LIST = Probe(
+    id="imap-login", title="a LOGIN, a LIST \"\" \"*\" shows INBOX, a LOGOUT; the mail directory appears",
+    action=Imap(commands=('LIST "" "*"',)), port=143,
+    expect=Answered(replies=("a OK", "Logged in", '* LIST (\\HasNoChildren) "." INBOX', "a OK List completed",
+                             "* BYE Logging out"), absent=("Internal error",), exists=MAILDIR))
+REFUSED_OUTSIDE = Probe(
+    id="imap-plaintext-refused", title="from {exthost}: a plaintext LOGIN is refused without TLS",
+    action=Imap(commands=()), vantage="external", host="{fqdn}", port=143,
+    expect=Answered(replies=("LOGINDISABLED", "Plaintext authentication not allowed", "a NO [PRIVACYREQUIRED]")),
     expect_24=Answered(replies=("LOGINDISABLED", "a NO [PRIVACYREQUIRED]",
                                 "Cleartext authentication disallowed")))
-ALLOWED_OUTSIDE = login(
-    "from {exthost}: the LOGIN works once plaintext is allowed",
-    Answered(replies=("a OK", "Logged in"), absent=("PRIVACYREQUIRED",)),
-    id="imap-outside-login", vantage="external")
+ALLOWED_OUTSIDE = Probe(
+    id="imap-outside-login", title="from {exthost}: the LOGIN works once plaintext is allowed",
+    action=Imap(commands=()), vantage="external", host="{fqdn}", port=143,
+    expect=Answered(replies=("a OK", "Logged in"), absent=("PRIVACYREQUIRED",)))
 
 LESSONS = (
     Step(id="dovecot-imap.empty", title="An empty dovecot.conf: Dovecot runs, but serves nothing",
@@ -98,17 +92,18 @@ LESSONS = (
     Step(id="dovecot-imap.passdb", title="A password file: LOGIN passes, then mailbox access fails",
          chapter="Dovecot as IMAP server", explain="dovecot-imap.passdb.md",
          files=PASSDB, reload=("dovecot",), errata=(E_HASH, E12),
-         probes=(login("a LOGIN: 'Internal error'; the log says the user is missing a UID",
-                       Answered(replies=("* OK", "* BYE Internal error occurred"), log=("User is missing UID",)),
-                       id="missing-uid"),)),
+         probes=(Probe(id="missing-uid", title="a LOGIN: 'Internal error'; the log says the user is missing a UID",
+                       action=Imap(commands=()), port=143,
+                       expect=Answered(replies=("* OK", "* BYE Internal error occurred"),
+                                       log=("User is missing UID",))),)),
     Step(id="dovecot-imap.uid", title="mail_uid and mail_gid: now Dovecot does not know where the mail is",
          chapter="Dovecot as IMAP server", explain="dovecot-imap.uid.md",
          files=(MAIL_IDS,), reload=("dovecot",), errata=(E12,),
-         probes=(login("a LOGIN: 'Internal error'; the log says no mail location is set",
-                       Answered(replies=("* BYE Internal error occurred",), log=("mail_location not set",)),
+         probes=(Probe(id="no-location", title="a LOGIN: 'Internal error'; the log says no mail location is set",
+                       action=Imap(commands=()), port=143,
+                       expect=Answered(replies=("* BYE Internal error occurred",), log=("mail_location not set",)),
                        expect_24=Answered(replies=("* BYE Internal error occurred",),
-                                          log=("mail_driver not set",)),
-                       id="no-location"),)),
+                                          log=("mail_driver not set",))),)),
     Step(id="dovecot-imap.location", title="mail_home and mail_location: the first real login",
          chapter="Dovecot as IMAP server", explain="dovecot-imap.location.md",
          files=(LOCATION,), reload=("dovecot",),
@@ -126,7 +121,6 @@ STEP = Step(
     explain="dovecot-imap.md",
     requires=(Requirement("owned-by", ("/var/vmail", "vmail", "vmail")),
               Requirement("command", ("dovecot",))),
-    files=lesson_files(LESSONS),
     reload=("dovecot",),
     probes=(LOGIN_AND_LIST, ALLOWED_OUTSIDE),
     errata=(E9, E1, E10, E11, E12, E_HASH),

@@ -4,18 +4,18 @@ from steps.postfix_names import E8
 
 MAIN_CF = "/etc/postfix/main.cf"
 
-RESTRICTIONS = ", ".join((
-    "permit_mynetworks",
-    "reject_unknown_recipient_domain",
-    "permit_sasl_authenticated",
-    "reject_unauth_pipelining",
-    "reject_unauth_destination",
-    "reject_unknown_client_hostname",
-    "reject_unknown_helo_hostname",
-    "reject_unknown_sender_domain",
-    "reject_unverified_recipient",
-    "permit",
-))
+RESTRICTIONS = (   # one comma list; the Setting writes it one item per line (E18)
+    "permit_mynetworks, "
+    "reject_unknown_recipient_domain, "
+    "permit_sasl_authenticated, "
+    "reject_unauth_pipelining, "
+    "reject_unauth_destination, "
+    "reject_unknown_client_hostname, "
+    "reject_unknown_helo_hostname, "
+    "reject_unknown_sender_domain, "
+    "reject_unverified_recipient, "
+    "permit"
+)
 
 E18 = Erratum("E18", "The list is written one item per line, each indented: Postfix reads a line that "
               "starts in column one as a new setting, which the tutorial's listing cannot show.")

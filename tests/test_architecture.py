@@ -1,10 +1,62 @@
-"""The headless core never pulls in the UI toolkit (harlequin's rule)."""
+"""The house's shape as checks that fail when it is broken: the layers (import-linter's
+contracts in pyproject.toml), the core never loading the UI toolkit, and steps that are data."""
 
+from __future__ import annotations
+
+import ast
+import dataclasses
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-CORE = ["wizard.engine", "wizard.cli", "wizard.config", "wizard.system", "wizard.state",
+from conftest import REPO
+
+CORE = ["wizard.engine", "wizard.cli", "wizard.config", "wizard.system", "wizard.state", "wizard.session",
         "wizard.checks", "wizard.platform", "wizard.daemons", "wizard.probes.runner", "wizard.lab.network", "steps"]
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess:
+    lint = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(lint), "--no-cache"], cwd=tree, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+
+
+def test_the_layers_hold():
+    done = lint_imports(REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 kept, 0 broken" in done.stdout, done.stdout
+
+
+def copy_of_the_code(tmp_path: Path) -> Path:
+    for part in ("wizard", "steps", "assets"):
+        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    return tmp_path
+
+
+def plant(tree: Path, module: str, line: str) -> None:
+    path = tree / (module.replace(".", "/") + ".py")
+    text = path.read_text()
+    # After the module's docstring and `from __future__`, where an import would go.
+    anchor = "from __future__ import annotations\n"
+    path.write_text(text.replace(anchor, anchor + line + "\n", 1) if anchor in text else line + "\n" + text)
+
+
+def test_each_contract_breaks_on_a_planted_violation(tmp_path):
+    plantings = {
+        "toolkit": ("wizard.config", "import rich"),
+        "faces": ("wizard.tui.app", "import wizard.cli"),
+        "engine": ("wizard.planning", "import wizard.engine"),
+        "session": ("wizard.report", "import wizard.session"),
+        "steps": ("steps.vmail", "import wizard.system"),
+    }
+    for contract, (module, line) in plantings.items():
+        tree = copy_of_the_code(tmp_path / contract)
+        plant(tree, module, line)
+        done = lint_imports(tree)
+        assert done.returncode == 1, f"{contract}: {done.stdout}{done.stderr}"
+        assert "1 broken" in done.stdout and module in done.stdout, f"{contract}: {done.stdout}"
 
 
 def test_core_modules_do_not_import_textual_or_rich():
@@ -14,10 +66,66 @@ def test_core_modules_do_not_import_textual_or_rich():
     assert out.stdout.strip() == "[]"
 
 
+# ---- steps are data ---------------------------------------------------------------------------
+
+def model_constructors() -> set[str]:
+    import wizard.model as model
+
+    return {name for name, value in vars(model).items()
+            if isinstance(value, type) and dataclasses.is_dataclass(value)}
+
+
+ALLOWED_NODES = (ast.Module, ast.Expr, ast.ImportFrom, ast.alias, ast.Assign, ast.Name, ast.Load,
+                 ast.Store, ast.Constant, ast.Tuple, ast.keyword, ast.Call, ast.JoinedStr,
+                 ast.FormattedValue, ast.Attribute)
+
+
+def not_data(source: str, constructors: set[str]) -> list[str]:
+    """What in a step module is more than data: any statement but imports and assignments, any
+    call but the model's constructors, any import but the model and other steps (whose values,
+    `module.STEP`, may be named)."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        where = f"line {getattr(node, 'lineno', '?')}"
+        if not isinstance(node, ALLOWED_NODES):
+            problems.append(f"{where}: {type(node).__name__}")
+        elif isinstance(node, ast.Attribute) and not isinstance(node.value, ast.Name):
+            problems.append(f"{where}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in constructors):
+            problems.append(f"{where}: a call to {ast.unparse(node.func)}")
+        elif isinstance(node, ast.ImportFrom) and not (node.module == "wizard.model"
+                                                       or (node.module or "").split(".")[0] == "steps"):
+            problems.append(f"{where}: imports {node.module}")
+        elif isinstance(node, ast.Expr) and not (isinstance(node.value, ast.Constant)
+                                                 and isinstance(node.value.value, str)):
+            problems.append(f"{where}: an expression statement")
+    return problems
+
+
 def test_steps_are_data_only():
     import steps
     from wizard.model import Step
+
+    constructors = model_constructors()
+    for path in sorted((REPO / "steps").glob("*.py")):
+        assert not_data(path.read_text(), constructors) == [], path.name
     assert all(isinstance(s, Step) for s in steps.ALL_STEPS)
     ids = [s.id for s in steps.ALL_STEPS]
     assert ids[:4] == ["prereq", "install", "postfix-blank", "postfix-names"]
     assert len(set(ids)) == len(ids)
+
+
+def test_the_data_check_catches_control_flow_in_a_step():
+    constructors = model_constructors()
+    clean = (REPO / "steps" / "vmail.py").read_text()
+    planted = {
+        "def": clean + "\ndef helper():\n    return 1\n",
+        "lambda": clean + "\nPICK = lambda s: s\n",
+        "if": clean + "\nif True:\n    X = 1\n",
+        "for": clean + "\nfor i in (1, 2):\n    X = i\n",
+        "a call": clean + "\nX = sorted((2, 1))\n",
+        "a method call": clean + '\nX = ", ".join(("a", "b"))\n',
+        "an import": "import os\n" + clean,
+    }
+    for what, source in planted.items():
+        assert not_data(source, constructors), f"{what} went unnoticed"

@@ -38,9 +38,9 @@ def test_diff_between_two_renders_shows_only_the_new_lines():
 
 
 def test_every_step_has_an_explanation_in_assets():
-    from wizard import ASSETS
+    from wizard import resources
     for step in ALL_STEPS:
-        text = (ASSETS / "explain" / step.explain).read_text()
+        text = resources.read_text("explain", step.explain)
         assert text.startswith("# ")
     paths = managed_paths(ALL_STEPS)
     assert paths[0] == MAIN_CF and "/etc/dovecot/dovecot.conf" in paths and "/etc/dovecot/users.db" in paths

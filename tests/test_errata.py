@@ -2,12 +2,12 @@
 one errata page the README links to."""
 
 from steps import ALL_STEPS
-from wizard import ASSETS
+from wizard import resources
 from wizard.model import walk_order
 
 
 def test_every_erratum_a_step_announces_is_on_the_errata_page():
-    page = (ASSETS / "errata.md").read_text()
+    page = resources.read_text("errata.md")
     refs = {e.ref for s in walk_order(ALL_STEPS, True) + walk_order(ALL_STEPS, False) for e in s.errata}
     refs |= {p.erratum.ref for s in walk_order(ALL_STEPS, True) for p in s.probes if p.erratum}
     missing = sorted(r for r in refs if f"| {r} |" not in page)
@@ -23,7 +23,7 @@ def test_on_dovecot_24_the_steps_that_write_dovecot_conf_say_so(tmp_path):
     from wizard.platform import Platform
     from wizard.system import System
 
-    assert f"| {ERRATUM_24.ref} |" in (ASSETS / "errata.md").read_text()
+    assert f"| {ERRATUM_24.ref} |" in resources.read_text("errata.md")
     answers = parse_answers({"maildomain": "example.test", "mailhost": "mail",
                              "users": [{"address": "alice@example.test", "password": "x"}]})
     steps = walk_order(ALL_STEPS, False)

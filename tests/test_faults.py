@@ -34,6 +34,7 @@ def tmpfs(tmp_path):
         subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
+@pytest.mark.daemons           # mounts tmpfs: needs root, like the daemon tests
 def test_a_full_disk_leaves_the_old_file_whole_and_the_walk_resumes(tmp_path, tmpfs):
     root = tmp_path / "box"
     etc = tmpfs("box/etc", "size=64k")
@@ -58,6 +59,7 @@ def test_a_full_disk_leaves_the_old_file_whole_and_the_walk_resumes(tmp_path, tm
     assert (etc / "postfix/main.cf.bak").read_text() == "# the box's own main.cf\n"
 
 
+@pytest.mark.daemons           # mounts tmpfs: needs root, like the daemon tests
 def test_a_read_only_state_directory_is_refused_before_anything_is_written(tmp_path, tmpfs):
     root = tmp_path / "box"
     tmpfs("box/var/lib/mailwizard", "ro,size=64k")

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from steps import ALL_STEPS
-from wizard import ASSETS
+from wizard import resources
 from wizard.answers import parse_answers
 from wizard.config import render_file
 
@@ -58,7 +58,7 @@ def ours(path: str) -> dict[str, str]:
 
 
 def test_final_files_match_the_tutorial_except_for_listed_errata():
-    errata = (ASSETS / "errata.md").read_text()
+    errata = resources.read_text("errata.md")
     for name, path in (("main.cf", "/etc/postfix/main.cf"), ("dovecot.conf", "/etc/dovecot/dovecot.conf")):
         theirs, mine = settings(listing(name)), ours(path)
         differ = {k for k in theirs.keys() | mine.keys() if theirs.get(k) != mine.get(k)}

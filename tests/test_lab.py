@@ -84,7 +84,7 @@ def test_run_in_the_lab_needs_the_lab_up(lab):
 
 def test_lab_needs_root(lab):
     up = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                         sys.executable, "-m", "wizard.cli", "lab", "up", "--answers", str(lab)],
+                         sys.executable, "-m", "wizard", "lab", "up", "--answers", str(lab)],
                         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert up.returncode == 2
     assert "root" in up.stderr
@@ -96,7 +96,7 @@ def test_manual_vantage_asks_and_judges_what_the_person_typed(lab):
     typing them from the lab's outside namespace and pasting the server's answer back."""
     lab.write_text(lab_answers(vantage="manual"))
     assert mailwizard("lab", "up", "--answers", str(lab)).returncode == 0
-    child = pexpect.spawn(sys.executable, ["-m", "wizard.cli", "run", "--lab", "--answers", str(lab),
+    child = pexpect.spawn(sys.executable, ["-m", "wizard", "run", "--lab", "--answers", str(lab),
                                            "--through", "postfix-names", "--yes"],
                           cwd=str(REPO), encoding="utf-8", timeout=120)
     answered = []

@@ -74,7 +74,7 @@ def test_security_invariants_hold_after_every_step(lab):
 def test_the_wizard_refuses_to_change_a_box_without_root(box):
     for command in (["run", "--answers", str(box)], ["undo"], ["reset", "--yes"], ["user", "add", "x@example.test"]):
         done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                               "-m", "wizard.cli", *command], cwd=REPO, capture_output=True, text=True, timeout=60)
+                               "-m", "wizard", *command], cwd=REPO, capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, command
         assert "run it as root" in done.stderr and "--root DIR" in done.stderr
 

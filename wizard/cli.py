@@ -10,43 +10,24 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from wizard import __version__
 from wizard.answers import AnswersError, load_answers
 from wizard.checks import DEFAULT_TIMEOUT
+from wizard.resources import AssetMissing
 from wizard.state import StateError, StateStore
+from wizard.statuses import BLOCKED, MET, MISSED, PASSED, PROBE_STATUSES, probe_status, step_status
 from wizard.system import System
 
 if TYPE_CHECKING:
-    from wizard.checks import CheckResult
-    from wizard.engine import Engine, Event, FileChange
+    from wizard.engine import Engine
     from wizard.probes.runner import ProbeResult
 
 # The engine (and pexpect, ssl, Textual's friends behind it) is imported by the commands that use
 # it: `--lab` re-runs the command inside the lab, and the first process should not pay for it.
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
-PROBE_MARKS = {"met": "ok", "failed": "FAIL", "inconclusive": "??", "not-run": "skip"}
-STATUS_MARKS = {"passed": "done", "failed": "FAILED", "blocked": "blocked", "pending": "pending",
-                "applying": "interrupted", "stale": "re-run"}
-
-
-def all_steps(teaching: bool = False):
-    from steps import ALL_STEPS
-    from wizard.model import walk_order
-
-    return walk_order(ALL_STEPS, teaching)
-
-
-def teaching_mode(system: System, args) -> bool:
-    """--teaching, or the mode the walk on this box was started in."""
-    if getattr(args, "teaching", None):
-        return True
-    try:
-        return StateStore(system).load().teaching
-    except StateError:
-        return False
 
 
 # ---- printing what the engine emits -------------------------------------------------------------
@@ -59,51 +40,52 @@ class Printer:
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def __call__(self, event: Event) -> None:
-        kind = event.kind
-        if kind == "step":
-            self.say(f"> {event.step}: {event.text}")
-        elif kind == "check":
-            result: CheckResult = event.data
-            if not result.ok or self.verbose:
-                self.say(f"    check {result.line()}")
-        elif kind == "erratum":
-            self.say(f"    note {event.text}")
-        elif kind == "note":
-            self.say(f"    {event.text}" if event.step else event.text)
-        elif kind == "plan":
-            change: FileChange = event.data
-            added = sum(1 for l in event.text.splitlines() if l.startswith("+") and not l.startswith("+++"))
-            removed = sum(1 for l in event.text.splitlines() if l.startswith("-") and not l.startswith("---"))
-            what = "restore the original" if change.restore_original else f"+{added} -{removed} lines"
-            self.say(f"    change {change.path}: {what}")
-            if self.verbose:
-                for line in event.text.splitlines():
-                    self.say(f"      {line}")
-        elif kind == "progress":
-            if self.verbose:
-                self.say(f"      apt {event.data:3.0f}% {event.text}" if event.data is not None
+    def __call__(self, event) -> None:
+        from wizard import events as e
+
+        match event:
+            case e.StepStarted():
+                self.say(f"> {event.step}: {event.title}")
+            case e.CheckDone(result=result):
+                if not result.ok or self.verbose:
+                    self.say(f"    check {result.line()}")
+            case e.ErratumMet():
+                self.say(f"    note {event.text}")
+            case e.Note():
+                self.say(f"    {event.text}" if event.step else event.text)
+            case e.ChangePlanned(change=change):
+                self.change(change)
+            case e.Progress() if self.verbose:
+                self.say(f"      apt {event.percent:3.0f}% {event.text}" if event.percent is not None
                          else f"      apt: {event.text}")
-        elif kind == "probe-line":
-            if self.verbose:
-                self.say(f"        {event.text}")
-        elif kind == "probe":
-            self.probe(event.data)
-        elif kind == "step-done":
-            mark = {"passed": "ok", "failed": "FAIL", "blocked": "REFUSED", "pending": "undone"}.get(event.data, event.data)
-            self.say(f"[{mark}] {event.step}" + (f": {event.text}" if event.text else ""))
+            case e.ProbeLine() if self.verbose:
+                self.say(f"        {event.line}")
+            case e.ProbeDone(result=result):
+                self.probe(result)
+            case e.StepDone():
+                self.say(f"[{step_status(event.status).outcome}] {event.step}"
+                         + (f": {event.message}" if event.message else ""))
+
+    def change(self, change) -> None:
+        diff = change.diff.splitlines()
+        added = sum(1 for l in diff if l.startswith("+") and not l.startswith("+++"))
+        removed = sum(1 for l in diff if l.startswith("-") and not l.startswith("---"))
+        what = "restore the original" if change.restore_original else f"+{added} -{removed} lines"
+        self.say(f"    change {change.path}: {what}")
+        if self.verbose:
+            for line in diff:
+                self.say(f"      {line}")
 
     def probe(self, result: ProbeResult) -> None:
-        mark = PROBE_MARKS.get(result.status, result.status)
-        line = f"    [{mark}] {result.id}: {result.title} — expected {result.expected}"
+        line = f"    [{probe_status(result.status).word}] {result.id}: {result.title} — expected {result.expected}"
         if result.actual:
             line += f"; got {result.actual}"
         if result.reason:
             line += f" ({result.reason})"
         self.say(line)
-        if result.erratum and result.status == "met":
+        if result.erratum and result.status == MET:
             self.say(f"        why it differs from the tutorial: {result.erratum}")
-        if result.status == "failed" and not self.verbose:
+        if result.status == MISSED and not self.verbose:
             for transcript_line in result.transcript:
                 self.say(f"        {transcript_line}")
         if result.log_lines:
@@ -135,28 +117,22 @@ def ask_on_terminal(question: str) -> str:
         return ""
 
 
-def answers_for(system: System, args):
-    """The answers from --answers, keeping the hashes of the last walk for unchanged passwords."""
-    if not getattr(args, "answers", None):
-        return None
-    return load_answers(args.answers, known=StateStore(system).known_hashes())
-
-
 def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
-    from wizard.engine import Engine
-    system = System(Path(args.root).resolve() if args.root else Path("/"))
-    answers = answers_for(system, args)
-    teaching = teaching_mode(system, args)
-    engine = Engine(system, answers, all_steps(teaching), emit=printer or Printer(getattr(args, "verbose", False)),
-                    confirm=confirm or make_confirm(getattr(args, "yes", False)),
-                    lab=bool(getattr(args, "lab", False)), ask=ask_on_terminal)
-    engine.open(need_answers=need_answers)
-    engine.state.teaching = teaching
-    return engine
+    from wizard.session import SessionOptions, open_session
+
+    return open_session(SessionOptions.from_args(args), need_answers=need_answers,
+                        emit=printer or Printer(getattr(args, "verbose", False)),
+                        confirm=confirm or make_confirm(getattr(args, "yes", False)),
+                        ask=ask_on_terminal)
+
+
+def peek_engine(args) -> Engine:
+    from wizard.session import SessionOptions, peek_session
+
+    return peek_session(SessionOptions.from_args(args))
 
 
 def cmd_run(args) -> int:
-    from wizard.engine import BLOCKED, PASSED
     printer = Printer(args.verbose)
     with open_engine(args, printer=printer) as engine:
         if engine.system.sandbox:
@@ -167,7 +143,7 @@ def cmd_run(args) -> int:
                     f"(from {engine.answers.source})")
         outcomes = engine.walk(args.through)
     probes = [p for o in outcomes for p in o.probes]
-    counts = {s: sum(1 for p in probes if p.status == s) for s in PROBE_MARKS}
+    counts = {s: sum(1 for p in probes if p.status == s) for s in PROBE_STATUSES}
     printer.say(f"{sum(1 for o in outcomes if o.status == PASSED)} step(s) done; probes: "
                 + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     last = outcomes[-1] if outcomes else None
@@ -179,22 +155,21 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from wizard.engine import PASSED, Engine, step_states
     printer = Printer(False)
-    system = System(Path(args.root).resolve() if args.root else Path("/"))
-    store = StateStore(system)
-    if not store.exists:
+    from wizard.session import SessionOptions, system_for
+
+    if not StateStore(system_for(SessionOptions.from_args(args))).exists:
         printer.say("no walk yet: start one with `mailwizard run --answers FILE` or `mailwizard`.")
         return EXIT_OK
-    engine = Engine(system, answers_for(system, args), all_steps(teaching_mode(system, args))).peek()
+    engine = peek_engine(args)
     if not engine.has_answers:
         printer.say("no answers recorded yet.")
         return EXIT_OK
     printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn}")
-    rows = step_states(engine)
-    for step, status in rows:
-        printer.say(f"  [{STATUS_MARKS.get(status, status):>11}] {step.id:<16} {step.title}")
-    done = sum(1 for _, status in rows if status == PASSED)
+    rows = engine.views()
+    for row in rows:
+        printer.say(f"  [{step_status(row.status).word:>11}] {row.step.id:<16} {row.title}")
+    done = sum(1 for row in rows if row.status == PASSED)
     printer.say(f"progress: {done}/{len(rows)} steps done")
     drift = engine.drift()
     for item in drift:
@@ -206,33 +181,13 @@ def cmd_status(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from wizard.checks import run_requirements
-    from wizard.engine import Engine, EngineError
     printer = Printer(True)
-    system = System(Path(args.root).resolve() if args.root else Path("/"))
-    # Checks only read: no lock, no state directory created.
-    engine = Engine(system, answers_for(system, args), all_steps(), lab=bool(args.lab)).peek()
-    if not engine.has_answers:
-        raise EngineError("no answers yet: give them with --answers FILE (see the README).")
-    values = engine.values()
-    where, requirements = [], []
-    for step in engine.steps:
-        for requirement in step.requires:
-            where.append(step.id)
-            requirements.append(requirement)
-        for probe in step.probes:
-            for requirement in probe.needs:
-                where.append(f"{step.id}/{probe.id}")
-                requirements.append(requirement)
-    first_place = {}
-    for place, requirement in zip(where, requirements):
-        first_place.setdefault(requirement, place)
-    unique = [(place, requirement) for requirement, place in first_place.items()]
-    results = run_requirements(system, [r for _, r in unique], values, args.timeout)
-    for (place, _), result in zip(unique, results):
-        printer.say(f"{place}: {result.line()}")
-    failed = sum(1 for r in results if not r.ok)
-    printer.say(f"{len(results) - failed} of {len(results)} checks passed"
+    engine = peek_engine(args)          # checks only read: no lock, no state directory made
+    rows = engine.prerequisites(timeout=args.timeout)
+    for row in rows:
+        printer.say(row.line())
+    failed = sum(1 for row in rows if not row.result.ok)
+    printer.say(f"{len(rows) - failed} of {len(rows)} checks passed"
                 + (f"; {failed} to fix (each says how)" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -264,7 +219,7 @@ def cmd_reset(args) -> int:
 def read_new_password(address: str) -> str:
     """Asked twice without echo on a terminal; one line from stdin in a script. Never an argument:
     a password on the command line shows in `ps` and in the shell's history."""
-    from wizard.engine import EngineError
+    from wizard.context import EngineError
     import getpass
 
     if sys.stdin.isatty():
@@ -276,17 +231,17 @@ def read_new_password(address: str) -> str:
 
 
 def cmd_user(args) -> int:
-    from wizard.engine import Engine, EngineError
+    from wizard.context import EngineError
+    from wizard.session import SessionOptions, peek_session
+
     printer = Printer(False)
     if args.action == "list":
-        system = System(Path(args.root).resolve() if args.root else Path("/"))
-        engine = Engine(system, None, all_steps(teaching_mode(system, args))).peek()
+        # The walk's own mailboxes (with `user` changes), never those of an --answers file.
+        engine = peek_session(SessionOptions(root=args.root))
         if not engine.has_answers:
             printer.say("no mailboxes yet: the walk has not started.")
             return EXIT_OK
-        from wizard.engine import with_user_changes
-
-        for user in with_user_changes(engine.answers, engine.state.user_changes).users:
+        for user in engine.answers.users:
             printer.say(user.address)
         return EXIT_OK
     if not args.address:
@@ -298,11 +253,11 @@ def cmd_user(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from wizard.engine import Engine, EngineError
+    from wizard.context import EngineError
     from wizard.report import html_report, markdown
+    from wizard.session import SessionOptions, peek_session
 
-    system = System(Path(args.root).resolve() if args.root else Path("/"))
-    engine = Engine(system, None, all_steps(teaching_mode(system, args))).peek()
+    engine = peek_session(SessionOptions(root=args.root))
     if not engine.has_answers:
         raise EngineError("no walk to report yet: run one first (`mailwizard run --answers FILE`).")
     text = (html_report if args.format == "html" else markdown)(engine)
@@ -316,7 +271,7 @@ def cmd_report(args) -> int:
 
 def cmd_exercise(args) -> int:
     from wizard import exercises
-    from wizard.engine import EngineError
+    from wizard.context import EngineError
 
     printer = Printer(False)
     if args.action == "list":
@@ -340,9 +295,9 @@ def cmd_exercise(args) -> int:
 
 
 def cmd_errata(args) -> int:
-    from wizard import ASSETS
+    from wizard.resources import read_text
 
-    print((ASSETS / "errata.md").read_text(), end="")
+    print(read_text("errata.md"), end="")
     return EXIT_OK
 
 
@@ -400,18 +355,8 @@ def enter_lab(args, argv: list[str]) -> int | None:
               "the probes from outside will fail. `mailwizard lab down` then `lab up` rebuilds it.",
               file=sys.stderr)
     env = dict(os.environ, **{LAB_ENV: plan.name})
-    os.execvpe("ip", ["ip", "netns", "exec", plan.mail_ns, sys.executable, "-m", "wizard.cli", *argv], env)
+    os.execvpe("ip", ["ip", "netns", "exec", plan.mail_ns, sys.executable, "-m", "wizard", *argv], env)
     return EXIT_FAILED      # not reached: exec replaced us
-
-
-def cmd_tui(args) -> int:
-    try:
-        from wizard.tui.app import run_app
-    except ImportError:
-        print("the interactive wizard is not available in this build; use `mailwizard run "
-              "--answers FILE` (see `mailwizard --help`).", file=sys.stderr)
-        return EXIT_REFUSED
-    return run_app(args)
 
 
 # ---- parsing ------------------------------------------------------------------------------------
@@ -490,11 +435,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def no_tui_here(args) -> int:
+    print("mailwizard: the interactive wizard starts with `mailwizard` (or `python -m wizard`); "
+          "this entry point runs the commands (see --help).", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace], int] = no_tui_here) -> int:
+    """Parse and run a command; without one, `start_tui` (the launcher, wizard/__main__.py,
+    hands in the TUI: the two faces never import each other)."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-    func = getattr(args, "func", cmd_tui)
+    func = getattr(args, "func", start_tui)
     if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report") and \
             not (args.command == "exercise" and args.action == "list"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
@@ -505,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             code = enter_lab(args, argv)
             if code is not None:
                 return code
-        from wizard.engine import EngineError
+        from wizard.context import EngineError
     except (AnswersError, StateError) as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -514,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     except (AnswersError, EngineError, StateError) as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except AssetMissing as exc:
+        print(f"mailwizard: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nmailwizard: interrupted; run the same command again to resume.", file=sys.stderr)
         return EXIT_FAILED

@@ -279,6 +279,12 @@ class Step:
     tags: tuple[str, ...] = field(default_factory=tuple)
     lessons: tuple["Step", ...] = ()            # teaching mode: the same files, error by error
 
+    def __post_init__(self) -> None:
+        # The direct path of a chapter with lessons writes what its lessons write, in their
+        # order, so both paths end in the same files (and the step module stays plain data).
+        if self.lessons and not self.files:
+            object.__setattr__(self, "files", lesson_files(self.lessons))
+
     def touches(self, path: str) -> bool:
         return any(f.path == path for f in self.files)
 
