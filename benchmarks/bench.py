@@ -25,24 +25,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "tests"))
+
 from benchmarks.floor import script as floor_script  # noqa: E402
+from fixture_data import ANSWERS as SUITE_ANSWERS, kept_files  # noqa: E402
 
 PYTHON = sys.executable
-ANSWERS = """\
-maildomain = "example.test"
-mailhost   = "mail"
-[[users]]
-address  = "alice@example.test"
-password = "123456"
-[external]
-address = "bob@ext.test"
-[lab]
-name = "mwbench"
-"""
-KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/etc/postfix/virtual", "/etc/dovecot/dovecot.conf",
-        "/etc/dovecot/dovecot.conf.bak", "/etc/dovecot/users.db", "/etc/dovecot/dovecot.pem",
-        "/etc/dovecot/private/dovecot.pem", "/var/mail/root", "/var/log/mail.log", "/var/log/dovecot.log",
-        "/var/spool/postfix/etc/resolv.conf"]
+# The suite's answers and its list of the files it puts back, with a lab of the benchmark's own.
+ANSWERS = SUITE_ANSWERS + '[lab]\nname = "mwbench"\n'
+KEPT = kept_files()
 
 
 def mailwizard(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -190,7 +181,7 @@ def walk(box: Box, answers: Path) -> list[dict]:
                  for sid in floor_steps}
     gave_up = [line for line in floor.stderr.splitlines() if "gave up" in line]
     results = [measure("walk, whole tutorial in the lab", "s", wizard_seconds, floor_seconds, 1.25,
-                       "baseline: benchmarks/floor.sh, the same files, reloads and probes with "
+                       "baseline: the floor script (benchmarks/floor.py), the same files, reloads and probes with "
                        "curl/openssl/bash" + (f"; floor gave up on {len(gave_up)} wait(s)" if gave_up else ""))]
     results[0]["breakdown"] = breakdown
     if lags:

@@ -2,8 +2,9 @@
 
 The same final files in the same increments (taken from the steps' renders), the same reloads,
 and the same probes sent with curl, openssl and bash's /dev/tcp — each delivery awaited by a
-polling loop, as a careful admin's script would. Nothing of mailwizard runs in it. The script for
-the default answers is kept as benchmarks/floor.sh; bench.py writes a fresh one for each run.
+polling loop, as a careful admin's script would. Nothing of mailwizard runs in it. bench.py
+writes it afresh from the steps for each run (`python benchmarks/floor.py` prints it); nothing of
+it is committed, so it cannot go stale when a chapter is added.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from wizard.config import file_attributes, fill, managed_paths, render_file  # noqa: E402
+from wizard.config import extends_box, file_attributes, fill, managed_paths, render_file  # noqa: E402
 from wizard.model import (Bounced, Certificate, Delivered, Directory, Imap, InInbox,  # noqa: E402
                           Offers, Relayed, Sendmail, SmtpMail, SystemUser)
 
@@ -30,8 +31,8 @@ wait_grep() {  # wait_grep PATTERN FILE-OR-DIR...: poll until the pattern shows 
   for _ in $(seq 1000); do grep -rqs -- "$pattern" "$@" && return 0; sleep 0.02; done
   echo "floor: gave up waiting for $pattern" >&2
 }
-ehlo() {  # ehlo HOST HELO-NAME: print the server's EHLO reply, over bash's /dev/tcp
-  exec 3<>"/dev/tcp/$1/25"; read -r -t 10 _ <&3
+ehlo() {  # ehlo HOST HELO-NAME PORT: print the server's EHLO reply, over bash's /dev/tcp
+  exec 3<>"/dev/tcp/$1/$3"; read -r -t 10 _ <&3
   printf 'EHLO %s\r\n' "$2" >&3
   while read -r -t 10 line <&3; do echo "$line"; [[ $line == 250\ * ]] && break; done
   printf 'QUIT\r\n' >&3; exec 3<&- 3>&-
@@ -70,8 +71,10 @@ def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> s
         out.append(f"\n# ---- {step.id}\nstamp {step.id}\n")
         out += ensure_lines(step, values)
         for path in managed_paths(steps[:k]):
-            new = render_file(path, steps[:k], values, users=users)
-            if new is None or new == render_file(path, steps[:k - 1], values, users=users):
+            # A file a chapter extends (master.cf) is the box's own as the floor finds it.
+            box_text = Path(path).read_text() if extends_box(path, steps) and Path(path).exists() else None
+            new = render_file(path, steps[:k], values, users=users, box_text=box_text)
+            if new is None or new == render_file(path, steps[:k - 1], values, users=users, box_text=box_text):
                 continue
             out.append(f"cat > {q(path)} <<'MAILWIZARD_FLOOR_EOF'\n{new}MAILWIZARD_FLOOR_EOF\n")
             mode, group = file_attributes(path, steps[:k])
@@ -132,10 +135,10 @@ def probe_lines(probe, values, passwords) -> list[str]:
             prefix = '"${EXT[@]}" ' if ext else ""
             if action.starttls:
                 return ["printf 'EHLO floor\\r\\nQUIT\\r\\n' | " + prefix + "timeout 10 openssl s_client -quiet "
-                        "-no_ign_eof -starttls smtp -connect " + host + ":25 -crlf >/dev/null 2>&1 || true\n"]
+                        "-no_ign_eof -starttls smtp -connect " + f"{host}:{probe.port}" + " -crlf >/dev/null 2>&1 || true\n"]
             if ext:
-                return [prefix + 'bash -c "$(declare -f ehlo); ehlo ' + host + ' floor" >/dev/null\n']
-            return ["ehlo " + host + " floor >/dev/null\n"]
+                return [prefix + f'bash -c "$(declare -f ehlo); ehlo {host} floor {probe.port}" >/dev/null\n']
+            return [f"ehlo {host} floor {probe.port} >/dev/null\n"]
         options = []
         if action.starttls:
             options.append("--ssl-reqd")
@@ -144,7 +147,7 @@ def probe_lines(probe, values, passwords) -> list[str]:
         rcpt = fill(action.rcpt, values)
         sender = fill(action.mail_from, values) or "floor@invalid"
         helo = fill(action.helo, values) or "floor.invalid"      # curl says EHLO with the URL's path
-        lines = [f"send {where}smtp://{host}:25/{helo} {q(sender)} {q(rcpt)} {marker} {' '.join(options)}\n"]
+        lines = [f"send {where}smtp://{host}:{probe.port}/{helo} {q(sender)} {q(rcpt)} {marker} {' '.join(options)}\n"]
         if isinstance(expect, Delivered):
             lines.append(f"wait_grep {marker} {fill(expect.mailbox, values)}\n")
         elif isinstance(expect, Relayed) and values.get("ext_mailbox"):

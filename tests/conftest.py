@@ -16,23 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from fixture_data import ANSWERS, kept_files
+
 REPO = Path(__file__).resolve().parent.parent
 STATE_DIR = Path("/var/lib/mailwizard")
-KEPT = ["/etc/postfix/main.cf", "/etc/postfix/main.cf.bak", "/var/mail/root", "/var/log/mail.log",
-        "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts",
-        "/etc/dovecot/dovecot.conf", "/etc/dovecot/dovecot.conf.bak", "/etc/dovecot/users.db",
-        "/etc/dovecot/dovecot.pem", "/etc/dovecot/private/dovecot.pem", "/var/log/dovecot.log"]
 
-ANSWERS = """\
-maildomain = "example.test"
-mailhost   = "mail"
-[[users]]
-address  = "alice@example.test"
-password = "123456"
-[external]
-address = "bob@ext.test"
-vantage = "none"
-"""
+
+KEPT = kept_files()
+
 
 
 def mailwizard(*args: str, env: dict | None = None, timeout: float = 300,

@@ -33,3 +33,42 @@ def test_each_probe_travels_its_own_path():
     assert travelled_by(probe("dovecot-tls", "imaps")) == ["mua", "imap", "dovecot"]
     every = [travelled_by(p) for s in walk_order(ALL_STEPS, True) for p in s.probes]
     assert all(set(path) <= set(PARTS) and path for path in every)
+
+
+def test_a_chapter_s_new_port_and_service_appear_from_its_own_data():
+    from wizard.flow import labels
+    from wizard.model import FileFragment, Offers, Probe, Service, SmtpMail, Step
+
+    chapter = Step(id="submission", title="", chapter="", explain="", files=(
+        FileFragment("/etc/postfix/master.cf", format="master", settings=(
+            Service("submission", options=(("smtpd_sasl_auth_enable", "yes"),)),
+            Service("2465", options=(("syslog_name", "postfix/2465"),)),)),),
+        probes=(Probe(id="ehlo-587", title="", action=SmtpMail(helo="x", mail_from="", rcpt="", body="", ehlo=True),
+                      expect=Offers(("STARTTLS",)), port=587),))
+    assert labels(ALL_STEPS)["smtpd"] == "smtpd :25"
+    assert labels(ALL_STEPS)["imap"] == "IMAP :143/:993"
+    assert labels(ALL_STEPS + (chapter,))["smtpd"] == "smtpd :25/:587/:2465"
+    assert touched_by(chapter) == {"smtpd", "sasl"}, "a service's -o options light their parts"
+
+
+def test_the_diagram_draws_the_labels_it_is_given():
+    import asyncio
+
+    from textual.app import App
+
+    from wizard.flow import labels
+    from wizard.tui.mail_flow import MailFlow
+
+    names = dict(labels(ALL_STEPS), smtpd="smtpd :25/:587")
+
+    class One(App):
+        def compose(self):
+            yield MailFlow(names)
+
+    async def scenario():
+        app = One()
+        async with app.run_test(size=(140, 10)):
+            drawn = str(app.query_one(MailFlow).render())
+            assert "[smtpd :25/:587]" in drawn and "[IMAP :143/:993]" in drawn
+
+    asyncio.run(scenario())

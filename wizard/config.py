@@ -9,7 +9,7 @@ import difflib
 from dataclasses import dataclass
 
 from wizard.dialect import DOVECOT_CONF, translate_dovecot
-from wizard.model import Block, Remove, Step, UserTable
+from wizard.model import Block, Remove, Service, Step, UserTable
 
 HEADER = "# Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.\n"
 
@@ -61,12 +61,22 @@ def _render_block(block: Block, depth: int) -> list[str]:
     return out
 
 
+def extends_box(path: str, steps) -> bool:
+    """Whether the steps write `path` into the box's own file (master.cf) rather than anew."""
+    return any(f.path == path and f.format == "master" for s in steps for f in s.files)
+
+
 def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[str, str],
-                users=(), dovecot_dialect: str = "2.3") -> str | None:
+                users=(), dovecot_dialect: str = "2.3", box_text: str | None = None) -> str | None:
     """The content of `path` after `steps`; None while no step has taken the file over.
 
     `users`: the answers' MailUsers, for a users.db table; `dovecot_dialect`: "2.3" (the
-    tutorial's) or "2.4" (see wizard.dialect)."""
+    tutorial's) or "2.4" (see wizard.dialect); `box_text`: the box's own file, which a
+    master.cf fragment extends."""
+    services = [item for step in steps for f in step.files if f.path == path and f.format == "master"
+                for item in f.settings if isinstance(item, Service)]
+    if extends_box(path, steps):
+        return render_master(box_text or "", services, values) if services else None
     entries: dict[str, Line | Block] = {}
     table: UserTable | None = None
     separator = " = "
@@ -117,6 +127,60 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                 secret = secret.split("}", 1)[1]
             out.append(f"{_one_line(user.address, user.address)}:{_one_line(user.address, secret)}\n")
     return "".join(out)
+
+
+# ---- master.cf: the box's own file with our services in it ---------------------------------------
+
+def master_entries(text: str) -> list[tuple[tuple[str, str] | None, str]]:
+    """master.cf as (key, text) pieces: a service (its line and the indented lines that continue
+    it) keyed by (name, type); comments and blank lines as pieces without a key."""
+    pieces: list[tuple[tuple[str, str] | None, str]] = []
+    for line in text.splitlines(keepends=True):
+        starts_service = line.strip() and not line[0].isspace() and not line.startswith("#")
+        continues = line.strip() and line[0].isspace() and pieces and pieces[-1][0] is not None
+        if continues:
+            key, previous = pieces[-1]
+            pieces[-1] = (key, previous + line)
+        elif starts_service:
+            fields = line.split()
+            pieces.append(((fields[0], fields[1] if len(fields) > 1 else ""), line))
+        else:
+            pieces.append((None, line))
+    return pieces
+
+
+def _master_token(what: str, value: str) -> str:
+    if not value or any(c.isspace() for c in value):
+        raise RenderError(f"master.cf: {what} must be one word without blanks (got {value!r})")
+    return value
+
+
+def service_text(service: Service, values: dict[str, str]) -> str:
+    fields = [fill(f, values) for f in (service.name, service.type, service.private, service.unpriv,
+                                       service.chroot, service.wakeup, service.maxproc, service.command)]
+    head = " ".join(_master_token("a service field", f) for f in fields)
+    lines = [f"# {service.why}\n"] if service.why else []
+    lines.append(head + "\n")
+    for name, value in service.options:
+        option = f"{_master_token('an option name', fill(name, values))}={fill(value, values)}"
+        lines.append(f"  -o {_master_token('an option', option)}\n")
+    return "".join(lines)
+
+
+def render_master(box_text: str, services: list[Service], values: dict[str, str]) -> str:
+    """The box's master.cf with each service put in place of its entry, or added at the end."""
+    pieces = master_entries(box_text)
+    for service in services:
+        key = (fill(service.name, values), fill(service.type, values))
+        text = service_text(service, values)
+        at = next((i for i, (k, _) in enumerate(pieces) if k == key), None)
+        if at is None:
+            if pieces and not pieces[-1][1].endswith("\n"):
+                pieces[-1] = (pieces[-1][0], pieces[-1][1] + "\n")
+            pieces.append((key, text))
+        else:
+            pieces[at] = (key, text)
+    return "".join(text for _, text in pieces)
 
 
 def file_attributes(path: str, steps) -> tuple[int | None, str | None]:

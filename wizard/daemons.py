@@ -22,6 +22,7 @@ POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 POSTFIX_POST_INSTALL = "/usr/lib/postfix/sbin/post-install"
 DOVECOT_PID = "/run/dovecot/master.pid"
 POSTFIX_PID = "/var/spool/postfix/pid/master.pid"
+POSTFIX_DIR = "/etc/postfix"
 # Postfix's tools wait about 2 s before reading a main.cf younger than 2 s (they take it for a
 # file still being edited). Ours is complete the moment it is renamed into place.
 POSTFIX_FRESH_FILE_SECONDS = 2.5
@@ -108,30 +109,53 @@ class Postfix:
         return self.start()
 
     def prevalidate(self, files: dict[str, str]) -> str | None:
-        """Judge a candidate main.cf before it replaces the live one; a complaint or None.
+        """Judge candidate Postfix files before they replace the live ones; a complaint or None.
 
-        postconf reads the candidate from a scratch directory beside a copy of master.cf, so a
-        refused render never reaches /etc/postfix.
+        main.cf and master.cf (the candidate, else the box's own) are put in a scratch directory
+        with every candidate map, and Postfix's own tools judge them there: `postconf -n` and
+        `postconf -M` (with their warnings: an unknown setting, an unused `-o`), `postmap` for
+        each map, and `postfix check` when master.cf or a map is among them. A refused file
+        never reaches /etc/postfix.
         """
-        main_cf = files.get("/etc/postfix/main.cf")
-        if main_cf is None or shutil.which("postconf", path="/usr/sbin:/usr/bin") is None:
+        ours = {p: t for p, t in files.items() if p.startswith(POSTFIX_DIR + "/")}
+        if not ours or shutil.which("postconf", path="/usr/sbin:/usr/bin") is None:
             return None
         with tempfile.TemporaryDirectory(prefix="mailwizard-postconf-") as scratch:
-            candidate = Path(scratch, "main.cf")
-            candidate.write_text(main_cf)
+            for name in ("main.cf", "master.cf"):
+                self._scratch_copy(scratch, name, ours.get(f"{POSTFIX_DIR}/{name}"))
+            maps = [Path(scratch, Path(p).name) for p in ours if Path(p).name not in ("main.cf", "master.cf")]
+            for target in maps:
+                target.write_text(ours[f"{POSTFIX_DIR}/{target.name}"])
             past = time.time() - POSTFIX_FRESH_FILE_SECONDS
-            os.utime(candidate, (past, past))
-            master = self.system.path("/etc/postfix/master.cf")
-            if not master.exists():
-                master = Path("/etc/postfix/master.cf")
-            if master.exists():
-                shutil.copyfile(master, Path(scratch, "master.cf"))
-            result = self.system.query(["postconf", "-c", scratch, "-n"])
-        complaints = [line for line in result.stderr.splitlines() if line.strip()]
-        if not result.ok or complaints:
-            text = "\n".join(complaints) or result.describe()
-            return text.replace(scratch, "/etc/postfix")
+            for item in Path(scratch).iterdir():
+                os.utime(item, (past, past))
+            checks = [["postconf", "-c", scratch, "-n"], ["postconf", "-c", scratch, "-M"],
+                      *(["postmap", "-c", scratch, "-q", "mailwizard-check", f"texthash:{m}"] for m in maps)]
+            if set(ours) - {f"{POSTFIX_DIR}/main.cf"}:
+                # `postfix check` costs a third of a second; for main.cf alone the one run after
+                # the write (validate, with its rollback) is enough.
+                checks.append(["postfix", "-c", scratch, "check"])
+            complaints: list[str] = []
+            for argv in checks:
+                result = self.system.query(argv)
+                lines = [line for line in result.stderr.splitlines() if line.strip()]
+                lookup_missed = argv[0] == "postmap" and result.returncode == 1 and not lines
+                if (not result.ok and not lookup_missed) or lines:
+                    complaints += lines or [result.describe()]
+        if complaints:
+            unique = list(dict.fromkeys(line.replace("/usr/sbin/", "") for line in complaints))
+            return "\n".join(unique).replace(scratch, POSTFIX_DIR)
         return None
+
+    def _scratch_copy(self, scratch: str, name: str, candidate: str | None) -> None:
+        target = Path(scratch, name)
+        if candidate is not None:
+            target.write_text(candidate)
+            return
+        for source in (self.system.path(f"{POSTFIX_DIR}/{name}"), Path(POSTFIX_DIR, name)):
+            if source.exists():
+                shutil.copyfile(source, target)
+                return
 
     def validate(self) -> str | None:
         result = self.system.run(["postfix", "check"])

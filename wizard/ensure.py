@@ -10,7 +10,6 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -103,7 +102,7 @@ def _certificate(system: System, item: Certificate, values: dict[str, str], stat
                                  (cert_path, cert_tmp.read_bytes(), 0o644)):
             if system.path(path).is_symlink() or system.path(path).exists():
                 backup = f"{path}.mailwizard-before"
-                os.replace(system.path(path), system.path(backup))
+                system.move(path, backup)
                 note(f"kept the old {path} as {backup}")
                 state.created.append(backup)
             system.write_file(path, data, mode=mode, uid=0, gid=0)
@@ -142,9 +141,8 @@ def _usable_pair(system: System, cert: str, key: str) -> bool:
         return False
     if "PRIVATE KEY" not in key_file.read_text(errors="replace"):
         return False
-    pub_of = lambda argv: subprocess.run(argv, capture_output=True, timeout=30).stdout
-    from_cert = pub_of(["openssl", "x509", "-in", str(cert_file), "-noout", "-pubkey"])
-    from_key = pub_of(["openssl", "pkey", "-in", str(key_file), "-pubout"])
+    from_cert = system.query(["openssl", "x509", "-in", str(cert_file), "-noout", "-pubkey"]).stdout
+    from_key = system.query(["openssl", "pkey", "-in", str(key_file), "-pubout"]).stdout
     return bool(from_cert) and from_cert == from_key
 
 

@@ -6,17 +6,20 @@ lights the right parts without saying anything extra.
 
 from __future__ import annotations
 
-from wizard.model import (Answered, Certificate, Delivered, Directory, Imap, InInbox, Probe, Relayed,
-                          Sendmail, SmtpMail, Step, SystemUser)
+import socket
 
-# In the order a message travels; the diagram draws them in this order.
+from wizard.model import (Answered, Certificate, Delivered, Directory, Imap, InInbox, Probe, Relayed,
+                          Sendmail, Service, SmtpMail, Step, SystemUser)
+
+# In the order a message travels; the diagram draws them in this order. The ports in the
+# labels of smtpd and IMAP come from the steps (see `labels`).
 PARTS = {
     "client": "outside client",
-    "smtpd": "smtpd :25",
+    "smtpd": "smtpd",
     "lmtp": "LMTP",
     "dovecot": "Dovecot",
     "maildir": "Maildir",
-    "imap": "IMAP :143/:993",
+    "imap": "IMAP",
     "mua": "mail client",
     "sendmail": "sendmail",
     "local": "/var/mail",
@@ -24,16 +27,62 @@ PARTS = {
     "relay": "other servers",
 }
 
-# Settings that belong to one part more than to the daemon as a whole.
-SETTING_PARTS = {
-    "virtual_transport": "lmtp", "service lmtp": "lmtp", "protocols": "imap",
-    "smtpd_sasl_auth_enable": "sasl", "smtpd_sasl_type": "sasl", "smtpd_sasl_path": "sasl",
-    "service auth": "sasl", "mail_location": "maildir", "mail_home": "maildir",
-    "mail_uid": "maildir", "mail_gid": "maildir", "passdb": "dovecot", "ssl": "imap",
-    "relayhost": "relay", "smtpd_relay_restrictions": "relay",
-}
-FILE_PARTS = {"/etc/postfix/main.cf": "smtpd", "/etc/dovecot/dovecot.conf": "dovecot",
-              "/etc/dovecot/users.db": "dovecot", "/etc/postfix/virtual": "smtpd"}
+# Which part a setting belongs to, by its name's beginning (Postfix's and Dovecot's own naming).
+SETTING_PREFIXES = (
+    ("smtpd_sasl_", "sasl"), ("service auth", "sasl"), ("broken_sasl", "sasl"),
+    ("virtual_transport", "lmtp"), ("service lmtp", "lmtp"), ("lmtp_", "lmtp"), ("protocol lmtp", "lmtp"),
+    ("protocols", "imap"), ("ssl", "imap"), ("service imap", "imap"), ("imap_", "imap"),
+    ("mail_", "maildir"), ("first_valid_", "maildir"),
+    ("passdb", "dovecot"), ("userdb", "dovecot"), ("auth_", "dovecot"),
+    ("relayhost", "relay"), ("smtpd_relay_restrictions", "relay"), ("smtp_", "relay"),
+)
+
+
+def setting_part(name: str) -> str | None:
+    return next((part for prefix, part in SETTING_PREFIXES if name.startswith(prefix)), None)
+
+
+def file_part(path: str) -> str:
+    return "smtpd" if path.startswith("/etc/postfix/") else "dovecot"
+
+
+def service_port(service: Service) -> int | None:
+    """The port a master.cf service listens on: its name, or the port /etc/services gives it."""
+    if service.type != "inet":
+        return None
+    name = service.name.rsplit(":", 1)[-1]
+    if name.isdigit():
+        return int(name)
+    try:
+        return socket.getservbyname(name, "tcp")
+    except OSError:
+        return None
+
+
+def ports(steps) -> dict[str, list[int]]:
+    """The ports each listening part has in these steps: from the probes that talk to them and
+    the master.cf services that open them."""
+    found: dict[str, set[int]] = {"smtpd": set(), "imap": set()}
+    for step in steps:
+        for probe in step.probes:
+            if isinstance(probe.action, SmtpMail):
+                found["smtpd"].add(probe.port)
+            elif isinstance(probe.action, Imap):
+                found["imap"].add(probe.port)
+        for fragment in step.files:
+            for item in fragment.settings:
+                if isinstance(item, Service) and item.command == "smtpd" and service_port(item):
+                    found["smtpd"].add(service_port(item))
+    return {part: sorted(numbers) for part, numbers in found.items()}
+
+
+def labels(steps) -> dict[str, str]:
+    """Each part's name in the diagram, with the ports the walk's steps use."""
+    names = dict(PARTS)
+    for part, numbers in ports(steps).items():
+        if numbers:
+            names[part] += " " + "/".join(f":{n}" for n in numbers)
+    return names
 
 
 def touched_by(step: Step) -> set[str]:
@@ -42,11 +91,10 @@ def touched_by(step: Step) -> set[str]:
         return set(PARTS)
     parts: set[str] = set()
     for fragment in step.files:
-        parts.add(FILE_PARTS.get(fragment.path, "smtpd" if "postfix" in fragment.path else "dovecot"))
+        parts.add(file_part(fragment.path))
         for item in fragment.settings:
-            part = SETTING_PARTS.get(getattr(item, "name", ""))
-            if part:
-                parts.add(part)
+            names = [item.name] + [name for name, _ in getattr(item, "options", ())]
+            parts.update(p for p in map(setting_part, names) if p)
     for item in step.ensure:
         if isinstance(item, SystemUser) or (isinstance(item, Directory) and "vmail" in item.path):
             parts.add("maildir")

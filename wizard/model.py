@@ -52,19 +52,40 @@ class UserTable:
 
 
 @dataclass(frozen=True)
+class Service:
+    """One service of Postfix's master.cf: its line and its `-o name=value` overrides.
+
+    A step's service replaces the box's entry of the same name and type, or is added at the end
+    of the file; every other line of the box's own master.cf stays byte for byte as it was."""
+
+    name: str                       # "submission", or a port: "2525"
+    command: str = "smtpd"
+    type: str = "inet"
+    private: str = "n"
+    unpriv: str = "-"
+    chroot: str = "y"               # as Debian runs its smtpd services
+    wakeup: str = "-"
+    maxproc: str = "-"
+    options: tuple[tuple[str, str], ...] = ()   # (name, value): `-o name=value`
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class FileFragment:
     """What a step adds to a config file.
 
     `start_empty`: from this step on the file is rebuilt from nothing (the tutorial's
     `> main.cf`); before the first such step the file is the one the box had.
+    `format`: "conf" (name = value), "map" (a Postfix lookup table: key value) or "master"
+    (Postfix's master.cf: `Service` entries written into the box's own file, which is kept).
     `mode`/`group`: the file's permissions from this step on (the last step that says wins).
     """
 
     path: str
-    settings: tuple["Setting | Block | Remove", ...] = ()
+    settings: tuple["Setting | Block | Remove | Service", ...] = ()
     start_empty: bool = False
     table: UserTable | None = None
-    format: str = "conf"            # "conf": name = value; "map": a Postfix lookup table, key value
+    format: str = "conf"            # "conf", "map" or "master" (see above)
     mode: int | None = None
     group: str | None = None
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.config import managed_paths, render_file, unified_diff
+from wizard.config import extends_box, managed_paths, render_file, unified_diff
 from wizard.context import WalkContext
 from wizard.model import Step
+from wizard.state import originals_copy
 from wizard.statuses import PASSED
 from wizard.system import sha256_bytes
 
@@ -39,8 +40,19 @@ class Planner:
     def render(self, path: str, upto: int) -> str | None:
         """`path` after the first `upto` steps; None while none of them has taken it over."""
         ctx = self.ctx
+        box_text = self.box_text(path) if extends_box(path, ctx.steps) else None
         return render_file(path, ctx.steps[:upto], ctx.values(), users=ctx.need_answers().users,
-                           dovecot_dialect=ctx.platform.dovecot_dialect)
+                           dovecot_dialect=ctx.platform.dovecot_dialect, box_text=box_text)
+
+    def box_text(self, path: str) -> str:
+        """The box's own file, which a step may extend (master.cf): the original we kept before
+        our first write, or the file as it is while we have not written it."""
+        record = self.ctx.state.originals.get(path)
+        if record is None:
+            return self.ctx.system.read_text(path) or ""
+        if not record.get("existed"):
+            return ""
+        return (self.ctx.system.read_bytes(originals_copy(path)) or b"").decode()
 
     def plan(self, step: Step) -> list[FileChange]:
         """What applying `step` would change on disk, as file changes with diffs."""

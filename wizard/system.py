@@ -138,6 +138,14 @@ class System:
         self._fsync_dir(target.parent)
         self.events.append(f"wrote {absolute}")
 
+    def move(self, absolute: str | Path, to: str | Path) -> None:
+        """Rename a file (a link moves as the link itself, never through it), atomically."""
+        target = self.path(to)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path(absolute), target)
+        self._fsync_dir(target.parent)
+        self.events.append(f"moved {absolute} to {to}")
+
     def remove_file(self, absolute: str | Path) -> None:
         target = self.path(absolute)
         if target.exists():

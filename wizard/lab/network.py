@@ -106,9 +106,7 @@ def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -
     """(Re)write the lab's zone; the running DNS server picks the change up at its next query."""
     data = {"records": plan.records() if records is None else records,
             "servfail": list(servfail), "silent": silent}
-    tmp = plan.zone_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, plan.zone_file)
+    System().write_file(plan.zone_file, json.dumps(data, indent=1))
 
 
 class Lab:
@@ -128,10 +126,7 @@ class Lab:
             return None
 
     def _save(self, record: dict) -> None:
-        self.plan.rundir.mkdir(parents=True, exist_ok=True)
-        tmp = self.record_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, self.record_file)
+        self.system.write_file(self.record_file, json.dumps(record, indent=1))
 
     def namespaces(self) -> list[str]:
         return [ns for ns in (self.plan.mail_ns, self.plan.ext_ns) if (NETNS_RUN / ns).exists()]

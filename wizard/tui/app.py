@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Log, Markdown, ProgressBar, Static, 
 
 from wizard import events, resources
 from wizard.engine import Engine
-from wizard.flow import touched_by, travelled_by
+from wizard.flow import labels, touched_by, travelled_by
 from wizard.statuses import PASSED
 from wizard.tui.mail_flow import MailFlow
 from wizard.tui.step_list import StepItem, StepList
@@ -71,7 +71,7 @@ class WizardApp(App):
                                id="steps")
                 yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
             with Vertical(id="main-area"):
-                yield MailFlow(id="flow")
+                yield MailFlow(labels(self.engine.steps), id="flow")
                 with TabbedContent(id="main"):
                     with TabPane("Explain", id="tab-explain"):
                         yield Markdown(id="explain")

@@ -24,6 +24,10 @@ class MailFlow(Widget):
     touched: reactive[frozenset[str]] = reactive(frozenset())
     travelled: reactive[tuple[str, ...]] = reactive(())
 
+    def __init__(self, labels: dict[str, str] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.labels = labels or PARTS       # the parts' names, ports included (wizard.flow.labels)
+
     def render(self) -> Text:
         text = Text()
         for n, (row, parts) in enumerate(ROWS):
@@ -34,7 +38,7 @@ class MailFlow(Widget):
                 if i:
                     text.append(" → " if row != "out" or part != "sasl" else " ⇄ ", style="dim")
                 on_path = part in self.travelled and (row == "out") == sends_out(self.travelled)
-                text.append(f"[{'▶' if on_path else ''}{PARTS[part]}]", style=self._style(part, on_path))
+                text.append(f"[{'▶' if on_path else ''}{self.labels[part]}]", style=self._style(part, on_path))
         return text
 
     def _style(self, part: str, on_path: bool) -> str:

@@ -1,0 +1,149 @@
+"""A chapter is added by touching steps/ and assets/ only: a test chapter that opens a second
+SMTP door in master.cf, adds a main.cf setting and proves both with a probe on the new port,
+written into a copy of the project as it is installed (wizard/ untouched, wizard/assets = assets/),
+walked in the sandbox and against the real Postfix. The box's own master.cf keeps every line;
+undo and reset give it back byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ANSWERS, REPO
+
+MASTER_CF = Path("/etc/postfix/master.cf")
+
+CHAPTER = '''\
+"""A test chapter: a second SMTP door on port 2525."""
+
+from wizard.model import FileFragment, Offers, Probe, Service, Setting, SmtpMail, Step
+
+STEP = Step(
+    id="door-2525",
+    title="A second SMTP door on port 2525 for {fqdn}",
+    chapter="After the tutorial",
+    explain="door-2525.md",
+    files=(
+        FileFragment("/etc/postfix/master.cf", format="master", settings=(
+            Service("2525", options=(("syslog_name", "postfix/door2525"),
+                                     ("smtpd_tls_security_level", "encrypt")),
+                    why="The test chapter's second door."),
+        )),
+        FileFragment("/etc/postfix/main.cf", settings=(
+            Setting("smtpd_discard_ehlo_keywords", "pipelining"),
+        )),
+    ),
+    reload=("postfix",),
+    probes=(
+        Probe(id="door-ehlo", title="EHLO on port 2525: STARTTLS offered, no PIPELINING",
+              action=SmtpMail(helo="{fqdn}", mail_from="", rcpt="", body="", ehlo=True),
+              port=2525, expect=Offers(("STARTTLS",), absent=("PIPELINING",))),
+    ),
+)
+'''
+EXPLANATION = "# A second door\n\nPort 2525 takes mail too, and only over TLS.\n"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """The project as installed, plus the chapter: only steps/ and assets/ differ."""
+    tree = tmp_path_factory.mktemp("chapter")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "wizard", tree / "wizard", ignore=ignore)
+    shutil.copytree(REPO / "assets", tree / "wizard" / "assets", ignore=ignore)
+    shutil.copytree(REPO / "steps", tree / "steps", ignore=ignore)
+    (tree / "steps" / "door_2525.py").write_text(CHAPTER)
+    (tree / "wizard" / "assets" / "explain" / "door-2525.md").write_text(EXPLANATION)
+    init = tree / "steps" / "__init__.py"
+    text = init.read_text()
+    text = text.replace("from steps import (", "from steps import (door_2525, ", 1)
+    init.write_text(text.replace("    next_steps.STEP,\n", "    next_steps.STEP,\n    door_2525.STEP,\n", 1))
+    (tree / "answers.toml").write_text(ANSWERS)
+    return tree
+
+
+def wizard_in(tree: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    return subprocess.run([sys.executable, "-m", "wizard", *args], cwd=tree, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_copy_runs_its_own_steps_and_the_diagram_shows_the_new_port(project):
+    out = subprocess.run([sys.executable, "-c",
+                          "import steps, wizard; from wizard.flow import labels; "
+                          "print(steps.__file__, wizard.__file__); print(labels(steps.ALL_STEPS)['smtpd'])"],
+                         cwd=project, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(project))).stdout.splitlines()
+    assert all(path.startswith(str(project)) for path in out[0].split()), out
+    assert out[1] == "smtpd :25/:2525"
+
+
+def test_the_chapter_walks_in_the_sandbox_and_keeps_the_box_s_master_cf(project, tmp_path):
+    box = tmp_path / "box"
+    (box / "etc/postfix").mkdir(parents=True)
+    original = MASTER_CF.read_bytes()
+    (box / "etc/postfix/master.cf").write_bytes(original)
+    walk = wizard_in(project, "--root", str(box), "run", "--answers", "answers.toml")
+    assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
+    assert "> door-2525: A second SMTP door on port 2525 for mail.example.test" in walk.stdout
+    assert "change /etc/postfix/master.cf: +4 -0 lines" in walk.stdout
+    written = (box / "etc/postfix/master.cf").read_bytes()
+    assert written.startswith(original), "every line of the box's file stays as it was"
+    assert written[len(original):].decode() == (
+        "# The test chapter's second door.\n2525 inet n - y - - smtpd\n"
+        "  -o syslog_name=postfix/door2525\n  -o smtpd_tls_security_level=encrypt\n")
+    assert "smtpd_discard_ehlo_keywords = pipelining" in (box / "etc/postfix/main.cf").read_text()
+
+    undo = wizard_in(project, "--root", str(box), "undo")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert (box / "etc/postfix/master.cf").read_bytes() == original
+    assert "smtpd_discard_ehlo_keywords" not in (box / "etc/postfix/main.cf").read_text()
+    again = wizard_in(project, "--root", str(box), "run", "--answers", "answers.toml")
+    assert again.returncode == 0 and "[ok] door-2525" in again.stdout, again.stdout[-2000:]
+    reset = wizard_in(project, "--root", str(box), "reset", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert (box / "etc/postfix/master.cf").read_bytes() == original
+
+
+def test_a_service_postfix_would_refuse_is_refused_before_it_is_written(project, tmp_path):
+    bad = project.parent / "bad-chapter"
+    if not bad.exists():
+        shutil.copytree(project, bad)
+        chapter = bad / "steps" / "door_2525.py"
+        chapter.write_text(chapter.read_text().replace('("syslog_name", "postfix/door2525")',
+                                                       '("smtpd_no_such_thing", "1")'))
+    box = tmp_path / "box"
+    (box / "etc/postfix").mkdir(parents=True)
+    original = MASTER_CF.read_bytes()
+    (box / "etc/postfix/master.cf").write_bytes(original)
+    walk = wizard_in(bad, "--root", str(box), "run", "--answers", "answers.toml")
+    assert walk.returncode == 1, walk.stdout[-2000:]
+    assert "unused parameter: smtpd_no_such_thing=1" in walk.stdout
+    assert "refused by validation; nothing was written" in walk.stdout
+    assert (box / "etc/postfix/master.cf").read_bytes() == original
+
+
+@pytest.mark.daemons
+def test_the_chapter_against_the_real_postfix_and_undo_gives_the_file_back(project, lab_up):
+    original = MASTER_CF.read_bytes()
+    answers = str(lab_up)
+    walk = wizard_in(project, "run", "--lab", "--answers", answers)
+    assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
+    assert "[ok] door-ehlo: EHLO on port 2525" in walk.stdout
+    assert MASTER_CF.read_bytes().startswith(original)
+    listed = subprocess.run(["postconf", "-M", "2525/inet"], capture_output=True, text=True).stdout
+    assert "2525       inet  n       -       y       -       -       smtpd" in listed
+    status = wizard_in(project, "status")
+    assert "progress: 16/16 steps done" in status.stdout, status.stdout
+    undo = wizard_in(project, "undo", "--lab")
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert MASTER_CF.read_bytes() == original
+    assert subprocess.run(["postconf", "-M", "2525/inet"], capture_output=True, text=True).stdout == ""
+    reset = wizard_in(project, "reset", "--yes", "--lab")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert MASTER_CF.read_bytes() == original
