@@ -100,6 +100,10 @@ class Postfix:
         self._prepare_chroot()
         return self.system.run(["postfix", "reload"])
 
+    def take_new_config(self) -> CommandResult:
+        """After new files: Postfix reloads (a running master re-reads them at once)."""
+        return self.reload()
+
     def restart(self) -> CommandResult:
         if systemd_booted():
             return self.system.run(["systemctl", "restart", "postfix"])
@@ -221,7 +225,9 @@ class Dovecot:
             self.stop()
         return self.start()
 
-    reload = restart
+    def take_new_config(self) -> CommandResult:
+        """After new files: Dovecot restarts (see the class's note on why not a reload)."""
+        return self.restart()
 
     def _wait_listening(self, timeout: float = 5.0) -> None:
         """Until IMAP answers on 143 when the config enables it (bounded)."""

@@ -101,8 +101,8 @@ class Engine:
         """How a manual vantage point's question reaches the person (the face's own way)."""
         return self.prover.ask
 
-    @ask.setter
-    def ask(self, ask: Callable[[str], str] | None) -> None:
+    def ask_through(self, ask: Callable[[str], str]) -> None:
+        """From now on, a manual vantage point's questions go to `ask` (a face's dialog)."""
         self.prover.ask = ask
 
     # ---- the session ---------------------------------------------------------------------------

@@ -154,7 +154,7 @@ class FileTransaction:
             if complaint:
                 return f"{service.name} check failed:\n{complaint}"
             crashpoint(f"reload:{step_id}:{service.name}")
-            result = service.reload()
+            result = service.take_new_config()
             if not result.ok and stop_if_invalid:
                 service.stop()
                 self._note(step_id, f"{service.name} stopped: it does not start with its "

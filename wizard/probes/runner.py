@@ -7,6 +7,7 @@ and `not-run` (sandbox, or no external vantage point).
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import time
@@ -46,6 +47,39 @@ class ProbeResult:
 
     def to_record(self) -> dict:
         return dict(self.__dict__)
+
+
+# ---- what an SMTP probe types (the benchmarks' floor sends the very same lines) ------------------
+
+def smtp_stages(action: SmtpMail, values: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(stage, line, expected code) in the order the tutorial types them; the AUTH stage's line
+    is a placeholder for `auth_plain`'s."""
+    greet = "EHLO" if action.ehlo or action.starttls or action.auth else "HELO"
+    stages = []
+    if action.helo:
+        stages.append(("HELO", f"{greet} {fill(action.helo, values)}", "250"))
+    if action.starttls:
+        stages += [("STARTTLS", "STARTTLS", "220"), ("HELO", f"EHLO {fill(action.helo, values)}", "250")]
+    if action.auth:
+        stages.append(("AUTH", "AUTH PLAIN", "235"))
+    if action.rcpt:
+        stages += [
+            ("MAIL", f"MAIL FROM:<{fill(action.mail_from, values)}>", "250"),
+            ("RCPT", f"RCPT TO:<{fill(action.rcpt, values)}>", "250"),
+            ("DATA", "DATA", "354"),
+        ]
+    return stages
+
+
+def auth_plain(user: str, password: str) -> str:
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    return f"AUTH PLAIN {token}"
+
+
+def message_lines(body: str, marker: str) -> list[str]:
+    """The probe's message, dot-stuffed, with the marker header it is found by."""
+    lines = [f"Subject: {body}", f"{MARKER_HEADER}: {marker}", "", *body.splitlines()]
+    return ["." + line if line.startswith(".") else line for line in lines]
 
 
 def describe_expectation(expect, values: dict[str, str]) -> str:
@@ -169,8 +203,7 @@ class ProbeRunner:
         return f"{probe.id}-{secrets.token_hex(6)}"
 
     def _message(self, body: str, marker: str) -> list[str]:
-        lines = [f"Subject: {body}", f"{MARKER_HEADER}: {marker}", "", *body.splitlines()]
-        return ["." + line if line.startswith(".") else line for line in lines]
+        return message_lines(body, marker)
 
     def _sendmail(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
         action: Sendmail = probe.action
@@ -189,33 +222,15 @@ class ProbeRunner:
         self._await_delivery(probe, result, marker, mailbox_start, queue_id=None)
 
     def _stages(self, action: SmtpMail) -> list[tuple[str, str, str]]:
-        """(stage, line, expected code) in the order the tutorial types them."""
-        greet = "EHLO" if action.ehlo or action.starttls or action.auth else "HELO"
-        stages = []
-        if action.helo:
-            stages.append(("HELO", f"{greet} {fill(action.helo, self.values)}", "250"))
-        if action.starttls:
-            stages += [("STARTTLS", "STARTTLS", "220"), ("HELO", f"EHLO {fill(action.helo, self.values)}", "250")]
-        if action.auth:
-            stages.append(("AUTH", "AUTH PLAIN", "235"))
-        if action.rcpt:
-            stages += [
-                ("MAIL", f"MAIL FROM:<{fill(action.mail_from, self.values)}>", "250"),
-                ("RCPT", f"RCPT TO:<{fill(action.rcpt, self.values)}>", "250"),
-                ("DATA", "DATA", "354"),
-            ]
-        return stages
+        return smtp_stages(action, self.values)
 
     def _auth_line(self) -> tuple[str, str] | None:
         """AUTH PLAIN for the first mail user, and how the transcript shows it (masked)."""
-        import base64
-
         user = self.values.get("mailuser_address", "")
         password = self.passwords.get(user)
         if not password:
             return None
-        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-        return f"AUTH PLAIN {token}", f"AUTH PLAIN ******** (user {user}, password masked)"
+        return auth_plain(user, password), f"AUTH PLAIN ******** (user {user}, password masked)"
 
     def _smtp(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
         action: SmtpMail = probe.action

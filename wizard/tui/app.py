@@ -58,7 +58,7 @@ class WizardApp(App):
         super().__init__()
         self.engine = engine
         engine.listen(self._from_worker)
-        engine.ask = self._ask_from_worker
+        engine.ask_through(self._ask_from_worker)
         self.busy = False
         self.quit_when_done = False
 

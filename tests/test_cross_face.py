@@ -1,0 +1,85 @@
+"""A walk finished in one face is finished for every face: after a whole walk by keys in the TUI
+(started with --answers, or through the form) `status` shows every step done and a headless
+`run` with the same answers redoes nothing; after a headless walk the TUI opens on the finished
+walk. In the sandbox, and against the real daemons in the lab."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import LAB_NAME, REPO, mailwizard
+from steps import ALL_STEPS
+
+SCENARIO = str(REPO / "tests" / "cross_face_scenario.py")
+STEP_IDS = [s.id for s in ALL_STEPS]
+
+
+def scenario(*args: str, netns: str | None = None) -> dict:
+    argv = [sys.executable, SCENARIO, *args]
+    if netns:
+        argv = ["ip", "netns", "exec", netns] + argv
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_finished_for_the_cli(*where: str, answers: str, lab: bool = False) -> None:
+    status = mailwizard(*where, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"progress: {len(STEP_IDS)}/{len(STEP_IDS)} steps done" in status.stdout, status.stdout
+    assert "no answers recorded" not in status.stdout and "{" not in status.stdout, status.stdout
+    run = mailwizard(*where, "run", "--answers", answers, *(["--lab"] if lab else []))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert [line for line in run.stdout.splitlines() if line.startswith("[")] == [
+        f"[ok] {step}: done already" for step in STEP_IDS], run.stdout
+    assert not any(line.startswith(("> ", "    [", "    change")) for line in run.stdout.splitlines()), \
+        "nothing was checked, written or probed again"
+
+
+def assert_opens_on_the_finished_walk(seen: dict) -> None:
+    assert f"An earlier walk finished {len(STEP_IDS)} of {len(STEP_IDS)} steps." in seen["resume_text"]
+    assert "Next: nothing: every step is done" in seen["resume_text"]
+    assert seen["marks"] == ["✔"] * len(STEP_IDS) and seen["selected"] == STEP_IDS[-1]
+
+
+@pytest.mark.parametrize("start", ["--answers", "the form"])
+def test_in_the_sandbox_a_tui_walk_is_done_for_the_cli(tmp_path, start):
+    from fixture_data import ANSWERS
+
+    root, answers = tmp_path / "root", tmp_path / "answers.toml"
+    root.mkdir()
+    answers.write_text(ANSWERS)
+    flags = ("--form",) if start == "the form" else ()
+    seen = scenario("walk", str(root), str(answers) if start == "--answers" else "", *flags)
+    assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
+    assert_finished_for_the_cli("--root", str(root), answers=str(answers))
+
+
+def test_in_the_sandbox_the_tui_opens_on_a_headless_walk(tmp_path):
+    from fixture_data import ANSWERS
+
+    root, answers = tmp_path / "root", tmp_path / "answers.toml"
+    root.mkdir()
+    answers.write_text(ANSWERS)
+    assert mailwizard("--root", str(root), "run", "--answers", str(answers)).returncode == 0
+    assert_opens_on_the_finished_walk(scenario("look", str(root), ""))
+
+
+@pytest.mark.daemons
+def test_against_the_daemons_both_orders(lab_up):
+    answers = str(lab_up)
+    seen = scenario("walk", "", answers, "--lab", netns=f"{LAB_NAME}-mail")
+    assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
+    users_db = open("/etc/dovecot/users.db", "rb").read()
+    assert_finished_for_the_cli(answers=answers, lab=True)
+    assert open("/etc/dovecot/users.db", "rb").read() == users_db, "no password was hashed anew"
+
+    reset = mailwizard("reset", "--yes")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    walk = mailwizard("run", "--lab", "--answers", answers)
+    assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
+    assert_opens_on_the_finished_walk(scenario("look", "", "", "--lab", netns=f"{LAB_NAME}-mail"))
