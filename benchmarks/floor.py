@@ -38,11 +38,15 @@ reply() {  # reply FD: read one SMTP reply, all its lines, into $code (each line
   while IFS= read -r -t 10 r <&"$1"; do code=${r:0:3}; [[ ${r:3:1} == - ]] || return 0; done
   return 1
 }
-talk() {  # talk HOST PORT [tls]: type stdin's lines as the wizard's probe does, each one answered
+talk() {  # talk HOST PORT [tls|tls-at-once]: type stdin's lines as the wizard's probe does
   local in out line body=0 code=""
   if [ "${3:-}" = tls ]; then     # openssl makes the greeting, EHLO and STARTTLS itself
     coproc TLS { exec openssl s_client -quiet -starttls smtp -connect "$1:$2" 2>/dev/null; }
     in=${TLS[0]}; out=${TLS[1]}
+  elif [ "${3:-}" = tls-at-once ]; then
+    coproc TLS { exec openssl s_client -quiet -connect "$1:$2" 2>/dev/null; }
+    in=${TLS[0]}; out=${TLS[1]}
+    reply "$in" || return 0
   else
     exec {in}<>"/dev/tcp/$1/$2"; out=$in
     reply "$in" || return 0
@@ -56,7 +60,7 @@ talk() {  # talk HOST PORT [tls]: type stdin's lines as the wizard's probe does,
     [ "$code" = 354 ] && body=1
     case $code in 4*|5*) printf 'QUIT\r\n' >&"$out"; reply "$in"; break ;; esac
   done
-  if [ "${3:-}" = tls ]; then exec {out}>&-; wait "$TLS_PID" 2>/dev/null; else exec {in}>&-; fi
+  if [ -n "${3:-}" ]; then exec {out}>&-; wait "$TLS_PID" 2>/dev/null; else exec {in}>&-; fi
   return 0
 }
 postfix_reload() {
@@ -146,7 +150,7 @@ def smtp_lines(probe, values, user: str, password: str, marker: str) -> list[str
 
 
 def talk_line(probe, host: str, ext: bool, lines: list[str]) -> str:
-    tls = " tls" if probe.action.starttls else ""
+    tls = " tls" if probe.action.starttls else " tls-at-once" if probe.action.implicit_tls else ""
     here = "<<'MAILWIZARD_FLOOR_SMTP'\n" + "".join(f"{line}\n" for line in lines) + "MAILWIZARD_FLOOR_SMTP\n"
     if ext:
         return f'"${{EXT[@]}}" bash -c "$(declare -f reply talk); talk {host} {probe.port}{tls}" ' + here

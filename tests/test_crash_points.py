@@ -15,7 +15,7 @@ import pytest
 from conftest import STATE_DIR, mailwizard
 from steps import ALL_STEPS
 from wizard.answers import Answers
-from wizard.config import managed_paths, render_file
+from wizard.config import extends_box, managed_paths, render_file
 from wizard.platform import detect
 from wizard.system import System
 
@@ -45,7 +45,9 @@ def whole_files_only(originals: dict[str, bytes | None]) -> None:
     answers = Answers.from_record(record)
     values = {**answers.values(), **detect(System()).values()}
     for path in managed_paths(STEPS):
-        renders = {render_file(path, STEPS[:k], values, users=answers.users) for k in range(len(STEPS) + 1)}
+        box_text = (originals[path] or b"").decode() if extends_box(path, STEPS) else None
+        renders = {render_file(path, STEPS[:k], values, users=answers.users, box_text=box_text)
+                   for k in range(len(STEPS) + 1)}
         allowed = {r.encode() for r in renders if r is not None} | {originals[path]}
         current = Path(path).read_bytes() if Path(path).exists() else None
         assert current in allowed, f"{path} is neither the original nor one of our renders"

@@ -142,10 +142,15 @@ def cmd_run(args) -> int:
         printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn} "
                     f"(from {engine.answers.source})")
         outcomes = engine.walk(args.through)
+        closing = engine.closing_notes()
     probes = [p for o in outcomes for p in o.probes]
     counts = {s: sum(1 for p in probes if p.status == s) for s in PROBE_STATUSES}
     printer.say(f"{sum(1 for o in outcomes if o.status == PASSED)} step(s) done; probes: "
                 + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    if closing:
+        printer.say("the server is ready. For your mail clients:")
+        for line in closing:
+            printer.say(f"    {line}")
     last = outcomes[-1] if outcomes else None
     if last and last.status == BLOCKED:
         return EXIT_REFUSED

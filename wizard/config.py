@@ -172,8 +172,9 @@ def render_master(box_text: str, services: list[Service], values: dict[str, str]
     pieces = master_entries(box_text)
     for service in services:
         key = (fill(service.name, values), fill(service.type, values))
+        keys = {key} | {(name, key[1]) for name in service.replaces}
         text = service_text(service, values)
-        at = next((i for i, (k, _) in enumerate(pieces) if k == key), None)
+        at = next((i for i, (k, _) in enumerate(pieces) if k in keys), None)
         if at is None:
             if pieces and not pieces[-1][1].endswith("\n"):
                 pieces[-1] = (pieces[-1][0], pieces[-1][1] + "\n")

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.logs import MAIL_LOG, MailLog
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
 from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
 
@@ -141,8 +142,11 @@ class Postfix:
                 checks.append(["postfix", "-c", scratch, "check"])
             complaints: list[str] = []
             for argv in checks:
+                log_start = self._log().offset()
                 result = self.system.query(argv)
                 lines = [line for line in result.stderr.splitlines() if line.strip()]
+                if argv[0] == "postfix" and not result.ok and not lines:
+                    lines = self._said_in_log(log_start)
                 lookup_missed = argv[0] == "postmap" and result.returncode == 1 and not lines
                 if (not result.ok and not lookup_missed) or lines:
                     complaints += lines or [result.describe()]
@@ -150,6 +154,13 @@ class Postfix:
             unique = list(dict.fromkeys(line.replace("/usr/sbin/", "") for line in complaints))
             return "\n".join(unique).replace(scratch, POSTFIX_DIR)
         return None
+
+    def _log(self) -> MailLog:
+        return MailLog(Path(MAIL_LOG))
+
+    def _said_in_log(self, start: int) -> list[str]:
+        """What postfix-script said: with maillog_file set, it writes to the log, not stderr."""
+        return [line for line in self._log().lines_since(start) if "postfix-script" in line][-5:]
 
     def _scratch_copy(self, scratch: str, name: str, candidate: str | None) -> None:
         target = Path(scratch, name)
@@ -162,8 +173,11 @@ class Postfix:
                 return
 
     def validate(self) -> str | None:
+        log_start = self._log().offset()
         result = self.system.run(["postfix", "check"])
         complaints = [line for line in result.stderr.splitlines() if line.strip()]
+        if not result.ok and not complaints:
+            complaints = self._said_in_log(log_start)
         if not result.ok or complaints:
             return "\n".join(complaints) or result.describe()
         return None

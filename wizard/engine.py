@@ -28,7 +28,7 @@ from wizard.platform import Platform
 from wizard.probes.runner import ProbeResult
 from wizard.proving import Prerequisite, Prover
 from wizard.rollback import Rollback
-from wizard.config import managed_paths
+from wizard.config import fill, managed_paths
 from wizard.state import STATE_FILE, State, StateStore, ensure_private_dir, now
 from wizard.statuses import APPLYING, BLOCKED, FAILED, LOCKED, MISSED, PASSED, STALE
 from wizard.system import System, crashpoint
@@ -246,6 +246,14 @@ class Engine:
             if row.status != PASSED:
                 return row.step
         return None
+
+    def closing_notes(self) -> list[str]:
+        """What the person needs once the walk is through (client settings, DNS records to
+        publish): the `tells` of every done step, filled; empty while a step is not done."""
+        if not self.has_answers or self.next_step() is not None:
+            return []
+        values = self.values()
+        return [fill(line, values) for step in self.steps for line in step.tells]
 
     def prerequisites(self, timeout: float | None = None) -> list[Prerequisite]:
         """Every check the walk needs, once, where it is first needed (`check` and the TUI)."""

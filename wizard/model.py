@@ -68,6 +68,7 @@ class Service:
     maxproc: str = "-"
     options: tuple[tuple[str, str], ...] = ()   # (name, value): `-o name=value`
     why: str = ""
+    replaces: tuple[str, ...] = ()  # other names of the same entry ("submission" for "587")
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class SmtpMail:
     """An SMTP session as the tutorial types it in telnet: HELO, MAIL, RCPT, DATA, QUIT.
 
     `ehlo`: greet with EHLO (to see what the server offers); `starttls`: switch to TLS first;
+    `implicit_tls`: TLS from the first byte, before the greeting (port 465, RFC 8314);
     `auth`: log in with AUTH PLAIN as the first mail user; `helo=""`: skip the greeting (to see
     smtpd_helo_required at work); `rcpt=""`: stop after the greeting and AUTH (an `Offers` probe)."""
 
@@ -165,6 +167,7 @@ class SmtpMail:
     ehlo: bool = False
     starttls: bool = False
     auth: bool = False
+    implicit_tls: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ class Step:
     undo: str = "The files go back to how the previous step left them."
     tags: tuple[str, ...] = field(default_factory=tuple)
     lessons: tuple["Step", ...] = ()            # teaching mode: the same files, error by error
+    tells: tuple[str, ...] = ()                 # told once the walk is through (client settings)
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their

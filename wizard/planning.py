@@ -5,6 +5,7 @@ change on disk, whether a step is done, and which files were changed by hand sin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from wizard.config import extends_box, managed_paths, render_file, unified_diff
 from wizard.context import WalkContext
@@ -49,7 +50,11 @@ class Planner:
         our first write, or the file as it is while we have not written it."""
         record = self.ctx.state.originals.get(path)
         if record is None:
-            return self.ctx.system.read_text(path) or ""
+            text = self.ctx.system.read_text(path)
+            if text is None and self.ctx.system.sandbox and Path(path).is_file():
+                # A sandbox without the file starts from this box's own, as its checks do.
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            return text or ""
         if not record.get("existed"):
             return ""
         return (self.ctx.system.read_bytes(originals_copy(path)) or b"").decode()

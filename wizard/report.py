@@ -54,6 +54,9 @@ def markdown(engine: Engine) -> str:
     out = [f"# mailwizard walk: {engine.answers.fqdn}", "",
            f"{engine.platform.describe()}; report made {time.strftime('%Y-%m-%d %H:%M')}", "", "## Answers", ""]
     out += [f"- {name}: `{value}`" for name, value in _answers_lines(engine)]
+    closing = engine.closing_notes()
+    if closing:
+        out += ["", "## For mail clients", "", "```", *closing, "```"]
     for step, status, record, seconds, title in _steps(engine):
         out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
         if record.get("message"):
@@ -89,6 +92,9 @@ def html_report(engine: Engine) -> str:
            "<h2>Answers</h2><ul>"]
     out += [f"<li>{e(name)}: <code>{e(value)}</code></li>" for name, value in _answers_lines(engine)]
     out.append("</ul>")
+    closing = engine.closing_notes()
+    if closing:
+        out += ["<h2>For mail clients</h2>", f"<pre>{e(chr(10).join(closing))}</pre>"]
     for step, status, record, seconds, title in _steps(engine):
         out.append(f'<h2 id="{e(step.id)}">{e(step.id)} — {e(title)}</h2>')
         out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")

@@ -54,7 +54,7 @@ class ProbeResult:
 def smtp_stages(action: SmtpMail, values: dict[str, str]) -> list[tuple[str, str, str]]:
     """(stage, line, expected code) in the order the tutorial types them; the AUTH stage's line
     is a placeholder for `auth_plain`'s."""
-    greet = "EHLO" if action.ehlo or action.starttls or action.auth else "HELO"
+    greet = "EHLO" if action.ehlo or action.starttls or action.auth or action.implicit_tls else "HELO"
     stages = []
     if action.helo:
         stages.append(("HELO", f"{greet} {fill(action.helo, values)}", "250"))
@@ -244,9 +244,12 @@ class ProbeRunner:
             result.reason = ("the answers give no clear password for the mail user (only a hash), so "
                              "the wizard cannot log in; give it with --answers to prove this step")
             return
-        transcript.add("C", telnet_line(host, probe.port, via))
+        transcript.add("C", telnet_line(host, probe.port, via)
+                       + ("   (TLS from the first byte)" if action.implicit_tls else ""))
         channel = open_channel(host, probe.port, self.reply_timeout, via, self.values.get("ssh_config", ""))
         with Dialogue(channel, transcript, self.reply_timeout) as talk:
+            if action.implicit_tls:
+                talk.start_tls(self.values.get("fqdn", host))
             if not self._expect(talk.read_reply(), "220", "greeting", result):
                 return
             last_ehlo = None

@@ -61,6 +61,7 @@ class WizardApp(App):
         engine.ask_through(self._ask_from_worker)
         self.busy = False
         self.quit_when_done = False
+        self.told_ready = False
 
     # ---- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -278,6 +279,16 @@ class WizardApp(App):
         self.refresh_bindings()
         self._refresh_marks()
         self._show_selected()
+        self._tell_when_ready()
+
+    def _tell_when_ready(self) -> None:
+        """Once the last step is done: the client settings, in a dialog (once a session)."""
+        from wizard.tui.dialogs import ReadyScreen
+
+        lines = self.engine.closing_notes()
+        if lines and not self.told_ready:
+            self.told_ready = True
+            self.push_screen(ReadyScreen(lines))
 
     def _ask_from_worker(self, question: str) -> str:
         """A manual probe's question, asked in a dialog; the step's worker waits for the answer

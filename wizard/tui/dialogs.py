@@ -158,3 +158,23 @@ class ManualProbeDialog(ModalScreen[str]):
 
     def action_skip(self) -> None:
         self.dismiss("")
+
+
+class ReadyScreen(ModalScreen[None]):
+    """The walk is through: what to type into a mail client, and the DNS records that help."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static("The server is ready. For your mail clients:\n\n" + "\n".join(self.lines),
+                         id="ready-text")
+            yield Button("Close", id="close", variant="primary")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
