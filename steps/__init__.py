@@ -4,7 +4,8 @@ A chapter is one module holding one `STEP`; its explanation is `assets/explain/<
 """
 
 from steps import (dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
-                   postfix_names, postfix_tls, prereq, restrictions, sasl, tls_auth_only, virtual_lmtp, vmail)
+                   postfix_names, postfix_tls, prereq, restrictions, sasl, submission, tls_auth_only, virtual_lmtp,
+                   vmail)
 
 ALL_STEPS = (
     prereq.STEP,
@@ -22,4 +23,6 @@ ALL_STEPS = (
     restrictions.STEP,
     extras.STEP,
     next_steps.STEP,
+    # After the tutorial: today's internet.
+    submission.STEP,
 )

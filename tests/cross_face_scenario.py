@@ -61,6 +61,8 @@ async def walk(engine, form: bool) -> None:
                 seen["failed"] = list(app.query_one("#probe").plain)[-40:]
                 break
             await pilot.press("n")
+        if app.screen.query("#ready-text"):           # the walk is through: the client settings
+            seen["ready"] = str(app.screen.query_one("#ready-text").render())
         await pilot.press("q")
 
 

@@ -73,14 +73,21 @@ def confirm_final_server(box: Box, secret: str) -> None:
             s.sendmail("bob@ext.test", ["alice@example.test"], "Subject: inbound\\r\\nX-Check: lmtp\\r\\n\\r\\nin\\r\\n")
             s.sendmail("bob@ext.test", ["postmaster@example.test"], "Subject: pm\\r\\nX-Check: postmaster\\r\\n\\r\\npm\\r\\n")
         with smtplib.SMTP("mail.example.test", 25, local_hostname="exthost.ext.test") as s:
-            s.starttls(context=ctx); s.ehlo(); print("auth after tls", s.has_extn("auth"))
+            s.starttls(context=ctx); s.ehlo(); print("auth after tls on 25", s.has_extn("auth"))
+        with smtplib.SMTP("mail.example.test", 587, local_hostname="exthost.ext.test") as s:
+            s.ehlo(); print("auth before tls on 587", s.has_extn("auth"))
+            s.starttls(context=ctx); s.ehlo()
             s.login("alice@example.test", "{secret}")
-            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed\\r\\n\\r\\nout\\r\\n")
+            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed-587\\r\\n\\r\\nout\\r\\n")
+        with smtplib.SMTP_SSL("mail.example.test", 465, local_hostname="exthost.ext.test", context=ctx) as s:
+            s.login("alice@example.test", "{secret}")
+            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed-465\\r\\n\\r\\nout\\r\\n")
     """).splitlines()
     assert outside[:3] == ["plaintext login refused", "auth before tls False", outside[2]]
     assert outside[2].startswith("relay refused") and outside[2].split()[-1] in ("454", "554")
     assert outside[3].startswith("unknown recipient refused") and outside[3].split()[-1] in ("450", "550")
-    assert outside[4] == "auth after tls True"
+    # Port 25 is for servers once the submission chapter ran; mail clients log in on 587 and 465.
+    assert outside[4:6] == ["auth after tls on 25 False", "auth before tls on 587 False"], outside
 
     found = with_tls(mail_ns, f"""
         import imaplib, time
@@ -97,10 +104,11 @@ def confirm_final_server(box: Box, secret: str) -> None:
     assert found == "['lmtp', 'postmaster']"
     sink = box.path(f"/run/mailwizard-lab/{box.lab_name}/mail/bob@ext.test")
     for _ in range(150):
-        if "X-Check: relayed" in sink.read_text():
+        if all(f"X-Check: relayed-{port}" in sink.read_text() for port in (587, 465)):
             break
         time.sleep(0.1)
-    assert "X-Check: relayed" in sink.read_text(), "the authenticated relay reached the outside mailbox"
+    for port in (587, 465):
+        assert f"X-Check: relayed-{port}" in sink.read_text(), f"the login on {port} relayed to the outside"
 
     added = box.mailwizard("user", "add", "dave@example.test", input="Dave-Pass-99\n")
     assert added.returncode == 0, added.stdout + added.stderr

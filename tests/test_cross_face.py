@@ -34,9 +34,11 @@ def assert_finished_for_the_cli(*where: str, answers: str, lab: bool = False) ->
     assert "no answers recorded" not in status.stdout and "{" not in status.stdout, status.stdout
     run = mailwizard(*where, "run", "--answers", answers, *(["--lab"] if lab else []))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert "the server is ready. For your mail clients:" in run.stdout
+    assert "    _submissions._tcp.example.test. 3600 IN SRV 0 1 465 mail.example.test." in run.stdout
     assert [line for line in run.stdout.splitlines() if line.startswith("[")] == [
         f"[ok] {step}: done already" for step in STEP_IDS], run.stdout
-    assert not any(line.startswith(("> ", "    [", "    change")) for line in run.stdout.splitlines()), \
+    assert not any(line.startswith(("> ", "    [", "    change", "    note")) for line in run.stdout.splitlines()), \
         "nothing was checked, written or probed again"
 
 
@@ -56,6 +58,7 @@ def test_in_the_sandbox_a_tui_walk_is_done_for_the_cli(tmp_path, start):
     flags = ("--form",) if start == "the form" else ()
     seen = scenario("walk", str(root), str(answers) if start == "--answers" else "", *flags)
     assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
+    assert "Outgoing mail (SMTP): server mail.example.test, port 465 with SSL/TLS" in seen["ready"], seen
     assert_finished_for_the_cli("--root", str(root), answers=str(answers))
 
 

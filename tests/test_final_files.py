@@ -53,8 +53,12 @@ def settings(text: str) -> dict[str, str]:
     return {k: " ".join(re.split(r"[,\s]+", v.strip(", "))) for k, v in out.items()}
 
 
+# `run --through next-steps` ends in the tutorial's server; the chapters after it add to it.
+TUTORIAL = ALL_STEPS[: [s.id for s in ALL_STEPS].index("next-steps") + 1]
+
+
 def ours(path: str) -> dict[str, str]:
-    return settings(render_file(path, ALL_STEPS, VALUES, users=ANSWERS.users))
+    return settings(render_file(path, TUTORIAL, VALUES, users=ANSWERS.users))
 
 
 def test_final_files_match_the_tutorial_except_for_listed_errata():

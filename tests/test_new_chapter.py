@@ -62,7 +62,8 @@ def project(tmp_path_factory) -> Path:
     init = tree / "steps" / "__init__.py"
     text = init.read_text()
     text = text.replace("from steps import (", "from steps import (door_2525, ", 1)
-    init.write_text(text.replace("    next_steps.STEP,\n", "    next_steps.STEP,\n    door_2525.STEP,\n", 1))
+    head, _, _ = text.rstrip().rpartition(")")             # the chapter goes after the last one
+    init.write_text(head + "    door_2525.STEP,\n)\n")
     (tree / "answers.toml").write_text(ANSWERS)
     return tree
 
@@ -73,6 +74,13 @@ def wizard_in(tree: Path, *args: str, timeout: float = 600) -> subprocess.Comple
                           capture_output=True, text=True, timeout=timeout)
 
 
+def out_of_the_copy(project: Path) -> list[str]:
+    """The step ids the copy walks."""
+    return subprocess.run([sys.executable, "-c", "import steps; print(*[s.id for s in steps.ALL_STEPS])"],
+                          cwd=project, capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PYTHONPATH=str(project))).stdout.split()
+
+
 def test_the_copy_runs_its_own_steps_and_the_diagram_shows_the_new_port(project):
     out = subprocess.run([sys.executable, "-c",
                           "import steps, wizard; from wizard.flow import labels; "
@@ -80,7 +88,8 @@ def test_the_copy_runs_its_own_steps_and_the_diagram_shows_the_new_port(project)
                          cwd=project, capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(project))).stdout.splitlines()
     assert all(path.startswith(str(project)) for path in out[0].split()), out
-    assert out[1] == "smtpd :25/:2525"
+    assert out[1] == "smtpd :25/:465/:587/:2525"
+    assert out_of_the_copy(project)[-1] == "door-2525", "the new chapter comes after the last one"
 
 
 def test_the_chapter_walks_in_the_sandbox_and_keeps_the_box_s_master_cf(project, tmp_path):
@@ -94,14 +103,15 @@ def test_the_chapter_walks_in_the_sandbox_and_keeps_the_box_s_master_cf(project,
     assert "change /etc/postfix/master.cf: +4 -0 lines" in walk.stdout
     written = (box / "etc/postfix/master.cf").read_bytes()
     assert written.startswith(original), "every line of the box's file stays as it was"
-    assert written[len(original):].decode() == (
+    assert written.decode().endswith(
         "# The test chapter's second door.\n2525 inet n - y - - smtpd\n"
         "  -o syslog_name=postfix/door2525\n  -o smtpd_tls_security_level=encrypt\n")
     assert "smtpd_discard_ehlo_keywords = pipelining" in (box / "etc/postfix/main.cf").read_text()
 
+    before_the_chapter = written[: written.index(b"# The test chapter's second door.")]
     undo = wizard_in(project, "--root", str(box), "undo")
     assert undo.returncode == 0, undo.stdout + undo.stderr
-    assert (box / "etc/postfix/master.cf").read_bytes() == original
+    assert (box / "etc/postfix/master.cf").read_bytes() == before_the_chapter
     assert "smtpd_discard_ehlo_keywords" not in (box / "etc/postfix/main.cf").read_text()
     again = wizard_in(project, "--root", str(box), "run", "--answers", "answers.toml")
     assert again.returncode == 0 and "[ok] door-2525" in again.stdout, again.stdout[-2000:]
@@ -125,7 +135,8 @@ def test_a_service_postfix_would_refuse_is_refused_before_it_is_written(project,
     assert walk.returncode == 1, walk.stdout[-2000:]
     assert "unused parameter: smtpd_no_such_thing=1" in walk.stdout
     assert "refused by validation; nothing was written" in walk.stdout
-    assert (box / "etc/postfix/master.cf").read_bytes() == original
+    kept = (box / "etc/postfix/master.cf").read_bytes()
+    assert kept.startswith(original) and b"2525" not in kept and b"no_such_thing" not in kept
 
 
 @pytest.mark.daemons
@@ -139,10 +150,12 @@ def test_the_chapter_against_the_real_postfix_and_undo_gives_the_file_back(proje
     listed = subprocess.run(["postconf", "-M", "2525/inet"], capture_output=True, text=True).stdout
     assert "2525       inet  n       -       y       -       -       smtpd" in listed
     status = wizard_in(project, "status")
-    assert "progress: 16/16 steps done" in status.stdout, status.stdout
+    steps = len(out_of_the_copy(project))
+    assert f"progress: {steps}/{steps} steps done" in status.stdout, status.stdout
+    written = MASTER_CF.read_bytes()
     undo = wizard_in(project, "undo", "--lab")
     assert undo.returncode == 0, undo.stdout + undo.stderr
-    assert MASTER_CF.read_bytes() == original
+    assert MASTER_CF.read_bytes() == written[: written.index(b"# The test chapter's second door.")]
     assert subprocess.run(["postconf", "-M", "2525/inet"], capture_output=True, text=True).stdout == ""
     reset = wizard_in(project, "reset", "--yes", "--lab")
     assert reset.returncode == 0, reset.stdout + reset.stderr

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from conftest import ANSWERS, mailwizard
 
-FINAL = ["etc/postfix/main.cf", "etc/postfix/virtual", "etc/dovecot/dovecot.conf", "etc/dovecot/users.db"]
+FINAL = ["etc/postfix/main.cf", "etc/postfix/master.cf", "etc/postfix/virtual", "etc/dovecot/dovecot.conf",
+         "etc/dovecot/users.db"]
 
 
 class Tags(HTMLParser):
@@ -48,6 +49,7 @@ def test_report_holds_every_step_and_probe_and_no_secret(tmp_path):
             assert step_id in text
             assert all(p["id"] in text for p in record["probes"])
         assert "123456" not in text and hash_.split("}")[-1] not in text and "$6$" not in text
+        assert "For mail clients" in text and "_submission._tcp.example.test.  3600 IN SRV 0 1 587" in text
     tags = Tags()
     tags.feed(page)
     assert tags.open == [] and tags.external == [], "balanced, self-contained HTML"
