@@ -224,10 +224,25 @@ def test_on_start_an_earlier_walk_is_offered_with_its_drift(tmp_path):
     run_app(make_engine(tmp_path), look)
 
 
-def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
+async def checks_table(app, pilot):
+    """Press c; the Checks screen's table once its worker has filled it (at most 10 s)."""
     from textual.widgets import DataTable
 
-    from wizard.tui.dialogs import HelpScreen, PrerequisitesScreen
+    from wizard.tui.dialogs import PrerequisitesScreen
+
+    await pilot.press("c")
+    await pilot.pause()
+    assert isinstance(app.screen, PrerequisitesScreen)
+    table = app.screen.query_one("#checks", DataTable)
+    for _ in range(200):
+        if table.row_count:
+            break
+        await pilot.pause(0.05)
+    return table
+
+
+def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
+    from wizard.tui.dialogs import HelpScreen
     from wizard.tui.mail_flow import MailFlow
 
     engine = make_engine(tmp_path)
@@ -247,14 +262,8 @@ def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape", "c")
-        await pilot.pause()
-        assert isinstance(app.screen, PrerequisitesScreen)
-        table = app.screen.query_one("#checks", DataTable)
-        for _ in range(100):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await pilot.press("escape")
+        table = await checks_table(app, pilot)
         assert table.row_count == len(engine.prerequisites(timeout=0.5))
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
@@ -314,11 +323,8 @@ CLI_MARKS = {"ok  ": "✔", "warn": "!", "FAIL": "✘"}
 
 def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
     """Both faces answer "is this box ready?" alike: the same checks, places and verdicts."""
-    from textual.widgets import DataTable
-
     from conftest import mailwizard
     from wizard.session import SessionOptions, open_session
-    from wizard.tui.dialogs import PrerequisitesScreen
 
     root, answers = tmp_path / "root", tmp_path / "answers.toml"
     root.mkdir()
@@ -336,14 +342,7 @@ def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
     tui_rows = []
 
     async def scenario(app, pilot):
-        await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, PrerequisitesScreen)
-        table = app.screen.query_one("#checks", DataTable)
-        for _ in range(200):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        table = await checks_table(app, pilot)
         tui_rows.extend(tuple(table.get_row_at(i)[:3]) for i in range(table.row_count))
 
     run_app(engine, scenario)
