@@ -73,7 +73,7 @@ def test_in_the_sandbox_the_tui_opens_on_a_headless_walk(tmp_path):
 
 
 @pytest.mark.daemons
-def test_against_the_daemons_both_orders(lab_up):
+def test_against_the_daemons_both_orders_and_the_form(lab_up):
     answers = str(lab_up)
     seen = scenario("walk", "", answers, "--lab", netns=f"{LAB_NAME}-mail")
     assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
@@ -86,3 +86,9 @@ def test_against_the_daemons_both_orders(lab_up):
     walk = mailwizard("run", "--lab", "--answers", answers)
     assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
     assert_opens_on_the_finished_walk(scenario("look", "", "", "--lab", netns=f"{LAB_NAME}-mail"))
+
+    # Started with no answers at all, in the lab: the form's answers walk this lab, not the default one.
+    assert mailwizard("reset", "--yes").returncode == 0
+    seen = scenario("walk", "", "", "--lab", "--form", netns=f"{LAB_NAME}-mail")
+    assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
+    assert_finished_for_the_cli(answers=answers, lab=True)

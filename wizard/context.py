@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-from wizard.answers import Answers, MailUser
+from wizard.answers import DEFAULT_LAB, Answers, MailUser
 from wizard.config import fill
 from wizard.events import Event
 from wizard.model import Step
@@ -61,6 +61,16 @@ class WalkContext:
             if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
         return values
+
+    def in_this_lab(self, answers: Answers) -> Answers:
+        """Answers made without a [lab] (the TUI's form), for the lab this walk runs in: its
+        namespaces and addresses, not the default lab's."""
+        if not self.lab or dict(answers.lab) != DEFAULT_LAB:
+            return answers
+        from wizard.lab.network import lab_we_are_in
+
+        running = lab_we_are_in()
+        return dataclasses.replace(answers, lab=tuple(running.items())) if running else answers
 
     def title(self, step: Step) -> str:
         """The step's title with the answers filled in (as it was written before there are any)."""

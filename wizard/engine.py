@@ -184,7 +184,7 @@ class Engine:
     def set_answers(self, answers: Answers) -> None:
         """New answers (from the TUI's form): kept in the state and the replay file at once.
         Steps already done whose files would now differ show as stale and can be run again."""
-        self.ctx.answers = with_user_changes(answers, self.state.user_changes)
+        self.ctx.answers = with_user_changes(self.ctx.in_this_lab(answers), self.state.user_changes)
         self.ctx.remember_answers()
 
     # ---- what a step says on this box ----------------------------------------------------------

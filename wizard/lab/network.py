@@ -293,6 +293,18 @@ class Lab:
         return lines
 
 
+def lab_we_are_in() -> dict[str, str] | None:
+    """The [lab] settings of the lab whose mail namespace this process runs in, if any."""
+    for record_file in sorted(LAB_RUN.glob("*/lab.json")):
+        try:
+            plan = json.loads(record_file.read_text())["plan"]
+            if current_netns_is(f"{plan['name']}-mail"):
+                return {key: plan[key] for key in ("name", "mail_address", "ext_address", "dns_address")}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
 def current_netns_is(ns: str) -> bool:
     """True when this process runs inside the named network namespace."""
     try:
