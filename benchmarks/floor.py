@@ -87,12 +87,14 @@ def q(text: str) -> str:
 
 def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> str:
     out = [PRELUDE, f"EXT_NS=${{EXT_NS:-{values.get('ext_ns', 'mwlab-ext')}}}\n"]
+    # A file a chapter extends (master.cf) is the box's own as the floor finds it.
+    box_texts = {path: Path(path).read_text() for path in managed_paths(steps)
+                 if extends_box(path, steps) and Path(path).exists()}
     for k, step in enumerate(steps, 1):
         out.append(f"\n# ---- {step.id}\nstamp {step.id}\n")
         out += ensure_lines(step, values)
         for path in managed_paths(steps[:k]):
-            # A file a chapter extends (master.cf) is the box's own as the floor finds it.
-            box_text = Path(path).read_text() if extends_box(path, steps) and Path(path).exists() else None
+            box_text = box_texts.get(path)
             new = render_file(path, steps[:k], values, users=users, box_text=box_text)
             if new is None or new == render_file(path, steps[:k - 1], values, users=users, box_text=box_text):
                 continue

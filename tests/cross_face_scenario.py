@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wizard.session import SessionOptions, open_session  # noqa: E402
+from pilot_wait import waiter  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 
 FORM = {"maildomain": "example.test", "mailhost": "mail", "address": "alice@example.test",
@@ -22,12 +23,7 @@ FORM = {"maildomain": "example.test", "mailhost": "mail", "address": "alice@exam
 seen: dict = {}
 
 
-async def until(pilot, condition, seconds: float = 180) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise SystemExit(f"timed out in the TUI; seen so far: {json.dumps(seen)[-2000:]}")
+until = waiter(seen, 180)
 
 
 async def fill_the_form(app, pilot) -> None:

@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from steps import ALL_STEPS  # noqa: E402
 from wizard.answers import load_answers  # noqa: E402
-from wizard.engine import Engine, step_states  # noqa: E402
+from wizard.engine import Engine  # noqa: E402
 from wizard.events import ProbeStarted  # noqa: E402
 from wizard.system import System  # noqa: E402
+from pilot_wait import waiter  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 
 POSTFIX_CHAPTERS = ("prereq", "install", "postfix-blank", "postfix-names")
@@ -31,12 +32,7 @@ def open_engine(answers: str) -> Engine:
     return Engine(System(), load_answers(answers), ALL_STEPS, lab=True).open()
 
 
-async def until(pilot, condition, seconds: float = 120) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise SystemExit(f"timed out waiting in the TUI; seen so far: {json.dumps(seen)[-2000:]}")
+until = waiter(seen, 120)
 
 
 async def first_session(answers: str) -> None:
@@ -98,7 +94,7 @@ async def second_session(answers: str) -> None:
         await until(pilot, lambda: not app.busy and engine.state.status_of("dovecot-imap") != "applying")
         await pilot.pause(0.2)
     seen["after_resume"] = engine.state.status_of("dovecot-imap")
-    seen["states"] = {step.id: status for step, status in step_states(engine)}
+    seen["states"] = {row.step.id: row.status for row in engine.views()}
     engine.close()
 
 

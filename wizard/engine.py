@@ -368,9 +368,3 @@ class Engine:
     def reset(self) -> None:
         self.rollback.reset()
 
-
-def step_states(engine: Engine) -> list[tuple[Step, str]]:
-    """Each step with its status (a done step whose render changed since shows as stale);
-    unlike `Engine.views`, a step after the open one keeps its own status."""
-    return [(step, STALE if status == PASSED and engine.has_answers and not engine.is_done(step) else status)
-            for step in engine.steps for status in (engine.state.status_of(step.id),)]

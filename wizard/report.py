@@ -8,8 +8,7 @@ from __future__ import annotations
 import html
 import time
 
-from wizard.config import fill
-from wizard.engine import Engine, step_states
+from wizard.engine import Engine
 from wizard.statuses import probe_status
 
 
@@ -21,12 +20,12 @@ def _answers_lines(engine: Engine) -> list[tuple[str, str]]:
 
 
 def _steps(engine: Engine):
-    values = engine.values()
-    for step, status in step_states(engine):
-        record = engine.state.steps.get(step.id, {})
+    """Each step as the faces show it (the engine's view), with its record and its time."""
+    for row in engine.views():
+        record = engine.state.steps.get(row.step.id, {})
         started, finished = record.get("started"), record.get("finished")
         seconds = f"{finished - started:.2f} s" if started and finished else ""
-        yield step, status, record, seconds, fill(step.title, values)
+        yield row.step, row.status, record, seconds, row.title
 
 
 def _diffs(engine: Engine, step) -> list[str]:

@@ -12,10 +12,10 @@ from wizard.context import WalkContext
 from wizard.daemons import daemon, settle_seconds
 from wizard.events import Note
 from wizard.planning import FileChange
-from wizard.state import originals_copy
+from wizard.state import STATE_DIR, originals_copy
 from wizard.system import crashpoint, sha256_bytes
 
-HAND_EDITS = "/var/lib/mailwizard/hand-edits"
+HAND_EDITS = f"{STATE_DIR}/hand-edits"
 
 
 class FileTransaction:
