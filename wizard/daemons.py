@@ -12,10 +12,10 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.logs import MAIL_LOG, MailLog
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
 from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
 
@@ -206,17 +206,20 @@ class Dovecot:
 
     system: System
     name: str = "dovecot"
+    said_at_start: list[str] = field(default_factory=list)   # its log's lines during the last start
 
     def running(self) -> bool:
         return pid_alive(read_pid(self.system.path(DOVECOT_PID)))
 
     def start(self) -> CommandResult:
+        log_start = self._log().offset()
         if systemd_booted():
             result = self.system.run(["systemctl", "start", "dovecot"])
         else:
             result = self.system.run(["dovecot"], daemonizes=True, timeout=30)
         if result.ok:
-            self._wait_listening()
+            self._wait_started()
+        self.said_at_start = self._log().lines_since(log_start)[-5:]
         return result
 
     def stop(self) -> CommandResult:
@@ -233,7 +236,7 @@ class Dovecot:
         if systemd_booted():
             result = self.system.run(["systemctl", "restart", "dovecot"])
             if result.ok:
-                self._wait_listening()
+                self._wait_started()
             return result
         if self.running():
             self.stop()
@@ -243,18 +246,27 @@ class Dovecot:
         """After new files: Dovecot restarts (see the class's note on why not a reload)."""
         return self.restart()
 
-    def _wait_listening(self, timeout: float = 5.0) -> None:
-        """Until IMAP answers on 143 when the config enables it (bounded)."""
-        protocols = self.system.query(["doveconf", "-h", "protocols"]).stdout.split()
-        if "imap" not in protocols:
-            return
+    def _log(self) -> MailLog:
+        return MailLog(self.system.path(DOVECOT_LOG))
+
+    def _wait_started(self, timeout: float = 10.0) -> None:
+        """Until the master's pid file names a live process and, when the config enables IMAP,
+        143 answers (bounded). On a busy box the daemonized master may write its pid file a
+        moment after `dovecot` returned."""
+        wants_imap = "imap" in self.system.query(["doveconf", "-h", "protocols"]).stdout.split()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                connect("127.0.0.1", 143, 0.5).close()
+            if self.running() and (not wants_imap or self._answers_imap()):
                 return
-            except DialogueError:
-                time.sleep(0.02)
+            time.sleep(0.02)
+
+    @staticmethod
+    def _answers_imap() -> bool:
+        try:
+            connect("127.0.0.1", 143, 0.5).close()
+            return True
+        except DialogueError:
+            return False
 
     def prevalidate(self, files: dict[str, str]) -> str | None:
         """doveconf judges a candidate dovecot.conf before it replaces the live one."""

@@ -163,7 +163,9 @@ class FileTransaction:
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"
             if service.name == "dovecot" and not service.running():
-                return "Dovecot did not start; see /var/log/dovecot.log."
+                said = "\n".join(service.said_at_start)
+                return ("Dovecot did not start; see /var/log/dovecot.log."
+                        + (f" It said:\n{said}" if said else ""))
             if service.name == "postfix":
                 problem = self._postfix_answers(step_id, service)
                 if problem:
