@@ -69,6 +69,28 @@ def stop_dovecot() -> None:
             time.sleep(0.05)
 
 
+RSPAMD_PID = Path("/run/rspamd/rspamd.pid")
+DKIM_KEYS = Path("/var/lib/rspamd/dkim")
+
+
+def rspamd_running() -> bool:
+    try:
+        pid = int(RSPAMD_PID.read_text().split()[0])
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def stop_rspamd() -> None:
+    """rspamd as the dkim chapter starts it (its hyperscan cache stays: the next start is quick)."""
+    if rspamd_running():
+        subprocess.run(["kill", "-TERM", RSPAMD_PID.read_text().split()[0]], capture_output=True)
+        for _ in range(300):
+            if not rspamd_running():
+                break
+            time.sleep(0.05)
+
+
 def account_exists(kind: str, name: str) -> bool:
     return subprocess.run(["getent", kind, name], capture_output=True).returncode == 0
 
@@ -81,6 +103,7 @@ class Snapshot:
     had_vmail_user: bool = False
     had_vmail_group: bool = False
     had_var_vmail: bool = False
+    had_dkim_keys: bool = False
 
     @classmethod
     def take(cls) -> "Snapshot":
@@ -92,7 +115,7 @@ class Snapshot:
                 st = p.stat()
                 modes[name] = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
         return cls(files, modes, postfix_running(), account_exists("passwd", "vmail"),
-                   account_exists("group", "vmail"), Path("/var/vmail").exists())
+                   account_exists("group", "vmail"), Path("/var/vmail").exists(), DKIM_KEYS.exists())
 
     def restore(self) -> None:
         for name, data in self.files.items():
@@ -107,6 +130,8 @@ class Snapshot:
         # What the Dovecot chapters make: the vmail account and the mail store.
         if not self.had_var_vmail:
             shutil.rmtree("/var/vmail", ignore_errors=True)
+        if not self.had_dkim_keys:
+            shutil.rmtree(DKIM_KEYS, ignore_errors=True)
         if not self.had_vmail_user and account_exists("passwd", "vmail"):
             subprocess.run(["userdel", "vmail"], capture_output=True)
         if not self.had_vmail_group and account_exists("group", "vmail"):
@@ -130,6 +155,7 @@ def box(pristine: Snapshot, tmp_path: Path):
     """A box with Postfix as the suite found it; put back whatever the test did."""
     stop_postfix()
     stop_dovecot()
+    stop_rspamd()
     answers = tmp_path / "answers.toml"
     answers.write_text(ANSWERS)
     try:
@@ -137,6 +163,7 @@ def box(pristine: Snapshot, tmp_path: Path):
     finally:
         stop_postfix()
         stop_dovecot()
+        stop_rspamd()
         subprocess.run(["postsuper", "-d", "ALL"], capture_output=True)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         pristine.restore()

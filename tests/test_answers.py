@@ -104,3 +104,30 @@ def test_lab_addresses_must_share_one_private_24():
         parse_answers({"lab": {"name": "Lab-With-Long-Name"}})
     with pytest.raises(AnswersError, match="unknown key 'nam'"):
         parse_answers({"lab": {"nam": "x"}})
+
+
+def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
+    import re
+
+    from wizard.answers import KNOWN_SELECTOR, AnswersError, parse_answers
+
+    for table, wrong, named in (({"dkim": {"selector": "mail_2026"}}, "mail_2026", "dkim.selector"),
+                                ({"dkim": {"selector": "-x"}}, "-x", "dkim.selector"),
+                                ({"dmarc": {"policy": "strict"}}, "strict", "dmarc.policy"),
+                                ({"dmarc": {"report": "no-at-sign"}}, "no-at-sign", "dmarc.report"),
+                                ({"dkim": {"key": "x"}}, "key", "dkim")):
+        with pytest.raises(AnswersError) as caught:
+            parse_answers(table)
+        assert named in str(caught.value) and wrong in str(caught.value)
+    dated = parse_answers({})
+    assert re.fullmatch(r"mw20\d\d(0[1-9]|1[0-2])", dated.dkim_selector)
+    assert dated.dmarc_policy == "none" and dated.values()["dmarc_report"] == "postmaster@example.test"
+    # A later run without a selector keeps the one the last walk made its key for.
+    assert parse_answers({}, known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "mw202401"
+    assert parse_answers({"dkim": {"selector": "Sel1"}}, known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "sel1"
+    # The replay file and the state keep what was used.
+    again = parse_answers({"dkim": {"selector": "sel1"}, "dmarc": {"policy": "quarantine"}})
+    import tomllib
+    replay = tomllib.loads(again.to_toml())
+    assert replay["dkim"] == {"selector": "sel1"} and replay["dmarc"] == {"policy": "quarantine"}
+    assert parse_answers(replay) == again

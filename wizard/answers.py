@@ -22,7 +22,12 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
-KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
+KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc"}
+KNOWN_DKIM = {"selector"}
+KNOWN_DMARC = {"policy", "report"}
+DMARC_POLICIES = ("none", "quarantine", "reject")
+# `known` (what the last walk used) holds the DKIM selector under this key; an address has no blank.
+KNOWN_SELECTOR = "dkim selector"
 KNOWN_USER = {"address", "password", "password_hash"}
 KNOWN_EXTERNAL = {"address", "vantage", "host", "ssh_config"}
 KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
@@ -135,6 +140,9 @@ class Answers:
     lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
     static_address: bool | None = None      # asked, never guessed: no check can see it
     ssh_config: str = ""                     # for vantage ssh:..: an ssh_config file (ssh -F)
+    dkim_selector: str = ""                  # "" until parsed: then given, remembered or dated
+    dmarc_policy: str = "none"               # cautious: receivers report, nothing is refused yet
+    dmarc_report: str = ""                   # rua address; "" means postmaster@maildomain
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -166,6 +174,9 @@ class Answers:
             "vantage": self.vantage,
             "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
             "ssh_config": self.ssh_config,
+            "dkim_selector": self.dkim_selector or dated_selector(),
+            "dmarc_policy": self.dmarc_policy,
+            "dmarc_report": self.dmarc_report or f"postmaster@{self.maildomain}",
         }
 
     def to_record(self) -> dict:
@@ -178,6 +189,8 @@ class Answers:
                          "host": self.exthost, **({"ssh_config": self.ssh_config} if self.ssh_config else {})},
             "lab": dict(self.lab),
             **({} if self.static_address is None else {"static_address": self.static_address}),
+            "dkim": {"selector": self.values()["dkim_selector"]},
+            "dmarc": {"policy": self.dmarc_policy, **({"report": self.dmarc_report} if self.dmarc_report else {})},
         }
 
     def to_toml(self) -> str:
@@ -194,6 +207,10 @@ class Answers:
                   f"host = {q(self.exthost)}"]
         if self.ssh_config:
             lines.append(f"ssh_config = {q(self.ssh_config)}")
+        lines += ["", "[dkim]", f"selector = {q(self.values()['dkim_selector'])}",
+                  "", "[dmarc]", f"policy = {q(self.dmarc_policy)}"]
+        if self.dmarc_report:
+            lines.append(f"report = {q(self.dmarc_report)}")
         lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
         return "\n".join(lines) + "\n"
 
@@ -275,8 +292,49 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     ssh_config = _str(external.get("ssh_config", ""), "external.ssh_config").strip()
     if ssh_config and not ssh_config.startswith("/"):
         raise AnswersError("external.ssh_config: give the ssh_config file as an absolute path.")
+    selector = parse_dkim(data.get("dkim", {}), known.get(KNOWN_SELECTOR, ""))
+    policy, report = parse_dmarc(data.get("dmarc", {}))
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, tuple(lab.items()), static, ssh_config, source)
+                   exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, source)
+
+
+def dated_selector() -> str:
+    """The default DKIM selector: the month the key was made (`mw202612`), so a later key gets a
+    new name and both can be published while receivers move over."""
+    import time
+
+    return time.strftime("mw%Y%m", time.gmtime())
+
+
+def parse_dkim(raw, remembered: str = "") -> str:
+    """The selector: as given; else the one the last walk used (its key is on the box and
+    maybe in DNS: a month later the dated default must not make a second key); else dated."""
+    if not isinstance(raw, dict):
+        raise AnswersError("dkim: write it as a [dkim] table.")
+    _unknown(raw.keys(), KNOWN_DKIM, "dkim")
+    if "selector" not in raw:
+        return remembered or dated_selector()
+    selector = _str(raw["selector"], "dkim.selector").strip().lower()
+    if not _LABEL.match(selector):
+        raise AnswersError(f"dkim.selector: '{selector}' is not a DNS label (letters, digits and inner "
+                           "hyphens, at most 63 characters), like 'mw202612'; it becomes "
+                           "SELECTOR._domainkey in your zone.")
+    return selector
+
+
+def parse_dmarc(raw) -> tuple[str, str]:
+    if not isinstance(raw, dict):
+        raise AnswersError("dmarc: write it as a [dmarc] table.")
+    _unknown(raw.keys(), KNOWN_DMARC, "dmarc")
+    policy = _str(raw.get("policy", "none"), "dmarc.policy").strip().lower()
+    if policy not in DMARC_POLICIES:
+        raise AnswersError(f"dmarc.policy: '{policy}' is not a DMARC policy; write one of "
+                           f"{', '.join(DMARC_POLICIES)} (start with none: receivers only report).")
+    report = _str(raw.get("report", ""), "dmarc.report").strip()
+    if report:
+        local, domain = check_address(report, "dmarc.report")
+        report = f"{local}@{domain}"
+    return policy, report
 
 
 def parse_lab(raw) -> dict[str, str]:
@@ -401,6 +459,10 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
         data["lab"] = dict(previous.lab)
         if previous.ssh_config:
             data["external"]["ssh_config"] = previous.ssh_config
+        if previous.dkim_selector:
+            data["dkim"] = {"selector": previous.dkim_selector}
+        data["dmarc"] = {"policy": previous.dmarc_policy,
+                         **({"report": previous.dmarc_report} if previous.dmarc_report else {})}
     if fields.get("static_address") in ("yes", "no"):
         data["static_address"] = fields["static_address"] == "yes"
     answers = parse_answers(data, source="the answers form", known=known)

@@ -479,8 +479,31 @@ def check_private_file(ctx: CheckContext, path: str, group: str) -> CheckResult:
                        f"chown root:{group} {path}; chmod 0640 {path}")
 
 
+def check_owner_only(ctx: CheckContext, path: str, owner: str) -> CheckResult:
+    """A secret (a private key) readable by its owner alone: mode 600 or tighter."""
+    import pwd
+
+    name = f"{path} is readable by {owner} only"
+    try:
+        st = ctx.system.path(path).stat()
+    except FileNotFoundError:
+        if ctx.system.sandbox:
+            return CheckResult(name, True, "sandbox: no key is made there")
+        return CheckResult(name, False, f"{path} does not exist", "a file", "run the step that makes it")
+    try:
+        have = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        have = str(st.st_uid)
+    mode = st.st_mode & 0o777
+    if mode & 0o077 == 0 and (ctx.system.sandbox or have == owner):
+        return CheckResult(name, True, f"mode {mode:o}, owner {have}")
+    return CheckResult(name, False, f"mode {mode:o}, owner {have}", f"mode 600, owner {owner}",
+                       f"chown {owner} {path}; chmod 0600 {path}")
+
+
 CHECKS = {
     "owned-by": check_owned_by,
+    "owner-only": check_owner_only,
     "private-file": check_private_file,
     "command": check_command,
     "a-record": check_a_record,

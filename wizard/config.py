@@ -119,7 +119,7 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
             items = [item.strip() for item in entry.value.split(",")]
             out.append(f"{entry.name} =\n" + ",\n".join(f"    {item}" for item in items) + "\n")
         else:
-            out.append(f"{entry.name}{separator}{entry.value}\n")
+            out.append(f"{entry.name}{separator}{entry.value}".rstrip(" ") + "\n")
     if table is not None:
         for user in users:
             secret = user.password_hash

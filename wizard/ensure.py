@@ -1,4 +1,5 @@
-"""Things a step makes sure exist: a system user, a directory, a TLS certificate, /etc/aliases.
+"""Things a step makes sure exist: a system user, a directory, a TLS certificate, /etc/aliases,
+a DKIM key.
 
 Each is idempotent: what is there already is reused and never duplicated or replaced. What we
 made is recorded in the state, so `reset` can take back what is safe to take back (an empty
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from wizard.config import fill
-from wizard.model import Certificate, Directory, MailAliases, SystemUser
+from wizard.model import Certificate, DkimKey, Directory, MailAliases, SystemUser
 from wizard.system import System
 
 Note = Callable[[str], None]
@@ -30,6 +31,8 @@ def ensure_all(system: System, items, values: dict[str, str], state, note: Note)
             problem = _directory(system, item, state, note)
         elif isinstance(item, MailAliases):
             problem = _aliases(system, item, state, note)
+        elif isinstance(item, DkimKey):
+            problem = _dkim_key(system, item, values, state, note)
         else:
             problem = _certificate(system, item, values, state, note)
         if problem:
@@ -112,6 +115,57 @@ def _certificate(system: System, item: Certificate, values: dict[str, str], stat
     return ""
 
 
+def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note: Note) -> str:
+    path = fill(item.path, values)
+    target = system.path(path)
+    if target.is_file() and "PRIVATE KEY" in target.read_text(errors="replace"):
+        _owned_by(system, path, item.owner)
+        note(f"using the DKIM key already in {path} (kept: its public half may be published)")
+        return ""
+    if system.sandbox:
+        note(f"sandbox: would make a {item.bits}-bit DKIM key in {path}")
+        return ""
+    with tempfile.TemporaryDirectory(prefix="mailwizard-dkim-") as scratch:
+        key_tmp = Path(scratch, "key.pem")
+        result = system.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                             f"rsa_keygen_bits:{item.bits}", "-out", str(key_tmp)], timeout=60)
+        if not result.ok:
+            return f"could not make a DKIM key: {result.describe()}"
+        try:
+            owner = pwd.getpwnam(item.owner)
+        except KeyError:
+            return f"{path}: no user {item.owner} to own the DKIM key (is its package installed?)"
+        system.run(["install", "-d", "-o", item.owner, "-g", str(owner.pw_gid), "-m", "750",
+                    str(Path(path).parent)])
+        # Written by rename, readable by the signer alone; never printed.
+        system.write_file(path, key_tmp.read_bytes(), mode=0o600, uid=owner.pw_uid, gid=owner.pw_gid)
+    state.made.append({"kind": "dkim-key", "path": path})
+    note(f"made a {item.bits}-bit DKIM key in {path} (readable by {item.owner} only)")
+    return ""
+
+
+def _owned_by(system: System, path: str, owner: str) -> None:
+    """A key found in place is left as it is, except that the signer must be able to read it
+    and nobody else may."""
+    if system.sandbox:
+        return
+    try:
+        user = pwd.getpwnam(owner)
+    except KeyError:
+        return
+    target = system.path(path)
+    st = target.stat()
+    if (st.st_uid, st.st_mode & 0o077) != (user.pw_uid, 0):
+        os.chown(target, user.pw_uid, user.pw_gid)
+        os.chmod(target, st.st_mode & 0o700)
+
+
+def dkim_public_key(system: System, path: str) -> str:
+    """The public half of a DKIM key, base64 as the record's p= wants it ("" when unreadable)."""
+    pem = system.query(["openssl", "pkey", "-in", str(system.path(path)), "-pubout"]).stdout
+    return "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
+
+
 def _aliases(system: System, item: MailAliases, state, note: Note) -> str:
     source, database = system.path(item.path), system.path(item.path + ".db")
     if not source.exists():
@@ -158,5 +212,8 @@ def undo_made(system: System, state, note: Note) -> None:
             except OSError:
                 if target.exists():
                     note(f"kept {item['path']}: it holds mail")
+        elif item.get("kind") == "dkim-key":
+            note(f"the DKIM key {item['path']} stays: its public half may be published in DNS, "
+                 "and a walk again signs with it (delete it by hand if it is not)")
         elif item.get("kind") == "user":
             note(f"user {item['name']} stays (remove it with `userdel {item['name']}` if no mail needs it)")

@@ -129,7 +129,18 @@ class MailAliases:
     lines: tuple[str, ...] = ("postmaster: root",)
 
 
-Ensure = SystemUser | Directory | Certificate | MailAliases
+@dataclass(frozen=True)
+class DkimKey:
+    """A 2048-bit RSA key that signs the mail of `domain` under `selector`, made only when the
+    box has none at `path` (a key whose public half may be published is never replaced), readable
+    by `owner` alone. Its private half is never shown; its public half is the DKIM record."""
+
+    path: str                       # e.g. /var/lib/rspamd/dkim/{maildomain}.{dkim_selector}.key
+    owner: str = "_rspamd"
+    bits: int = 2048
+
+
+Ensure = SystemUser | Directory | Certificate | MailAliases | DkimKey
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,9 @@ class SmtpMail:
     `ehlo`: greet with EHLO (to see what the server offers); `starttls`: switch to TLS first;
     `implicit_tls`: TLS from the first byte, before the greeting (port 465, RFC 8314);
     `auth`: log in with AUTH PLAIN as the first mail user; `helo=""`: skip the greeting (to see
-    smtpd_helo_required at work); `rcpt=""`: stop after the greeting and AUTH (an `Offers` probe)."""
+    smtpd_helo_required at work); `rcpt=""`: stop after the greeting and AUTH (an `Offers` probe);
+    `headers`: the message has the header lines a mail client writes (From, To, Date,
+    Message-ID), as a signer and a strict receiver want them; the tutorial's sessions have none."""
 
     helo: str
     mail_from: str
@@ -168,6 +181,7 @@ class SmtpMail:
     starttls: bool = False
     auth: bool = False
     implicit_tls: bool = False
+    headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,7 +271,18 @@ class Refused:
     text: str = ""
 
 
-Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers
+@dataclass(frozen=True)
+class DkimSigned:
+    """The message lands in `maildir` with a DKIM-Signature of `{maildomain}` under
+    `{dkim_selector}` that verifies against the key: `key="made"` the public half of the key the
+    dkim chapter made (`path`), `key="dns"` the record the resolver returns."""
+
+    maildir: str = "/var/vmail/{maildomain}/{mailuser}/mail"
+    path: str = ""                  # the private key, for key="made"
+    key: str = "made"               # "made" or "dns"
+
+
+Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers | DkimSigned
 
 
 @dataclass(frozen=True)

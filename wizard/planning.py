@@ -51,13 +51,15 @@ class Planner:
         record = self.ctx.state.originals.get(path)
         if record is None:
             text = self.ctx.system.read_text(path)
-            if text is None and self.ctx.system.sandbox and Path(path).is_file():
-                # A sandbox without the file starts from this box's own, as its checks do.
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            return text or ""
-        if not record.get("existed"):
-            return ""
-        return (self.ctx.system.read_bytes(originals_copy(path)) or b"").decode()
+        elif record.get("existed"):
+            text = (self.ctx.system.read_bytes(originals_copy(path)) or b"").decode()
+        else:
+            text = None
+        if text is None and self.ctx.system.sandbox and Path(path).is_file():
+            # A sandbox without the file starts from this box's own, as its checks do, at every
+            # step (not only before the first write).
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        return text or ""
 
     def plan(self, step: Step) -> list[FileChange]:
         """What applying `step` would change on disk, as file changes with diffs."""

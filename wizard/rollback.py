@@ -102,3 +102,6 @@ class Rollback:
                                    "not start as it is"))
             else:
                 dovecot.restart()
+        rspamd = daemon(self.ctx.system, "rspamd")
+        if rspamd.running():
+            rspamd.restart()        # without the signing setup the walk gave it

@@ -105,12 +105,18 @@ class StateStore:
         return State() if text is None else State.from_json(text)
 
     def known_hashes(self) -> dict[str, str]:
-        """address → password hash from the last walk (read without the lock: hashes only)."""
+        """address → password hash from the last walk, and its DKIM selector under
+        `KNOWN_SELECTOR` (read without the lock: no secret in it)."""
+        from wizard.answers import KNOWN_SELECTOR
+
         try:
-            users = (self.load().answers or {}).get("users", [])
+            answers = self.load().answers or {}
+            users = answers.get("users", [])
+            selector = (answers.get("dkim") or {}).get("selector", "")
         except (StateError, ValueError, AttributeError):
             return {}
-        return {u.get("address", ""): u.get("password_hash", "") for u in users if isinstance(u, dict)}
+        known = {u.get("address", ""): u.get("password_hash", "") for u in users if isinstance(u, dict)}
+        return {**known, **({KNOWN_SELECTOR: selector} if isinstance(selector, str) and selector else {})}
 
     def save(self, state: State, why: str = "") -> None:
         self.system.write_file(STATE_FILE, state.to_json(), mode=0o600, uid=0, gid=0,

@@ -162,9 +162,9 @@ class FileTransaction:
                 continue
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"
-            if service.name == "dovecot" and not service.running():
+            if service.name != "postfix" and not service.running():
                 said = "\n".join(service.said_at_start)
-                return ("Dovecot did not start; see /var/log/dovecot.log."
+                return (f"{service.title} did not start; see {service.log_path}."
                         + (f" It said:\n{said}" if said else ""))
             if service.name == "postfix":
                 problem = self._postfix_answers(step_id, service)

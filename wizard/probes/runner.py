@@ -17,8 +17,9 @@ from pathlib import Path
 from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
-from wizard.model import (Answered, Bounced, Delivered, Imap, InInbox, Offers, Probe, Refused,
-                          Relayed, Sendmail, SmtpMail)
+from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
+from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Imap, InInbox, Offers, Probe,
+                          Refused, Relayed, Sendmail, SmtpMail)
 from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.probes.watch import file_size, wait_for
@@ -76,9 +77,16 @@ def auth_plain(user: str, password: str) -> str:
     return f"AUTH PLAIN {token}"
 
 
-def message_lines(body: str, marker: str) -> list[str]:
-    """The probe's message, dot-stuffed, with the marker header it is found by."""
-    lines = [f"Subject: {body}", f"{MARKER_HEADER}: {marker}", "", *body.splitlines()]
+def message_lines(body: str, marker: str, sender: str = "", recipient: str = "") -> list[str]:
+    """The probe's message, dot-stuffed, with the marker header it is found by. With a sender,
+    it has the header lines a mail client writes (From, To, Date, Message-ID)."""
+    client = []
+    if sender:
+        from email.utils import formatdate, make_msgid
+
+        client = [f"From: <{sender}>", f"To: <{recipient}>", f"Date: {formatdate()}",
+                  f"Message-ID: {make_msgid(domain=sender.rpartition('@')[2])}"]
+    lines = [*client, f"Subject: {body}", f"{MARKER_HEADER}: {marker}", "", *body.splitlines()]
     return ["." + line if line.startswith(".") else line for line in lines]
 
 
@@ -99,6 +107,10 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
         return "; ".join(parts)
     if isinstance(expect, InInbox):
         return f"delivered into {fill(expect.maildir, values)} and seen in INBOX over IMAP"
+    if isinstance(expect, DkimSigned):
+        against = "the key this step made" if expect.key == "made" else "the key published in DNS"
+        return (f"delivered with a DKIM-Signature of {values.get('maildomain', '')} "
+                f"(selector {values.get('dkim_selector', '')}) that verifies against {against}")
     if isinstance(expect, Answered):
         if expect.refused:
             return "the connection is refused (nothing listens)"
@@ -205,6 +217,12 @@ class ProbeRunner:
     def _message(self, body: str, marker: str) -> list[str]:
         return message_lines(body, marker)
 
+    def _client_message(self, action: SmtpMail, marker: str) -> list[str]:
+        body = fill(action.body, self.values)
+        if not action.headers:
+            return self._message(body, marker)
+        return message_lines(body, marker, fill(action.mail_from, self.values), fill(action.rcpt, self.values))
+
     def _sendmail(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
         action: Sendmail = probe.action
         to = fill(action.to, self.values)
@@ -277,7 +295,7 @@ class ProbeRunner:
                 self._read_quietly(talk)
                 self._judge_offers(probe.expect, last_ehlo, result)
                 return
-            for line in self._message(fill(action.body, self.values), marker):
+            for line in self._client_message(action, marker):
                 talk.send(line)
             talk.send(".")
             queued = talk.read_reply()
@@ -446,6 +464,51 @@ class ProbeRunner:
         problems += [f"{exists} does not exist"] if absent_path else []
         result.actual = f"{last}; " + "; ".join(problems) if last else "; ".join(problems)
 
+    def _wait_in_maildir(self, maildir: str, marker: str) -> Path | None:
+        folder = self.system.path(fill(maildir, self.values))
+        deadline = time.monotonic() + self.delivery_timeout
+        found = _file_with(folder, marker)
+        while found is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+            found = _file_with(folder, marker)
+        return found
+
+    def _await_signed(self, expect: DkimSigned, result: ProbeResult, marker: str, queue_id: str | None) -> None:
+        """Delivered, then its DKIM-Signature checked by dkimpy against the key or DNS."""
+        found = self._wait_in_maildir(expect.maildir, marker)
+        if found is None:
+            fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
+            result.actual = (f"not in {fill(expect.maildir, self.values)} after {self.delivery_timeout:g} s"
+                             + (f"; the log says: {fate}" if fate else ""))
+            return
+        result.notice_lag = _lag(found)
+        selector, domain = self.values.get("dkim_selector", ""), self.values.get("maildomain", "")
+        if expect.key == "made":
+            from wizard.ensure import dkim_public_key
+
+            public = dkim_public_key(self.system, fill(expect.path, self.values))
+            if not public:
+                result.actual = f"cannot read the key {fill(expect.path, self.values)}"
+                return
+            verdict = verify_dkim(found.read_bytes(), key_lookup(selector, domain, dkim_record_text(public)))
+            against = "the key this step made"
+        else:
+            verdict = verify_dkim(found.read_bytes())
+            against = "the record in DNS"
+        signature = [line for line in found.read_text(errors="replace").splitlines()
+                     if line.lower().startswith("dkim-signature:")]
+        shown = Transcript(sink=self.on_line)
+        for line in signature[:1]:
+            shown.add("S", f"(as delivered) {line[:150]}")
+        result.transcript_extra = shown.lines
+        wanted = (verdict.domain, verdict.selector) == (domain, selector)
+        if verdict.ok and wanted:
+            result.status, result.actual = MET, f"{verdict.describe()} against {against}"
+        elif verdict.ok:
+            result.actual = (f"{verdict.describe()}, but the walk signs as d={domain} s={selector}")
+        else:
+            result.actual = verdict.describe()
+
     def _await_inbox(self, expect: InInbox, result: ProbeResult, marker: str, queue_id: str | None) -> None:
         """Delivered into the Maildir, then that very message found over IMAP by its marker."""
         maildir = self.system.path(fill(expect.maildir, self.values))
@@ -531,6 +594,9 @@ class ProbeRunner:
         expect = probe.expect
         if isinstance(expect, InInbox):
             self._await_inbox(expect, result, marker, queue_id)
+            return
+        if isinstance(expect, DkimSigned):
+            self._await_signed(expect, result, marker, queue_id)
             return
         if isinstance(expect, Relayed):
             self._await_relay(expect, result, marker, mailbox_start, queue_id)
