@@ -62,6 +62,10 @@ def base() -> Path:
     return done
 
 
+SOURCE_ONLY = {"pyspf", "dkimpy", "authheaders"}
+SOURCE_ONLY_DEPS = ["authres>=1.2"]        # authheaders' own, also source only
+
+
 def wheelhouse(into: Path) -> None:
     """The project's dependencies as wheels for the chroot's Python 3.13, fetched by the host's
     pip (whose index settings and CA bundle work here), so the chroot installs with --no-index."""
@@ -75,6 +79,15 @@ def wheelhouse(into: Path) -> None:
         if requirement.marker is None or requirement.marker.evaluate(trixie_python):
             requirement.marker = None
             wanted.append(str(requirement))
+    # Pure-Python libraries published as source only (pyspf, dkimpy, authheaders, authres): their
+    # wheels are built here, py3-none-any, good for any Python 3; their own dependencies that have
+    # wheels are fetched with the rest.
+    pure = [w for w in wanted if Requirement(w).name.lower() in SOURCE_ONLY]
+    wanted = [w for w in wanted if w not in pure] + ["publicsuffix2"]
+    if pure:
+        built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check", "--no-deps",
+                      "--wheel-dir", str(into), *pure, *SOURCE_ONLY_DEPS])
+        assert built.returncode == 0, "building wheels of pure-Python sources failed:\n" + built.stderr[-3000:]
     got = _run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
                 "--dest", str(into), "--only-binary=:all:", "--python-version", "3.13",
                 "--implementation", "cp", "--abi", "cp313", "--platform", "manylinux_2_17_x86_64",

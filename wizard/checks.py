@@ -55,6 +55,7 @@ class Lookup:
     records: list[str]
     problem: str = ""          # "" when the name has records of that type
     rcode: str = ""            # NXDOMAIN, NOANSWER, SERVFAIL, TIMEOUT
+    ttl: int | None = None     # seconds the answer stays valid (from a cache: what is left)
 
 
 def lookup(name: str, rdtype: str, timeout: float, nameserver: str | None = None) -> Lookup:
@@ -86,7 +87,12 @@ def lookup(name: str, rdtype: str, timeout: float, nameserver: str | None = None
         return Lookup([str(r.exchange).rstrip(".").lower() for r in rows])
     if rdtype in ("PTR", "NS", "CNAME"):
         return Lookup([str(r.target).rstrip(".").lower() for r in answer])
-    return Lookup([r.address for r in answer])
+    ttl = answer.rrset.ttl if answer.rrset is not None else None
+    if rdtype == "TXT":
+        return Lookup([b"".join(r.strings).decode(errors="replace") for r in answer], ttl=ttl)
+    if rdtype == "SRV":
+        return Lookup([f"{r.priority} {r.weight} {r.port} {str(r.target).lower()}" for r in answer], ttl=ttl)
+    return Lookup([r.address for r in answer], ttl=ttl)
 
 
 def reverse_name(address: str) -> str:
@@ -325,11 +331,21 @@ KNOWN_SQUATTERS = {"exim4": "apt-get remove exim4-daemon-light exim4-daemon-heav
                    "smtpd": "apt-get remove opensmtpd"}
 
 
+def postfix_child(pid: int) -> bool:
+    """A process Postfix's master started (its smtpd serving a connection holds the port too);
+    OpenSMTPD's daemon is also called smtpd, but lives outside Postfix's own directory."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe").startswith("/usr/lib/postfix/")
+    except OSError:
+        return False
+
+
 def check_port_owner(ctx: CheckContext, port: str, daemon: str) -> CheckResult:
     """Port free, or held by the daemon that should hold it: anything else is named with its fix."""
     name = f"port {port}"
     holders = listeners(int(port))
-    wrong = [(pid, prog) for pid, prog in holders if prog not in OWNERS.get(daemon, (daemon,))]
+    wrong = [(pid, prog) for pid, prog in holders
+             if prog not in OWNERS.get(daemon, (daemon,)) and not (daemon == "postfix" and postfix_child(pid))]
     if not wrong:
         held = f"held by {daemon}" if holders else f"free for {daemon}"
         return CheckResult(name, True, held)
@@ -501,7 +517,58 @@ def check_owner_only(ctx: CheckContext, path: str, owner: str) -> CheckResult:
                        f"chown {owner} {path}; chmod 0600 {path}")
 
 
+def check_dns_record(ctx: CheckContext, name: str, rdtype: str, expected: str) -> CheckResult:
+    """A record the user publishes: published as expected; published at the zone's own server
+    but a resolver's cache still holds the old value; published but different (how); or not
+    published at all. An SPF record is also judged for the server's address (pyspf: syntax, the
+    10-lookup limit, what it allows)."""
+    from wizard.mailauth import record_difference, same_record, zone_line
+
+    title = f"{name} {rdtype}"
+    line = zone_line(name, rdtype, expected)
+    fix = f"publish at the DNS provider of the zone: {line}"
+    seen = lookup(name, rdtype, ctx.timeout)
+    if seen.rcode in ("TIMEOUT", "ERROR"):
+        return CheckResult(title, False, seen.problem, "an answer", "check /etc/resolv.conf and the network")
+    if any(same_record(rdtype, have, expected) for have in seen.records):
+        problem = spf_problem(ctx, name, expected) if expected.startswith("v=spf1") else ""
+        if problem:
+            return CheckResult(title, False, problem, "an SPF record that allows this server", fix)
+        return CheckResult(title, True, "published" + (f" (TTL {seen.ttl} s)" if seen.ttl is not None else ""))
+    view = authoritative_view(name, rdtype, ctx.timeout)
+    if view and any(same_record(rdtype, have, expected) for have in view[1].records):
+        left = f" ({seen.ttl} s left)" if seen.ttl is not None else ""
+        old = record_difference(rdtype, seen.records, expected) or seen.problem
+        return CheckResult(title, False, f"published at {view[0]}, but your resolver still caches the old "
+                           f"answer{left}: {old}", "the new record", "wait for the cache to clear, then run again")
+    found = seen.records or (view[1].records if view else [])
+    difference = record_difference(rdtype, found, expected)
+    if difference:
+        return CheckResult(title, False, f"published but different: {difference}",
+                           "the record as shown", f"change it at the DNS provider to: {line}")
+    return CheckResult(title, False, f"not published ({seen.problem or 'no such record'})", "the record", fix)
+
+
+def spf_problem(ctx: CheckContext, domain: str, record: str) -> str:
+    """Why this SPF record does not let the server send ("" when it does), judged by pyspf for
+    the server's public address: its syntax, the 10-lookup limit, and an `all` that allows all."""
+    import spf
+
+    terms = record.split()
+    if any(term in ("+all", "all") for term in terms):
+        return "the record ends in +all: it allows every host of the internet to send as you"
+    fqdn = ctx.values.get("fqdn", "")
+    addresses = lookup(fqdn, "A", ctx.timeout).records if fqdn else []
+    if not addresses:
+        return ""           # the a-record check says what is wrong with the address
+    result, explanation = spf.check2(i=addresses[0], s=f"postmaster@{domain}", h=fqdn, timeout=ctx.timeout)
+    if result == "pass":
+        return ""
+    return f"SPF gives '{result}' for this server's address {addresses[0]}: {explanation}"
+
+
 CHECKS = {
+    "dns-record": check_dns_record,
     "owned-by": check_owned_by,
     "owner-only": check_owner_only,
     "private-file": check_private_file,
@@ -551,13 +618,20 @@ def run_requirements(system: System, requirements: list[Requirement], values: di
     return [_settle(r, slot, values, timeout) for r, slot in zip(requirements, slots)]
 
 
+def check_title(requirement: Requirement) -> str:
+    """What a check is called before it has a result (the name its result would carry)."""
+    if requirement.check == "dns-record":
+        return f"{requirement.args[0]} {requirement.args[1]}"
+    return " ".join([requirement.check, *requirement.args])
+
+
 def _settle(requirement: Requirement, slot, values: dict[str, str], timeout: float) -> CheckResult:
     if isinstance(slot, CheckResult):
         result = slot
     elif isinstance(slot, BaseException):
         result = CheckResult(requirement.check, False, f"the check itself failed: {slot}", advisory=True)
     else:
-        result = CheckResult(" ".join([requirement.check, *requirement.args]).format(**values), False,
+        result = CheckResult(check_title(requirement).format(**values), False,
                              f"no result within {timeout:g} s", "an answer",
                              "a DNS server or a network peer does not answer: check /etc/resolv.conf "
                              "and the network", advisory=True)

@@ -327,7 +327,10 @@ def cmd_lab(args) -> int:
         return EXIT_REFUSED
     lab = Lab(System(), lab_plan(args))
     try:
-        lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
+        if args.action in ("publish", "unpublish", "strict", "lenient"):
+            lines = lab_world(args, lab)
+        else:
+            lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
     except LabError as exc:
         print(f"mailwizard lab: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -337,6 +340,28 @@ def cmd_lab(args) -> int:
         printer.say("now: `mailwizard run --lab --answers FILE` (or `mailwizard --lab`) walks the "
                     "steps inside the lab; `mailwizard lab down` removes it.")
     return EXIT_OK
+
+
+def lab_world(args, lab) -> list[str]:
+    """A teacher's hand on the lab's outside: the walk's DNS records published into the lab's zone
+    (as a registrar would) or taken out, and the outside mail server strict or lenient."""
+    from wizard.lab.network import LabError, publish, set_receiver
+
+    if not lab.is_up():
+        raise LabError(f"the lab '{lab.plan.name}' is not up: run `mailwizard lab up` first.")
+    if args.action in ("strict", "lenient"):
+        set_receiver(lab.plan, args.action)
+        return [f"the outside mail server {lab.plan.exthost} is now {args.action}"]
+    if args.action == "unpublish":
+        publish(lab.plan, [])
+        return ["the lab's DNS serves none of the walk's records now"]
+    engine = peek_engine(args)
+    if engine.answers is None:
+        raise LabError("publish needs the walk's answers: give them with --answers FILE.")
+    rows = engine.zone_records()
+    publish(lab.plan, rows)
+    return [f"published in the lab's DNS: {name} {rdtype} {value if len(value) < 70 else value[:66] + ' …'}"
+            for name, rdtype, value in rows]
 
 
 def enter_lab(args, argv: list[str]) -> int | None:
@@ -435,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
                          "in network namespaces")
-    lab.add_argument("action", choices=("up", "down", "status"))
+    lab.add_argument("action", choices=("up", "down", "status", "publish", "unpublish", "strict", "lenient"))
     lab.set_defaults(func=cmd_lab)
     return parser
 

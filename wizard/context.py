@@ -34,6 +34,7 @@ class WalkContext:
     answers: Answers | None = None
     platform_found: Platform | None = None
     lab: bool = False           # running inside the lab's mail namespace: the outside is ours
+    _public_keys: dict = field(default_factory=dict, repr=False)   # key path → (mtime, public half)
 
     @property
     def platform(self) -> Platform:
@@ -60,7 +61,25 @@ class WalkContext:
             values.update(plan.values())
             if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
+        values["dkim_public_key"] = self.dkim_public_key(values)
         return values
+
+    def dkim_public_key(self, values: dict[str, str]) -> str:
+        """The public half of the walk's DKIM key, as its record's p= (read from the key on the
+        box, so what is shown and checked is what rspamd signs with)."""
+        from wizard.ensure import dkim_public_key
+        from wizard.model import DkimKey
+
+        paths = [fill(item.path, values) for step in self.steps for item in step.ensure if isinstance(item, DkimKey)]
+        for path in paths:
+            try:
+                stamp = self.system.path(path).stat().st_mtime_ns
+            except OSError:
+                continue
+            if self._public_keys.get(path, (None, ""))[0] != stamp:
+                self._public_keys[path] = (stamp, dkim_public_key(self.system, path))
+            return self._public_keys[path][1]
+        return "KEY-NOT-MADE-YET"
 
     def in_this_lab(self, answers: Answers) -> Answers:
         """Answers made without a [lab] (the TUI's form), for the lab this walk runs in: its

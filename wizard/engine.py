@@ -27,6 +27,7 @@ from wizard.planning import Drift, FileChange, Planner
 from wizard.platform import Platform
 from wizard.probes.runner import ProbeResult
 from wizard.proving import Prerequisite, Prover
+from wizard.publishing import Publisher
 from wizard.rollback import Rollback
 from wizard.config import fill, managed_paths
 from wizard.state import STATE_FILE, State, StateStore, ensure_private_dir, now
@@ -83,7 +84,8 @@ class Engine:
         self.prover = Prover(self.ctx)
         self.prover.ask = ask
         self.mailboxes = Mailboxes(self.ctx, self.planner, self.files)
-        self.rollback = Rollback(self.ctx, self.planner, self.files)
+        self.publisher = Publisher(self.ctx)
+        self.rollback = Rollback(self.ctx, self.planner, self.files, self.publisher)
         self.step_logs: dict[str, list[tuple[str, bool]]] = {}    # this session's log windows
         self.cancel_requested = threading.Event()
 
@@ -320,12 +322,18 @@ class Engine:
         problem = self.files.apply(step.id, changes, step.reload)
         if problem:
             return self._finish(step, FAILED, [], problem)
+        self.publisher.tell(step, values)
+        self.publisher.sync_lab(self.index(step.id) + 1, step.id)
         probes = self.prover.probe(step, values, self.cancel_requested) + self.prover.verify(step, values)
         if self.cancel_requested.is_set() and len(probes) < len(step.probes) + len(step.verify):
             return self._finish(step, FAILED, probes, CANCELLED_DURING)
         status = FAILED if any(p.status == MISSED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
+
+    def zone_records(self) -> list[list[str]]:
+        """Every DNS record the walk asks for (name, type, zone-file value)."""
+        return self.publisher.rows()
 
     def request_cancel(self) -> None:
         """Stop the running step at the next safe point: before its files are written, or

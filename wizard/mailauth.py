@@ -66,3 +66,58 @@ def key_lookup(selector: str, domain: str, record: str) -> TxtLookup:
         return record.encode() if asked == wanted else None
 
     return lookup
+
+
+# ---- records as the zone holds them -----------------------------------------------------------
+
+def zone_line(name: str, rdtype: str, value: str, ttl: int = 3600) -> str:
+    """One zone-file line, ready to paste at a DNS provider."""
+    data = zone_strings(value) if rdtype == "TXT" else value
+    return f"{name}. {ttl} IN {rdtype} {data}"
+
+
+def _tags(value: str) -> dict[str, str]:
+    """A DKIM or DMARC record's tag=value list (RFC 6376 3.2), blanks removed."""
+    tags = {}
+    for part in value.split(";"):
+        if "=" in part:
+            key, _, tag_value = part.partition("=")
+            tags[key.strip().lower()] = "".join(tag_value.split())
+    return tags
+
+
+def _kind(value: str) -> str:
+    head = value.strip().split(";")[0].split()[0].lower() if value.strip() else ""
+    return head if head in ("v=spf1", "v=dkim1", "v=dmarc1") else ""
+
+
+def same_record(rdtype: str, have: str, want: str) -> bool:
+    if rdtype != "TXT":
+        return have.lower().rstrip(".") == want.lower().rstrip(".")
+    if _kind(want) in ("v=dkim1", "v=dmarc1"):
+        wanted = _tags(want)
+        return _kind(have) == _kind(want) and all(_tags(have).get(k) == v for k, v in wanted.items())
+    return " ".join(have.split()).lower() == " ".join(want.split()).lower()
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else f"{text[:28]}…{text[-28:]}"
+
+
+def record_difference(rdtype: str, found: list[str], want: str) -> str:
+    """How the published record of the same kind differs from the wanted one ("" when none is
+    published). Other TXT records at the name (site verifications...) are not ours to judge."""
+    kind = _kind(want) if rdtype == "TXT" else ""
+    ours = [have for have in found if _kind(have) == kind] if kind else list(found)
+    if not ours:
+        return ""
+    have = ours[0]
+    if kind in ("v=dkim1", "v=dmarc1"):
+        published = _tags(have)
+        parts = [f"{key}= is {_short(published[key]) if key in published else 'missing'}, "
+                 f"expected {_short(value)}"
+                 for key, value in _tags(want).items() if published.get(key) != value]
+        return "; ".join(parts)
+    if kind == "v=spf1" and len(ours) > 1:
+        return f"{len(ours)} SPF records at one name (receivers then ignore both): {'; '.join(ours)}"
+    return f"{_short(have)} (expected {_short(want)})"

@@ -250,9 +250,12 @@ class Relayed:
 
     `mailbox` is where that server keeps it when the wizard can see it (the lab's external
     mailbox, `{ext_mailbox}`); on a real box the other server's acceptance is the proof.
+    `shows`: texts the message must carry as it arrived there (the receiver's verdict, such as
+    `spf=pass` in its Authentication-Results header); only the lab's receiver can be read.
     """
 
     mailbox: str = "{ext_mailbox}"
+    shows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,22 @@ class Probe:
         return self
 
 
+# ---- DNS records a step asks for ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """A record the user publishes at the zone's registrar (the wizard cannot): shown as a
+    zone-file line, checked through the resolver and at the zone's own servers, and in the lab
+    published by the step itself. `value` is the record's data as a zone file writes it; a TXT
+    value is given unquoted and split into strings of 255 characters when shown."""
+
+    name: str                   # e.g. "_dmarc.{maildomain}"
+    type: str                   # "TXT", "SRV", "MX", "A"
+    value: str
+    why: str = ""
+    ttl: int = 3600
+
+
 # ---- the step ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -328,6 +347,8 @@ class Step:
     tags: tuple[str, ...] = field(default_factory=tuple)
     lessons: tuple["Step", ...] = ()            # teaching mode: the same files, error by error
     tells: tuple[str, ...] = ()                 # told once the walk is through (client settings)
+    publishes: tuple[DnsRecord, ...] = ()       # records for the zone (published by it in the lab)
+    receiver: str = ""                          # "strict": the lab's outside server judges as providers do
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their

@@ -24,6 +24,10 @@ def install_packages(ctx: WalkContext, step: Step, values: dict[str, str]) -> st
         ctx.emit(Note(step.id, "sandbox: packages are not installed"
                       + (f" (would install {' '.join(missing)})" if missing else "")))
         return ""
+    if missing and ctx.lab:
+        # The lab's namespaces reach nothing beyond the lab, so apt cannot fetch there.
+        return (f"{' '.join(missing)} not installed, and the lab has no way to the package mirrors: "
+                f"install it outside the lab (`apt-get install {' '.join(missing)}`), then run again.")
     if missing:
         ctx.emit(Note(step.id, f"installing {' '.join(missing)}"))
         selections = "\n".join(fill(line, values) for line in step.debconf) + "\n"

@@ -14,6 +14,7 @@ from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.model import Step
 from wizard.probes.runner import ProbeResult, ProbeRunner
+from wizard.publishing import record_check
 from wizard.statuses import MET, MISSED
 
 DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
@@ -65,6 +66,8 @@ class Prover:
             for probe in step.probes:
                 for requirement in probe.needs:
                     first_place.setdefault(requirement, f"{step.id}/{probe.id}")
+            for record in step.publishes:
+                first_place.setdefault(record_check(record, advisory=True), step.id)
         wanted = list(first_place.items())
         results = run_requirements(self.ctx.system, [r for r, _ in wanted], self.ctx.values(),
                                    self.check_timeout if timeout is None else timeout)
@@ -91,7 +94,9 @@ class Prover:
     def verify(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
         """The step's after-the-change checks, reported as probes (ownership, permissions)."""
         results = []
-        for check in run_requirements(self.ctx.system, list(step.verify), values, self.check_timeout):
+        # The DNS records live outside any sandbox: there they are shown, not looked for.
+        records = [] if self.ctx.system.sandbox else [record_check(r) for r in step.publishes]
+        for check in run_requirements(self.ctx.system, list(step.verify) + records, values, self.check_timeout):
             result = ProbeResult(check.name.split()[0], check.name, MET if check.ok else MISSED,
                                  check.expected or "as it should be", check.found,
                                  reason="" if check.ok else f"fix: {check.fix}")

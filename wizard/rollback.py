@@ -9,14 +9,15 @@ from wizard.daemons import daemon
 from wizard.ensure import undo_made
 from wizard.events import ChangePlanned, Note, StepDone, StepStarted
 from wizard.planning import FileChange, Planner
+from wizard.publishing import Publisher
 from wizard.state import State, originals_copy
 from wizard.statuses import FAILED, PENDING
 from wizard.transaction import FileTransaction
 
 
 class Rollback:
-    def __init__(self, ctx: WalkContext, planner: Planner, files: FileTransaction):
-        self.ctx, self.planner, self.files = ctx, planner, files
+    def __init__(self, ctx: WalkContext, planner: Planner, files: FileTransaction, publisher: Publisher):
+        self.ctx, self.planner, self.files, self.publisher = ctx, planner, files, publisher
 
     def undo(self, step_id: str | None = None) -> tuple[str, str, str]:
         """Roll back the last step (or `step_id` and every step after it):
@@ -38,6 +39,7 @@ class Rollback:
             ctx.state.steps.pop(s.id, None)
             if s.undo and not s.files:
                 ctx.emit(Note(s.id, s.undo))
+        self.publisher.sync_lab(k, step.id)
         ctx.save(f"undone:{step.id}")
         ctx.emit(StepDone(step.id, PENDING, "undone"))
         return step.id, PENDING, "undone"
@@ -86,6 +88,7 @@ class Rollback:
             self._daemons_on_their_own_files()
         for path in restored:
             ctx.system.remove_file(originals_copy(path))
+        self.publisher.sync_lab(0)
         ctx.state = State()
         ctx.store.clear()
         ctx.emit(Note("", "original files restored: " + (", ".join(restored) or "none")))

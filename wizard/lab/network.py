@@ -78,6 +78,16 @@ class LabPlan:
         return self.rundir / "mail"
 
     @property
+    def published_file(self) -> Path:
+        """Records a walk (or a teacher) published into the lab's zone, as a registrar would."""
+        return self.rundir / "published.json"
+
+    @property
+    def receiver_file(self) -> Path:
+        """How the outside mail server judges mail: "lenient" (the tutorial's) or "strict"."""
+        return self.rundir / "receiver"
+
+    @property
     def ext_mailbox(self) -> Path:
         return self.maildir / f"{self.extuser}@{self.extdomain}"
 
@@ -103,10 +113,45 @@ def reverse_name(address: str) -> str:
 
 
 def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -> None:
-    """(Re)write the lab's zone; the running DNS server picks the change up at its next query."""
-    data = {"records": plan.records() if records is None else records,
-            "servfail": list(servfail), "silent": silent}
+    """(Re)write the lab's zone; the running DNS server picks the change up at its next query.
+    Without `records`: the lab's own, and what was published on top of them."""
+    if records is None:
+        extra = published(plan)
+        replaced = {(name.lower(), rdtype) for name, rdtype, _ in extra}
+        records = [r for r in plan.records() if (r[0].lower(), r[1]) not in replaced] + extra
+    data = {"records": records, "servfail": list(servfail), "silent": silent}
     System().write_file(plan.zone_file, json.dumps(data, indent=1))
+
+
+def published(plan: LabPlan) -> list[list[str]]:
+    try:
+        return [list(row) for row in json.loads(plan.published_file.read_text())]
+    except (OSError, ValueError):
+        return []
+
+
+def publish(plan: LabPlan, rows: list[list[str]]) -> None:
+    """The lab's registrar: these records (name, type, zone-file value) are the published ones
+    from now on, in place of the lab's own of the same name and type."""
+    System().write_file(plan.published_file, json.dumps(rows, indent=1))
+    write_zone(plan)
+
+
+RECEIVER_MODES = ("lenient", "strict")
+
+
+def receiver_mode(plan: LabPlan) -> str:
+    try:
+        mode = plan.receiver_file.read_text().strip()
+    except OSError:
+        return "lenient"
+    return mode if mode in RECEIVER_MODES else "lenient"
+
+
+def set_receiver(plan: LabPlan, mode: str) -> None:
+    if mode not in RECEIVER_MODES:
+        raise LabError(f"the outside mail server is {' or '.join(RECEIVER_MODES)}, not {mode!r}.")
+    System().write_file(plan.receiver_file, mode + "\n")
 
 
 class Lab:
@@ -179,7 +224,8 @@ class Lab:
         done.append(f"DNS for {plan.maildomain} and {plan.extdomain} (A, MX, PTR, NS) at {plan.dns_address}")
         record["pids"]["smtp"] = self._service("smtp", [
             "wizard.lab.sink", "--listen", plan.ext_address, "--hostname", plan.exthost,
-            "--domain", plan.extdomain, "--maildir", str(plan.maildir)])
+            "--domain", plan.extdomain, "--maildir", str(plan.maildir),
+            "--receiver-file", str(plan.receiver_file)])
         record["complete"] = True
         self._save(record)
         done.append(f"{plan.exthost} ({plan.ext_address}) takes mail for {plan.extdomain} "
@@ -287,6 +333,13 @@ class Lab:
                 pid = read_pid(pidfile)
                 if pid and pid in self.pids_in(ns):
                     lines.append(f"  {daemon} runs inside {ns}")
+        mode = receiver_mode(plan)
+        lines.append(f"  outside mail server: {mode}" + (
+            " (checks SPF, DKIM, DMARC and reverse DNS as the big providers do; refuses with 5.7.x)"
+            if mode == "strict" else " (takes any mail for its domain, as in the tutorial)"))
+        extra = published(plan)
+        if extra:
+            lines.append(f"  published in the lab's DNS: " + ", ".join(f"{name} {rdtype}" for name, rdtype, _ in extra))
         if plan.maildir.is_dir():
             boxes = sorted(p.name for p in plan.maildir.iterdir())
             lines.append(f"  external mailboxes in {plan.maildir}: {', '.join(boxes) or 'none yet'}")

@@ -568,7 +568,7 @@ class ProbeRunner:
             if wait_for(Path(mailbox), re.compile(re.escape(marker)), start=mailbox_start,
                         timeout=self.delivery_timeout):
                 result.notice_lag = _lag(Path(mailbox))
-                result.status, result.actual = MET, f"delivered to {mailbox} on the outside host"
+                self._judge_arrival(expect, result, Path(mailbox), mailbox_start, marker)
                 return
             fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
             result.actual = (f"not in {mailbox} after {self.delivery_timeout:g} s"
@@ -578,7 +578,12 @@ class ProbeRunner:
             result.actual = "the server gave no queue id"
             return
         line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start)
-        if line and "status=sent" in line:
+        if line and "status=sent" in line and expect.shows:
+            result.status, result.actual = INCONCLUSIVE, line.split(": ", 1)[-1]
+            result.reason = ("the receiving server took it; its verdict (" + ", ".join(expect.shows) +
+                             ") can only be read in the mail as it arrived there: look at its "
+                             "Authentication-Results header")
+        elif line and "status=sent" in line:
             result.status, result.actual = MET, line.split(": ", 1)[-1]
         elif line and "status=deferred" in line:
             result.status, result.actual = INCONCLUSIVE, line.split(": ", 1)[-1]
@@ -588,6 +593,27 @@ class ProbeRunner:
         else:
             result.actual = line.split(": ", 1)[-1] if line else \
                 f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+
+    def _judge_arrival(self, expect: Relayed, result: ProbeResult, mailbox: Path, start: int, marker: str) -> None:
+        """The message as the outside host keeps it: it must show the receiver's verdict."""
+        from wizard.probes.watch import read_since
+
+        text = read_since(mailbox, start)
+        at = text.find(marker)
+        begin = text.rfind("\nFrom ", 0, at) + 1 if at >= 0 else 0
+        message = text[begin:at]
+        verdict = [line for line in message.splitlines() if line.lower().startswith("authentication-results:")]
+        shown = Transcript(sink=self.on_line)
+        for line in verdict[:1]:
+            shown.add("S", f"(the outside host's verdict) {line[:200]}")
+        result.transcript_extra = shown.lines
+        missing = [text_ for text_ in expect.shows if text_ not in message]
+        if missing:
+            result.actual = (f"delivered to {mailbox}, but it does not show {', '.join(missing)}"
+                             + (f": {verdict[0][:160]}" if verdict else ""))
+            return
+        said = f" with {', '.join(expect.shows)}" if expect.shows else ""
+        result.status, result.actual = MET, f"delivered to {mailbox} on the outside host{said}"
 
     def _await_delivery(self, probe: Probe, result: ProbeResult, marker: str, mailbox_start: int,
                         queue_id: str | None) -> None:

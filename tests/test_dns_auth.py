@@ -1,0 +1,100 @@
+"""The dns-auth chapter in the lab, against real Postfix, Dovecot and rspamd and the lab's strict
+receiver (authheaders: pyspf, dkimpy): the records as zone lines, published by the step the way
+a registrar would, checked through the resolver and at the zone's own server; the receiver's
+verdict spf=pass dkim=pass dmarc=pass; and in teaching mode the 5.7.26 refusal before."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import LAB_NAME, mailwizard
+
+pytestmark = pytest.mark.daemons
+
+LAB_RUN = Path("/run/mailwizard-lab") / LAB_NAME
+EXT_MAILBOX = LAB_RUN / "mail" / "bob@ext.test"
+
+
+def ok(*args: str) -> str:
+    done = mailwizard(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def zone_lines(out: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\s+(\S+)\. 3600 IN (?:TXT|SRV) (.*)$", out, re.M)}
+
+
+def record_rows() -> dict[str, str]:
+    return {name: value for name, _, value in json.loads((LAB_RUN / "published.json").read_text())}
+
+
+def test_the_records_pass_the_strict_receiver_and_undo_takes_them_back(lab_up):
+    answers = lab_up
+    out = ok("run", "--lab", "--answers", str(answers), "-v")
+    assert "[ok] dns-auth" in out and "[FAIL]" not in out, out
+    lines = zone_lines(out)
+    assert lines["example.test"] == '"v=spf1 mx -all"'
+    assert lines["_dmarc.example.test"] == '"v=DMARC1; p=none; rua=mailto:postmaster@example.test"'
+    dkim_name = next(name for name in lines if name.endswith("._domainkey.example.test"))
+    strings = re.findall(r'"([^"]*)"', lines[dkim_name])
+    assert len(strings) >= 2 and all(len(s) <= 255 for s in strings)
+    assert "".join(strings).startswith("v=DKIM1; k=rsa; p=MII")
+    assert lines["_submissions._tcp.example.test"] == "0 1 465 mail.example.test."
+    # The receiver's verdict, in the transcript and in the mail as it arrived outside.
+    assert re.search(r"verdict\) Authentication-Results: .*spf=pass.*dkim=pass.*dmarc=pass", out), out
+    arrived = EXT_MAILBOX.read_text()
+    assert re.search(r"^Authentication-Results: exthost\.ext\.test;.*spf=pass", arrived, re.M)
+    assert "dkim=pass" in arrived and "dmarc=pass" in arrived
+    status = ok("lab", "status", "--answers", str(answers))
+    assert "outside mail server: strict" in status and f"{dkim_name} TXT" in status
+
+    # The checks tell a record that differs (and how) from one that is missing.
+    check = ok("check", "--lab", "--answers", str(answers))
+    assert re.search(r"ok\s+_dmarc\.example\.test TXT: published", check), check
+    rows = json.loads((LAB_RUN / "published.json").read_text())
+    for row in rows:
+        if row[0] == dkim_name:
+            row[2] = '"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwrong"'
+        if row[0] == "_dmarc.example.test":
+            row[1] = "A"        # gone as TXT
+            row[2] = "192.0.2.99"
+    hand_file = answers.parent / "hand.json"
+    hand_file.write_text(json.dumps(rows))
+    _publish_by_hand(rows)
+    check = mailwizard("check", "--lab", "--answers", str(answers)).stdout
+    assert re.search(rf"{re.escape(dkim_name)} TXT: published but different: p= is MIIB.*expected MII", check), check
+    assert re.search(r"_dmarc\.example\.test TXT: not published", check), check
+    assert "fix: change it at the DNS provider to:" in check and "_dmarc.example.test. 3600 IN TXT" in check
+    # The teacher's command puts the walk's records back.
+    ok("lab", "publish", "--answers", str(answers))
+    assert record_rows() == {r[0]: r[2] for r in json.loads((LAB_RUN / "published.json").read_text())}
+    assert "published but different" not in ok("check", "--lab", "--answers", str(answers))
+
+    # Undo: the lab's DNS and receiver as the tutorial's world had them.
+    ok("undo", "dns-auth", "--lab", "--answers", str(answers))
+    assert record_rows() == {}
+    assert "outside mail server: lenient" in ok("lab", "status", "--answers", str(answers))
+
+
+def _publish_by_hand(rows) -> None:
+    """What a person does at a registrar: the published records, as they typed them."""
+    from wizard.answers import load_answers  # noqa: F401  (the lab plan needs no answers here)
+    from wizard.lab.network import LabPlan, publish
+    from wizard.answers import parse_answers
+
+    plan = LabPlan.from_answers(parse_answers({"lab": {"name": LAB_NAME}}))
+    publish(plan, rows)
+
+
+def test_teaching_shows_the_refusal_before_the_records(lab_up):
+    answers = lab_up
+    out = ok("run", "--lab", "--teaching", "--answers", str(answers), "-v")
+    assert "[ok] dns-auth.unpublished" in out and "[ok] dns-auth.published" in out, out
+    lesson = out[out.index("> dns-auth.unpublished"):out.index("> dns-auth.published")]
+    assert re.search(r"\[ok\] refused-unauthenticated: .*status=bounced.*5\.7\.26", lesson), lesson
+    assert "neither SPF nor DKIM passes" in lesson
