@@ -1,7 +1,8 @@
 """Break-and-fix exercises for a finished server: each breaks one thing the way admins really
 break it, tells only the symptom, and knows the probes that show whether it is fixed."""
 
-from wizard.model import (Answered, Edit, Exercise, Hint, Imap, InInbox, Probe, SmtpMail)
+from steps import dns_auth
+from wizard.model import (Answered, DnsRecord, Edit, Exercise, Hint, Imap, InInbox, Probe, SmtpMail)
 
 MAIN_CF, DOVECOT_CONF, USERS_DB = "/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/dovecot/users.db"
 
@@ -12,6 +13,13 @@ INBOUND = Probe(id="inbound", title="a message to the mail user reaches INBOX",
                 action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
                                 body="exercise check"),
                 expect=InInbox())
+
+# The record of some other key: what DNS still holds after the signing key was made anew.
+OLD_DKIM_RECORD = ("v=DKIM1; k=rsa; p="
+                   "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqoyNZqMhqyMzIo7WB5n6bhTHQU3JXI+QXceBp3Uu2hHJItgDS8UYSxkf"
+                  "SMeOEqNmUFpMVIAdxRFpBm+5fhf+KYv4fTmdd6H/krqFcrLTAZBhL/oftzCHZ57oGhUxlsAtMAjbcJ8AafAyltAXWpCV10zIGEy6"
+                  "LL8m4SMNqPl93zy4vrJCzcF+pue9ud5aXwcrktDBzJUh+I0APe0lJzAC0w8jsu0Zu/0gAPgOk8z83n39o7TO9r5LqjbpHK6UDwVZ"
+                  "yxHzaMc8V+VTIYI7Xp/uDpAc7UHf0xXhs3xF2kpLZXmrH3K2njVU4P0By6F6VPv/g96I9bba+1B3iUcdRAC5iwIDAQAB")
 
 EXERCISES = (
     Exercise(
@@ -70,4 +78,24 @@ EXERCISES = (
                     "compare the user's line in users.db with a fresh `doveadm pw -s SHA512-CRYPT`."),),
         fix="The hash in users.db is damaged: make a new one (`doveadm pw -s SHA512-CRYPT`, without the "
             "{SHA512-CRYPT} prefix) or `mailwizard user passwd ADDRESS`."),
+    Exercise(
+        name="dkim-key-mismatch", title="The DKIM record in DNS is not the key that signs",
+        symptom="Mail we send arrives, but the receiver's header says dkim=fail, and some providers "
+                "now put it in spam.",
+        breaks=(), reload=(), check=(dns_auth.ACCEPTED,), after="dns-auth",
+        publishes=(DnsRecord("{dkim_selector}._domainkey.{maildomain}", "TXT", OLD_DKIM_RECORD),),
+        hints=(Hint("probe", "dkim=fail", "The signature is there but does not verify: compare the key in "
+                    "DNS with the one rspamd signs with (`mailwizard check` shows the difference)."),),
+        fix="Publish the DKIM record mailwizard shows for the key in /var/lib/rspamd/dkim (in the lab: "
+            "`mailwizard lab publish`); a key made anew needs its record changed too, best under a new "
+            "selector."),
+    Exercise(
+        name="spf-without-server", title="An SPF record that leaves out the mail server",
+        symptom="Receivers say spf=fail for every mail we send, although nothing changed on the server.",
+        breaks=(), reload=(), check=(dns_auth.ACCEPTED,), after="dns-auth",
+        publishes=(DnsRecord("{maildomain}", "TXT", "v=spf1 a:www.{maildomain} -all"),),
+        hints=(Hint("probe", "spf=fail", "SPF fails for the server's own address: which hosts does the "
+                    "domain's SPF record allow (`mailwizard check`)?"),),
+        fix="The SPF record must allow the mail server: `v=spf1 mx -all` (its MX hosts). Publish it "
+            "(in the lab: `mailwizard lab publish`), then send again."),
 )

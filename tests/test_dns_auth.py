@@ -53,6 +53,15 @@ def test_the_records_pass_the_strict_receiver_and_undo_takes_them_back(lab_up):
     status = ok("lab", "status", "--answers", str(answers))
     assert "outside mail server: strict" in status and f"{dkim_name} TXT" in status
 
+    # The report lists the records and the receiver's verdict, in both formats; never the key.
+    key = next(Path("/var/lib/rspamd/dkim").glob("example.test.*.key")).read_text().splitlines()[1]
+    for fmt in ("md", "html"):
+        report = ok("report", "--format", fmt)
+        assert "DNS records to publish" in report and "What the receiver said" in report
+        assert "_dmarc.example.test. 3600 IN TXT" in report and "dns-auth/receiver-accepts" in report
+        assert re.search(r"receiver-accepts: Authentication-Results: .*dmarc=pass", report)
+        assert key not in report and "PRIVATE KEY" not in report
+
     # The checks tell a record that differs (and how) from one that is missing.
     check = ok("check", "--lab", "--answers", str(answers))
     assert re.search(r"ok\s+_dmarc\.example\.test TXT: published", check), check
@@ -74,6 +83,24 @@ def test_the_records_pass_the_strict_receiver_and_undo_takes_them_back(lab_up):
     ok("lab", "publish", "--answers", str(answers))
     assert record_rows() == {r[0]: r[2] for r in json.loads((LAB_RUN / "published.json").read_text())}
     assert "published but different" not in ok("check", "--lab", "--answers", str(answers))
+
+    # The DNS exercises: a careless change at the registrar, found with the hint and `check`.
+    lab = ("--lab", "--answers", str(answers))
+    for name, fault in (("dkim-key-mismatch", "dkim=fail"), ("spf-without-server", "spf=fail")):
+        started = mailwizard("exercise", "start", name, *lab)
+        assert started.returncode == 0, started.stdout + started.stderr
+        failing = mailwizard("exercise", "check", *lab)
+        assert failing.returncode == 1 and fault in failing.stdout, failing.stdout + failing.stderr
+        assert "hint:" in failing.stdout and "mailwizard check" in failing.stdout
+        assert "published but different" in mailwizard("check", *lab).stdout
+        if name == "dkim-key-mismatch":
+            ok("lab", "publish", "--answers", str(answers))        # the student's fix
+            fixed = mailwizard("exercise", "check", *lab)
+            assert fixed.returncode == 0 and "fixed:" in fixed.stdout, fixed.stdout
+        else:
+            gave_up = ok("exercise", "give-up", *lab)
+            assert "v=spf1 mx -all" in gave_up and "published again" in gave_up
+        assert "published but different" not in ok("check", *lab)
 
     # Undo: the lab's DNS and receiver as the tutorial's world had them.
     ok("undo", "dns-auth", "--lab", "--answers", str(answers))

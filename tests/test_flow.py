@@ -31,6 +31,11 @@ def test_each_probe_travels_its_own_path():
     refused = travelled_by(probe("sasl", "no-auth-no-relay"))
     assert refused == ["client", "smtpd"] and not sends_out(refused)
     assert travelled_by(probe("dovecot-tls", "imaps")) == ["mua", "imap", "dovecot"]
+    # Today's chapters: mail from people passes the signer; the strict receiver's verdict is read.
+    assert travelled_by(probe("dkim", "dkim-signed")) == ["mua", "smtpd", "sasl", "milter", "lmtp", "dovecot", "maildir"]
+    accepted = travelled_by(probe("dns-auth", "receiver-accepts"))
+    assert accepted == ["mua", "smtpd", "sasl", "milter", "relay"] and sends_out(accepted)
+    assert "milter" in touched_by(BY_ID["dkim"]) and "milter" not in touched_by(BY_ID["sasl"])
     every = [travelled_by(p) for s in walk_order(ALL_STEPS, True) for p in s.probes]
     assert all(set(path) <= set(PARTS) and path for path in every)
 

@@ -331,6 +331,11 @@ class Engine:
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
 
+    def zone_lines(self) -> list[str]:
+        """The walk's DNS records as zone-file lines, ready to paste at a DNS provider."""
+        records = tuple(r for step in self.steps for r in step.publishes)
+        return self.publisher.zone_lines(records, self.values()) if self.answers else []
+
     def zone_records(self) -> list[list[str]]:
         """Every DNS record the walk asks for (name, type, zone-file value)."""
         return self.publisher.rows()

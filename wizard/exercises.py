@@ -47,9 +47,11 @@ def start(engine: Engine, name: str) -> str:
     if active(engine):
         raise EngineError(f"exercise '{active(engine)['name']}' is still going: `mailwizard exercise check`, "
                           "or `give-up` to put it back.")
-    unfinished = [s.id for s in engine.steps if engine.state.status_of(s.id) != PASSED]
+    through = engine.steps[:engine.index(exercise.after) + 1]
+    unfinished = [s.id for s in through if engine.state.status_of(s.id) != PASSED]
     if unfinished:
-        raise EngineError(f"exercises need a finished server; walk the steps first ({unfinished[0]} is not done).")
+        raise EngineError(f"this exercise needs the server walked through {exercise.after}; walk the "
+                          f"steps first ({unfinished[0]} is not done).")
     values = engine.values()
     new_text = {}
     for edit in exercise.breaks:
@@ -58,6 +60,9 @@ def start(engine: Engine, name: str) -> str:
         if current.count(old) != 1:
             raise EngineError(f"{edit.path} is not as the finished walk left it; `mailwizard run` first.")
         new_text[edit.path] = current.replace(old, new)
+    if exercise.publishes and not engine.ctx.lab:
+        raise EngineError(f"exercise '{name}' changes DNS, which only the lab lets the wizard do: "
+                          "run it with --lab (after `mailwizard lab up`).")
     offsets = {log: MailLog(engine.system.path(log)).offset() for log in (MAIL_LOG, DOVECOT_LOG)}
     for path, text in new_text.items():
         engine.system.write_file(f"{BACKUPS}{path}", engine.system.read_bytes(path) or b"", mode=0o600)
@@ -65,7 +70,23 @@ def start(engine: Engine, name: str) -> str:
     engine.system.write_file(ACTIVE, json.dumps({"name": name, "files": sorted(new_text), "offsets": offsets,
                                                  "started": time.time()}), mode=0o600)
     _restart(engine, exercise.reload, new_text)
+    if exercise.publishes:
+        _publish(engine, exercise.publishes)
     return exercise.symptom
+
+
+def _publish(engine: Engine, instead: tuple = ()) -> None:
+    """The lab's zone with the walk's records, those of `instead` in place of theirs (what a
+    careless admin left at the registrar)."""
+    from wizard.lab.network import LabPlan, publish
+    from wizard.mailauth import zone_strings
+
+    values = engine.values()
+    swapped = {(fill(r.name, values), r.type): zone_strings(fill(r.value, values)) if r.type == "TXT"
+               else fill(r.value, values) for r in instead}
+    rows = [[name, rdtype, swapped.pop((name, rdtype), value)] for name, rdtype, value in engine.zone_records()]
+    rows += [[name, rdtype, value] for (name, rdtype), value in swapped.items()]
+    publish(LabPlan.from_answers(engine.answers), rows)
 
 
 def _restart(engine: Engine, names, edited) -> None:
@@ -98,9 +119,13 @@ def check(engine: Engine) -> tuple[bool, list[str]]:
     logs = {"mail": MAIL_LOG, "dovecot": DOVECOT_LOG}
     import re
 
+    seen = "\n".join(f"{r.actual}\n" + "\n".join(r.transcript) for r in results)
     for hint in exercise.hints:
-        log = MailLog(engine.system.path(logs[hint.log]))
-        text = "\n".join(log.lines_since(record["offsets"].get(logs[hint.log], 0)))
+        if hint.log == "probe":
+            text = seen
+        else:
+            log = MailLog(engine.system.path(logs[hint.log]))
+            text = "\n".join(log.lines_since(record["offsets"].get(logs[hint.log], 0)))
         if re.search(hint.pattern, text):
             lines.append(f"hint: {hint.hint}")
             break
@@ -121,4 +146,7 @@ def give_up(engine: Engine) -> str:
             engine.system.remove_file(f"{BACKUPS}{path}")
     engine.system.remove_file(ACTIVE)
     _restart(engine, exercise.reload, record["files"])
+    if exercise.publishes:
+        _publish(engine)
+        return f"the fix: {exercise.fix}\nThe walk's DNS records are published again."
     return f"the fix: {exercise.fix}\nThe working files are back."

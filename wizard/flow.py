@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 
-from wizard.model import (Answered, Certificate, Delivered, Directory, Imap, InInbox, Probe, Relayed,
-                          Sendmail, Service, SmtpMail, Step, SystemUser)
+from wizard.model import (Answered, Certificate, Delivered, Directory, DkimKey, DkimSigned, Imap, InInbox,
+                          Probe, Relayed, Sendmail, Service, SmtpMail, Step, SystemUser)
 
 # In the order a message travels; the diagram draws them in this order. The ports in the
 # labels of smtpd and IMAP come from the steps (see `labels`).
@@ -24,6 +24,7 @@ PARTS = {
     "sendmail": "sendmail",
     "local": "/var/mail",
     "sasl": "SASL auth",
+    "milter": "rspamd (DKIM)",
     "relay": "other servers",
 }
 
@@ -35,6 +36,7 @@ SETTING_PREFIXES = (
     ("mail_", "maildir"), ("first_valid_", "maildir"),
     ("passdb", "dovecot"), ("userdb", "dovecot"), ("auth_", "dovecot"),
     ("relayhost", "relay"), ("smtpd_relay_restrictions", "relay"), ("smtp_", "relay"),
+    ("mua_milters", "milter"), ("milter_", "milter"), ("smtpd_milters", "milter"),
 )
 
 
@@ -43,6 +45,8 @@ def setting_part(name: str) -> str | None:
 
 
 def file_part(path: str) -> str:
+    if path.startswith("/etc/rspamd/"):
+        return "milter"
     return "smtpd" if path.startswith("/etc/postfix/") else "dovecot"
 
 
@@ -100,6 +104,8 @@ def touched_by(step: Step) -> set[str]:
             parts.add("maildir")
         elif isinstance(item, Certificate):
             parts.add("imap")
+        elif isinstance(item, DkimKey):
+            parts.add("milter")
     return parts
 
 
@@ -117,14 +123,19 @@ def travelled_by(probe: Probe) -> list[str]:
         path = ["mua", "imap", "dovecot"]
         return path + (["maildir"] if isinstance(expect, Answered) and expect.exists else [])
     assert isinstance(action, SmtpMail)
-    sending = action.auth or isinstance(expect, Relayed)
+    sending = action.auth or isinstance(expect, (Relayed, DkimSigned))
     # A probe sent on the box itself starts at smtpd; one from outside starts at the outside
     # client; mail being sent out starts at the user's mail client.
     path = ["mua"] if sending else (["client"] if probe.vantage == "external" else [])
     path.append("smtpd")
     if action.auth:
         path.append("sasl")
-    if isinstance(expect, InInbox):
+    # The signer is proven by the probes that read its signature or the receiver's verdict.
+    if isinstance(expect, DkimSigned) or (isinstance(expect, Relayed) and expect.shows):
+        path.append("milter")
+    if isinstance(expect, DkimSigned):
+        path += ["lmtp", "dovecot", "maildir"]
+    elif isinstance(expect, InInbox):
         path += ["lmtp", "dovecot", "maildir", "imap"]
     elif isinstance(expect, Delivered):
         path.append("maildir" if expect.mailbox.startswith("/var/vmail") else "local")

@@ -388,7 +388,7 @@ class Edit:
 class Hint:
     """When the log shows `pattern` during a failed check, say `hint`."""
 
-    log: str                # "mail" or "dovecot"
+    log: str                # "mail", "dovecot", or "probe" (what the check's probes saw)
     pattern: str
     hint: str
 
@@ -403,3 +403,5 @@ class Exercise:
     check: tuple[Probe, ...]            # all met: fixed
     hints: tuple[Hint, ...]
     fix: str                            # shown by give-up
+    publishes: tuple["DnsRecord", ...] = ()   # lab only: DNS records as a careless admin left them
+    after: str = "next-steps"           # the server it breaks: the walk done through this step

@@ -49,6 +49,13 @@ def _without_secrets(engine: Engine, text: str) -> str:
     return text
 
 
+def _verdicts(engine: Engine) -> list[str]:
+    """What the receiving side said about the walk's mail (the lab's strict receiver)."""
+    return [f"{step_id}/{probe['id']}: {line.split(') ', 1)[-1]}"
+            for step_id, record in engine.state.steps.items() for probe in record.get("probes", [])
+            for line in probe.get("transcript", []) if "verdict)" in line]
+
+
 def markdown(engine: Engine) -> str:
     out = [f"# mailwizard walk: {engine.answers.fqdn}", "",
            f"{engine.platform.describe()}; report made {time.strftime('%Y-%m-%d %H:%M')}", "", "## Answers", ""]
@@ -56,6 +63,12 @@ def markdown(engine: Engine) -> str:
     closing = engine.closing_notes()
     if closing:
         out += ["", "## For mail clients", "", "```", *closing, "```"]
+    records = engine.zone_lines()
+    if records:
+        out += ["", "## DNS records to publish", "", "```", *records, "```"]
+    verdicts = _verdicts(engine)
+    if verdicts:
+        out += ["", "## What the receiver said", "", *[f"- `{line}`" for line in verdicts]]
     for step, status, record, seconds, title in _steps(engine):
         out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
         if record.get("message"):
@@ -94,6 +107,12 @@ def html_report(engine: Engine) -> str:
     closing = engine.closing_notes()
     if closing:
         out += ["<h2>For mail clients</h2>", f"<pre>{e(chr(10).join(closing))}</pre>"]
+    records = engine.zone_lines()
+    if records:
+        out += ["<h2>DNS records to publish</h2>", f"<pre>{e(chr(10).join(records))}</pre>"]
+    verdicts = _verdicts(engine)
+    if verdicts:
+        out += ["<h2>What the receiver said</h2><ul>"] + [f"<li><code>{e(v)}</code></li>" for v in verdicts] + ["</ul>"]
     for step, status, record, seconds, title in _steps(engine):
         out.append(f'<h2 id="{e(step.id)}">{e(step.id)} — {e(title)}</h2>')
         out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")

@@ -12,7 +12,7 @@ from wizard.flow import PARTS, sends_out
 ROWS = (
     ("in", ("client", "smtpd", "lmtp", "dovecot", "maildir", "imap", "mua")),
     ("local", ("sendmail", "local")),
-    ("out", ("mua", "smtpd", "sasl", "relay")),
+    ("out", ("mua", "smtpd", "sasl", "milter", "relay")),
 )
 ROW_LABELS = {"in": "receive ", "local": "local   ", "out": "send    "}
 
@@ -36,7 +36,7 @@ class MailFlow(Widget):
             text.append(ROW_LABELS[row], style="dim")
             for i, part in enumerate(parts):
                 if i:
-                    text.append(" → " if row != "out" or part != "sasl" else " ⇄ ", style="dim")
+                    text.append(" ⇄ " if row == "out" and part in ("sasl", "milter") else " → ", style="dim")
                 on_path = part in self.travelled and (row == "out") == sends_out(self.travelled)
                 text.append(f"[{'▶' if on_path else ''}{self.labels[part]}]", style=self._style(part, on_path))
         return text
