@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(REPO / "tests"))
 
-from benchmarks.floor import script as floor_script  # noqa: E402
+from benchmarks.floor import lab_values, script as floor_script  # noqa: E402
 from fixture_data import ANSWERS as SUITE_ANSWERS, kept_files  # noqa: E402
 
 PYTHON = sys.executable
@@ -74,6 +74,23 @@ def startup(runs: int) -> list[dict]:
 
 # ---- the lab and a clean box ----------------------------------------------------------------------
 
+def stop_rspamd() -> None:
+    """rspamd as the dkim chapter (or the floor) started it; its hyperscan cache stays."""
+    pid_file = Path("/run/rspamd/rspamd.pid")
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 15)
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
 class Box:
     """Keeps the files a walk touches and puts them back, with daemons, users and the lab."""
 
@@ -87,6 +104,13 @@ class Box:
         mailwizard("reset", "--yes")
         for command in (["postfix", "stop"], ["dovecot", "stop"]):
             subprocess.run(command, capture_output=True)
+        stop_rspamd()
+        from wizard.lab.network import LabPlan, publish, set_receiver
+        from wizard.answers import load_answers
+        plan = LabPlan.from_answers(load_answers(self.answers))
+        if plan.rundir.exists():          # the lab's DNS and receiver as the tutorial's world has them
+            publish(plan, [])
+            set_receiver(plan, "lenient")
         deadline = time.monotonic() + 10
         while Path("/run/dovecot/master.pid").exists() and time.monotonic() < deadline:
             try:
@@ -155,7 +179,7 @@ def walk(box: Box, answers: Path) -> list[dict]:
 
     loaded = load_answers(answers)
     plan = LabPlan.from_answers(loaded)
-    values = {**loaded.values(), **detect(System()).values(), **plan.values(), "ext_ns": plan.ext_ns,
+    values = {**loaded.values(), **detect(System()).values(), **plan.values(), **lab_values(plan),
               "vantage": f"netns:{plan.ext_ns}"}
     passwords = {u.address: u.password for u in loaded.users}
 

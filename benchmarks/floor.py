@@ -10,6 +10,7 @@ it is committed, so it cannot go stale when a chapter is added.
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from wizard.config import extends_box, file_attributes, fill, managed_paths, render_file  # noqa: E402
-from wizard.model import (Bounced, Certificate, Delivered, Directory, Imap, InInbox,  # noqa: E402
-                          Refused, Relayed, Sendmail, SmtpMail, SystemUser)
+from wizard.mailauth import zone_strings  # noqa: E402
+from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, Imap,  # noqa: E402
+                          InInbox, Refused, Relayed, Sendmail, SmtpMail, SystemUser)
 from wizard.probes.runner import MARKER_HEADER, auth_plain, message_lines, smtp_stages  # noqa: E402
 
 PRELUDE = r'''#!/bin/bash
@@ -68,6 +70,19 @@ postfix_reload() {
   if postfix status 2>/dev/null; then postfix reload 2>/dev/null; else postfix start 2>/dev/null; fi
   for _ in $(seq 250); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && return 0; sleep 0.02; done
 }
+rspamd_restart() {
+  local pid; pid=$(cat /run/rspamd/rspamd.pid 2>/dev/null)
+  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  fi
+  install -d -o _rspamd -g _rspamd -m 755 /run/rspamd
+  rspamd -u _rspamd -g _rspamd
+  for _ in $(seq 1200); do (exec 3<>/dev/tcp/127.0.0.1/11332) 2>/dev/null && return 0; sleep 0.05; done
+}
+dkim_txt() {  # dkim_txt KEY: the DKIM record's strings, as the zone's JSON holds them
+  openssl pkey -in "$1" -pubout | grep -v -- ----- | tr -d '\n' | sed 's/^/v=DKIM1; k=rsa; p=/' |
+    fold -w 255 | sed 's/.*/\\"&\\"/' | paste -sd' '
+}
 dovecot_restart() {
   if [ -s /run/dovecot/master.pid ]; then
     dovecot stop
@@ -107,13 +122,34 @@ def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> s
             if path.startswith("/etc/postfix/"):
                 out.append(f"touch -d '-3 seconds' {q(path)}\n")
         for name in step.reload:
-            out.append("postfix_reload\n" if name == "postfix" else "dovecot_restart\n")
+            out.append({"postfix": "postfix_reload\n", "rspamd": "rspamd_restart\n"}.get(name, "dovecot_restart\n"))
+        out += lab_world_lines(steps[:k], values)
         for name in step.stop:
             out.append("dovecot stop 2>/dev/null\n" if name == "dovecot" else "")
         for probe in step.probes:
             out += probe_lines(probe, values, passwords)
     out.append("stamp end\n")
     return "".join(out)
+
+
+def lab_world_lines(done, values) -> list[str]:
+    """What the lab's registrar and receiver do once a step publishes records: the zone rewritten
+    with them (the DKIM record from the key made at run time), the outside server strict."""
+    step = done[-1]
+    if not step.publishes or "zone_file" not in values:
+        return []
+    key = next(fill(item.path, values) for s in done for item in s.ensure if isinstance(item, DkimKey))
+    rows = [[name, rdtype, value] for name, rdtype, value in values["lab_records"]]
+    for record in (r for s in done for r in s.publishes):
+        value = "@DKIM@" if "{dkim_public_key}" in record.value else fill(record.value, values)
+        rows.append([fill(record.name, values), record.type,
+                     zone_strings(value) if record.type == "TXT" and value != "@DKIM@" else value])
+    zone = json.dumps({"records": rows, "servfail": [], "silent": False})
+    lines = [f"ZONE={q(zone)}\n",
+             f'printf \'%s\\n\' "${{ZONE//@DKIM@/$(dkim_txt {q(key)})}}" > {q(values["zone_file"])}\n']
+    if any(s.receiver == "strict" for s in done):
+        lines.append(f"echo strict > {q(values['receiver_file'])}\n")
+    return lines
 
 
 def ensure_lines(step, values) -> list[str]:
@@ -126,6 +162,11 @@ def ensure_lines(step, values) -> list[str]:
         elif isinstance(item, Directory):
             lines.append(f"mkdir -p {item.path}; chown {item.owner}:{item.group} {item.path}; "
                          f"chmod {item.mode:o} {item.path}\n")
+        elif isinstance(item, DkimKey):
+            key = fill(item.path, values)
+            lines.append(f"[ -s {key} ] || {{ install -d -o {item.owner} -g {item.owner} -m 750 {q(str(Path(key).parent))}; "
+                         f"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:{item.bits} -out {key} 2>/dev/null; "
+                         f"chown {item.owner}: {key}; chmod 600 {key}; }}\n")
         elif isinstance(item, Certificate):
             cert, key, name = fill(item.cert, values), fill(item.key, values), fill(item.common_name, values)
             lines.append(f"[ -s {key} ] && grep -q 'PRIVATE KEY' {key} || openssl req -x509 -newkey rsa:2048 "
@@ -147,7 +188,8 @@ def smtp_lines(probe, values, user: str, password: str, marker: str) -> list[str
         if stage == refused_at:
             break
     if action.rcpt and refused_at is None:
-        lines += message_lines(fill(action.body, values), marker) + ["."]
+        sender, recipient = (fill(action.mail_from, values), fill(action.rcpt, values)) if action.headers else ("", "")
+        lines += message_lines(fill(action.body, values), marker, sender, recipient) + ["."]
     return lines + ["QUIT"]
 
 
@@ -183,6 +225,9 @@ def probe_lines(probe, values, passwords) -> list[str]:
             lines.append(f"wait_grep {marker} {fill(expect.mailbox, values)}\n")
         elif isinstance(expect, Relayed) and values.get("ext_mailbox"):
             lines.append(f"wait_grep {marker} {values['ext_mailbox']}\n")
+        elif isinstance(expect, DkimSigned):
+            maildir = fill(expect.maildir, values)
+            lines.append(f"wait_grep {marker} {maildir}/new {maildir}/cur\n")
         elif isinstance(expect, InInbox):
             maildir = fill(expect.maildir, values)
             lines.append(f"wait_grep {marker} {maildir}/new {maildir}/cur\n")
@@ -194,6 +239,12 @@ def probe_lines(probe, values, passwords) -> list[str]:
     return []
 
 
+def lab_values(plan) -> dict:
+    """What the floor needs of the lab: its outside namespace, zone, receiver and own records."""
+    return {"ext_ns": plan.ext_ns, "zone_file": str(plan.zone_file), "receiver_file": str(plan.receiver_file),
+            "lab_records": plan.records()}
+
+
 if __name__ == "__main__":
     from steps import ALL_STEPS
     from wizard.answers import parse_answers
@@ -203,5 +254,5 @@ if __name__ == "__main__":
 
     answers = parse_answers({"users": [{"address": "alice@example.test", "password": "123456"}]})
     plan = LabPlan.from_answers(answers)
-    values = {**answers.values(), **detect(System()).values(), **plan.values(), "ext_ns": plan.ext_ns}
+    values = {**answers.values(), **detect(System()).values(), **plan.values(), **lab_values(plan)}
     print(script(ALL_STEPS, values, answers.users, {"alice@example.test": "123456"}), end="")
