@@ -115,7 +115,8 @@ def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
                                 ({"dkim": {"selector": "-x"}}, "-x", "dkim.selector"),
                                 ({"dmarc": {"policy": "strict"}}, "strict", "dmarc.policy"),
                                 ({"dmarc": {"report": "no-at-sign"}}, "no-at-sign", "dmarc.report"),
-                                ({"dkim": {"key": "x"}}, "key", "dkim")):
+                                ({"dkim": {"key": "x"}}, "key", "dkim"),
+                                ({"submission": {"auth_on_25": "yes"}}, "true or false", "submission.auth_on_25")):
         with pytest.raises(AnswersError) as caught:
             parse_answers(table)
         assert named in str(caught.value) and wrong in str(caught.value)

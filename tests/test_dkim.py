@@ -64,9 +64,12 @@ def dkim_line(out: str) -> str:
 
 def test_dkim_signs_keeps_its_key_and_undoes_cleanly(lab_up):
     answers = lab_up
-    answers.write_text(answers.read_text() + f'[dkim]\nselector = "{SELECTOR}"\n')
+    # This walk also keeps AUTH on port 25 for old clients, as the answers may.
+    answers.write_text(answers.read_text() + f'[dkim]\nselector = "{SELECTOR}"\n[submission]\nauth_on_25 = true\n')
     first = ok("run", "--lab", "--answers", str(answers), "--through", "dkim", "-v")
     assert "[ok] dkim" in first, first
+    assert re.search(r"\[ok\] 25-auth-kept: .*AUTH", first) and re.search(r"\[skip\] 25-no-auth: .*auth_on_25 = yes", first)
+    assert "\nsmtpd_sasl_auth_enable = yes\n" in Path("/etc/postfix/main.cf").read_text()
     assert re.search(rf"DKIM-Signature d=example\.test s={SELECTOR} verifies against the key this step made", first)
 
     # The key: the signer's alone, 2048 bits, never shown anywhere the wizard writes.

@@ -22,7 +22,9 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
-KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc"}
+KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
+             "submission"}
+KNOWN_SUBMISSION = {"auth_on_25"}
 KNOWN_DKIM = {"selector"}
 KNOWN_DMARC = {"policy", "report"}
 DMARC_POLICIES = ("none", "quarantine", "reject")
@@ -143,6 +145,7 @@ class Answers:
     dkim_selector: str = ""                  # "" until parsed: then given, remembered or dated
     dmarc_policy: str = "none"               # cautious: receivers report, nothing is refused yet
     dmarc_report: str = ""                   # rua address; "" means postmaster@maildomain
+    auth_on_25: bool = False                 # keep AUTH on port 25 for old clients (off by default)
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -177,6 +180,7 @@ class Answers:
             "dkim_selector": self.dkim_selector or dated_selector(),
             "dmarc_policy": self.dmarc_policy,
             "dmarc_report": self.dmarc_report or f"postmaster@{self.maildomain}",
+            "auth_on_25": "yes" if self.auth_on_25 else "no",
         }
 
     def to_record(self) -> dict:
@@ -191,6 +195,7 @@ class Answers:
             **({} if self.static_address is None else {"static_address": self.static_address}),
             "dkim": {"selector": self.values()["dkim_selector"]},
             "dmarc": {"policy": self.dmarc_policy, **({"report": self.dmarc_report} if self.dmarc_report else {})},
+            **({"submission": {"auth_on_25": True}} if self.auth_on_25 else {}),
         }
 
     def to_toml(self) -> str:
@@ -211,6 +216,8 @@ class Answers:
                   "", "[dmarc]", f"policy = {q(self.dmarc_policy)}"]
         if self.dmarc_report:
             lines.append(f"report = {q(self.dmarc_report)}")
+        if self.auth_on_25:
+            lines += ["", "[submission]", "auth_on_25 = true"]
         lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
         return "\n".join(lines) + "\n"
 
@@ -294,8 +301,21 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
         raise AnswersError("external.ssh_config: give the ssh_config file as an absolute path.")
     selector = parse_dkim(data.get("dkim", {}), known.get(KNOWN_SELECTOR, ""))
     policy, report = parse_dmarc(data.get("dmarc", {}))
+    auth_on_25 = parse_submission(data.get("submission", {}))
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, source)
+                   exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
+                   source)
+
+
+def parse_submission(raw) -> bool:
+    if not isinstance(raw, dict):
+        raise AnswersError("submission: write it as a [submission] table.")
+    _unknown(raw.keys(), KNOWN_SUBMISSION, "submission")
+    keep = raw.get("auth_on_25", False)
+    if not isinstance(keep, bool):
+        raise AnswersError("submission.auth_on_25: write true or false (no quotes): should port 25 still "
+                           "offer AUTH to old mail clients once 587 and 465 exist?")
+    return keep
 
 
 def dated_selector() -> str:
@@ -463,6 +483,8 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
             data["dkim"] = {"selector": previous.dkim_selector}
         data["dmarc"] = {"policy": previous.dmarc_policy,
                          **({"report": previous.dmarc_report} if previous.dmarc_report else {})}
+        if previous.auth_on_25:
+            data["submission"] = {"auth_on_25": True}
     if fields.get("static_address") in ("yes", "no"):
         data["static_address"] = fields["static_address"] == "yes"
     answers = parse_answers(data, source="the answers form", known=known)

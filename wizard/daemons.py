@@ -310,6 +310,9 @@ class Rspamd:
     def running(self) -> bool:
         return pid_alive(read_pid(self.system.path(RSPAMD_PID)))
 
+    def in_other_netns(self) -> bool:
+        return in_other_netns(read_pid(self.system.path(RSPAMD_PID)))
+
     def start(self) -> CommandResult:
         log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
         if systemd_booted():

@@ -302,6 +302,7 @@ class Probe:
     needs: tuple[Requirement, ...] = ()   # unmet: the probe says why it cannot tell
     erratum: Erratum | None = None
     expect_24: Expectation | None = None  # what Dovecot 2.4 answers, where it differs from 2.3
+    when: tuple[str, str] = ()            # (value, wanted): run only when the answers give it that value
 
     def in_dialect(self, dovecot_dialect: str) -> "Probe":
         if dovecot_dialect == "2.4" and self.expect_24 is not None:

@@ -106,5 +106,9 @@ class Rollback:
             else:
                 dovecot.restart()
         rspamd = daemon(self.ctx.system, "rspamd")
-        if rspamd.running():
+        if rspamd.running() and rspamd.in_other_netns():
+            # Started inside the lab: from out here it could only come back in the wrong network.
+            rspamd.stop()
+            self.ctx.emit(Note("", "rspamd stopped: it ran inside the lab, and nothing needs it now"))
+        elif rspamd.running():
             rspamd.restart()        # without the signing setup the walk gave it

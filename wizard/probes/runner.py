@@ -168,6 +168,10 @@ class ProbeRunner:
         title = fill(probe.title, self.values)
         result = ProbeResult(probe.id, title, FAILED, describe_expectation(probe.expect, self.values),
                              erratum=probe.erratum.text if probe.erratum else "")
+        if probe.when and self.values.get(probe.when[0]) != probe.when[1]:
+            result.status = NOT_RUN
+            result.reason = f"not this walk's: the answers give {probe.when[0]} = {self.values.get(probe.when[0], '')}"
+            return result
         if self.system.sandbox:
             result.status, result.reason = NOT_RUN, "sandbox (--root): nothing is sent"
             return result
