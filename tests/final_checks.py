@@ -3,6 +3,7 @@ host) and the Debian 13 walk (in a trixie chroot): the same clients, the same ex
 
 from __future__ import annotations
 
+import re
 import subprocess
 import textwrap
 import time
@@ -78,10 +79,14 @@ def confirm_final_server(box: Box, secret: str) -> None:
             s.ehlo(); print("auth before tls on 587", s.has_extn("auth"))
             s.starttls(context=ctx); s.ehlo()
             s.login("alice@example.test", "{secret}")
-            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed-587\\r\\n\\r\\nout\\r\\n")
+            s.sendmail("alice@example.test", ["bob@ext.test"],
+                       "From: alice@example.test\\r\\nTo: bob@ext.test\\r\\nSubject: out\\r\\n"
+                       "X-Check: relayed-587\\r\\n\\r\\nout\\r\\n")
         with smtplib.SMTP_SSL("mail.example.test", 465, local_hostname="exthost.ext.test", context=ctx) as s:
             s.login("alice@example.test", "{secret}")
-            s.sendmail("alice@example.test", ["bob@ext.test"], "Subject: out\\r\\nX-Check: relayed-465\\r\\n\\r\\nout\\r\\n")
+            s.sendmail("alice@example.test", ["bob@ext.test"],
+                       "From: alice@example.test\\r\\nTo: bob@ext.test\\r\\nSubject: out\\r\\n"
+                       "X-Check: relayed-465\\r\\n\\r\\nout\\r\\n")
     """).splitlines()
     assert outside[:3] == ["plaintext login refused", "auth before tls False", outside[2]]
     assert outside[2].startswith("relay refused") and outside[2].split()[-1] in ("454", "554")
@@ -109,6 +114,10 @@ def confirm_final_server(box: Box, secret: str) -> None:
         time.sleep(0.1)
     for port in (587, 465):
         assert f"X-Check: relayed-{port}" in sink.read_text(), f"the login on {port} relayed to the outside"
+    # Any mail client's message is signed on the way out, and the strict receiver says so.
+    for message in re.split(r"^From ", sink.read_text(), flags=re.M):
+        if "X-Check: relayed-" in message:
+            assert re.search(r"^Authentication-Results: .*dkim=pass.*dmarc=pass", message, re.M), message[:600]
 
     added = box.mailwizard("user", "add", "dave@example.test", input="Dave-Pass-99\n")
     assert added.returncode == 0, added.stdout + added.stderr

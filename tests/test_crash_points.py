@@ -21,7 +21,9 @@ from wizard.system import System
 
 pytestmark = pytest.mark.daemons
 
-THROUGH = ALL_STEPS[-1].id          # the whole walk
+# Every chapter that needs no lab: those after it sign with rspamd and ask the lab's DNS and
+# receiver (their files and keys are rolled back in test_dkim and test_dns_auth).
+THROUGH = "submission"
 STEPS = ALL_STEPS[: [s.id for s in ALL_STEPS].index(THROUGH) + 1]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, mailwizard
+from conftest import LAB_NAME, in_namespace, mailwizard
 
 pytestmark = pytest.mark.daemons
 
@@ -102,10 +102,41 @@ def test_the_records_pass_the_strict_receiver_and_undo_takes_them_back(lab_up):
             assert "v=spf1 mx -all" in gave_up and "published again" in gave_up
         assert "published but different" not in ok("check", *lab)
 
+    # Reverse DNS that does not confirm the sender: refused with 5.7.25, whatever SPF and DKIM say.
+    rows = json.loads((LAB_RUN / "published.json").read_text())
+    _publish_by_hand(rows + [["25.2.0.192.in-addr.arpa", "PTR", "somewhere-else.ext.test."]])
+    log_start = Path("/var/log/mail.log").stat().st_size
+    in_namespace(f"{LAB_NAME}-mail", """
+        import smtplib, ssl
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", 587, timeout=20) as client:
+            client.starttls(context=context)
+            client.login("alice@example.test", "123456")
+            client.sendmail("alice@example.test", ["bob@ext.test"],
+                            "From: alice@example.test\\r\\nTo: bob@ext.test\\r\\nSubject: ptr\\r\\n\\r\\nptr\\r\\n")
+    """)
+    assert wait_for_log(log_start, r"status=bounced .*550 5\.7\.25 .*somewhere-else\.ext\.test"), \
+        Path("/var/log/mail.log").read_text()[log_start:]
+    ok("lab", "publish", "--answers", str(answers))
+
     # Undo: the lab's DNS and receiver as the tutorial's world had them.
     ok("undo", "dns-auth", "--lab", "--answers", str(answers))
     assert record_rows() == {}
     assert "outside mail server: lenient" in ok("lab", "status", "--answers", str(answers))
+
+
+def wait_for_log(start: int, pattern: str, timeout: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/var/log/mail.log", encoding="utf-8", errors="replace") as log:
+            log.seek(start)
+            if re.search(pattern, log.read()):
+                return True
+        time.sleep(0.2)
+    return False
 
 
 def _publish_by_hand(rows) -> None:

@@ -52,6 +52,14 @@ class FileTransaction:
         return self.ctx.system.read_bytes(originals_copy(path))
 
     # ---- one file -----------------------------------------------------------------------------------
+    def _candidate(self, change: FileChange) -> str | None:
+        """What the file will hold: the render, or (undo) the original coming back, so the daemon
+        judges master.cf and main.cf together as they will be."""
+        if change.new is not None:
+            return change.new
+        data = self.original_bytes(change.path)
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
     def write(self, path: str, content: str | None, step_id: str = "") -> None:
         """Put a render in place; None puts the original back (or removes a file we created)."""
         ctx = self.ctx
@@ -108,7 +116,8 @@ class FileTransaction:
         Returns the problem, or "" when the new files are in place and the daemons run them."""
         ctx = self.ctx
         services = [daemon(ctx.system, name) for name in reload]
-        candidate = {c.path: c.new for c in changes if c.new is not None}
+        candidate = {c.path: self._candidate(c) for c in changes}
+        candidate = {path: text for path, text in candidate.items() if text is not None}
         for service in services:
             complaint = service.prevalidate(candidate)
             if complaint:

@@ -108,11 +108,21 @@ def forward_confirmed(address: str) -> tuple[bool, str]:
 
 def judge(content: bytes, address: str, mail_from: str, helo: str, hostname: str) -> Verdict:
     """What a big provider decides about this message from this address."""
+    import email.parser
+    import email.policy
+
     import spf  # noqa: F401  (authheaders checks SPF only when pyspf is imported)
     from authheaders import authenticate_message
 
-    header = authenticate_message(content, hostname, spf=True, dkim=True, dmarc=True, ip=address,
-                                  mail_from=mail_from, helo=helo)
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(content)
+    if "@" not in (headers.get("From") or ""):
+        return Verdict("", "550 5.7.1 The message has no valid From: header (RFC 5322 requires one); "
+                           "mail without one is not accepted here")
+    try:
+        header = authenticate_message(content, hostname, spf=True, dkim=True, dmarc=True, ip=address,
+                                      mail_from=mail_from, helo=helo)
+    except Exception as exc:        # the library's own trouble: refused, and said why
+        return Verdict("", f"550 5.7.1 This message could not be checked ({type(exc).__name__}: {exc})")
     value = header.split(":", 1)[1].strip() if header.lower().startswith("authentication-results:") else header
     value = " ".join(value.split())
     said = {method: _result(value, method) for method in ("spf", "dkim", "dmarc")}
