@@ -145,6 +145,10 @@ class Postfix:
                 log_start = self._log().offset()
                 result = self.system.query(argv)
                 lines = [line for line in result.stderr.splitlines() if line.strip()]
+                if argv[0] == "postfix":
+                    # postfix-script also runs postconf on the live /etc/postfix (its warnings
+                    # name that path): those judge the box as it is, not the candidates.
+                    lines = [line for line in lines if f"{POSTFIX_DIR}/" not in line]
                 if argv[0] == "postfix" and not result.ok and not lines:
                     lines = self._said_in_log(log_start)
                 lookup_missed = argv[0] == "postmap" and result.returncode == 1 and not lines

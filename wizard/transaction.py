@@ -53,10 +53,13 @@ class FileTransaction:
 
     # ---- one file -----------------------------------------------------------------------------------
     def _candidate(self, change: FileChange) -> str | None:
-        """What the file will hold: the render, or (undo) the original coming back, so the daemon
-        judges master.cf and main.cf together as they will be."""
+        """What the file will hold: the render, or (undo) Postfix's original coming back, so
+        Postfix judges master.cf and main.cf together as they will be. (Debian's own dovecot.conf
+        includes conf.d/ beside it and cannot be judged elsewhere: it is judged in place.)"""
         if change.new is not None:
             return change.new
+        if not change.path.startswith("/etc/postfix/"):
+            return None
         data = self.original_bytes(change.path)
         return data.decode("utf-8", errors="replace") if data is not None else None
 
