@@ -56,7 +56,8 @@ def test_the_records_pass_the_strict_receiver_and_undo_takes_them_back(lab_up):
     # The report lists the records and the receiver's verdict, in both formats; never the key.
     key = next(Path("/var/lib/rspamd/dkim").glob("example.test.*.key")).read_text().splitlines()[1]
     for fmt in ("md", "html"):
-        report = ok("report", "--format", fmt)
+        report = ok("report", "--lab", "--answers", str(answers), "--format", fmt)
+        assert f"netns:{LAB_NAME}-ext" in report, "the vantage point the walk really used"
         assert "DNS records to publish" in report and "What the receiver said" in report
         assert "_dmarc.example.test. 3600 IN TXT" in report and "dns-auth/receiver-accepts" in report
         assert re.search(r"receiver-accepts: Authentication-Results: .*dmarc=pass", report)
