@@ -97,7 +97,7 @@ def test_the_report_and_the_exercises_are_one_key_away(tmp_path):
                 status = str(app.screen.query_one("#exercise-status", Static).render())
                 if "finished server" in status:
                     break
-            assert "exercises need a finished server" in status   # nothing walked in this sandbox
+            assert "needs the server walked through next-steps" in status   # nothing walked in this sandbox
             await pilot.press("escape")
             assert len(app.screen_stack) == 1, "escape leads back to the steps"
 
