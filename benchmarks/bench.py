@@ -74,6 +74,9 @@ def startup(runs: int) -> list[dict]:
 
 # ---- the lab and a clean box ----------------------------------------------------------------------
 
+DKIM_KEYS = Path("/var/lib/rspamd/dkim")
+
+
 def stop_rspamd() -> None:
     """rspamd as the dkim chapter (or the floor) started it; its hyperscan cache stays."""
     pid_file = Path("/run/rspamd/rspamd.pid")
@@ -99,6 +102,7 @@ class Box:
         self.saved = {p: Path(p).read_bytes() if Path(p).exists() else None for p in KEPT}
         self.had_vmail = subprocess.run(["getent", "passwd", "vmail"], capture_output=True).returncode == 0
         self.had_var_vmail = Path("/var/vmail").exists()
+        self.had_dkim_keys = DKIM_KEYS.exists()
 
     def fresh(self) -> None:
         mailwizard("reset", "--yes")
@@ -129,6 +133,8 @@ class Box:
         shutil.rmtree("/var/lib/mailwizard", ignore_errors=True)
         if not self.had_var_vmail:
             shutil.rmtree("/var/vmail", ignore_errors=True)
+        if not self.had_dkim_keys:      # reset keeps the key; the wizard and the floor each make one
+            shutil.rmtree(DKIM_KEYS, ignore_errors=True)
 
     def restore(self) -> None:
         self.fresh()

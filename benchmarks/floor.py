@@ -76,7 +76,7 @@ rspamd_restart() {
     for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   fi
   install -d -o _rspamd -g _rspamd -m 755 /run/rspamd
-  rspamd -u _rspamd -g _rspamd
+  rspamd -u _rspamd -g _rspamd >/dev/null 2>&1 </dev/null   # the daemon must not keep our output open
   for _ in $(seq 1200); do (exec 3<>/dev/tcp/127.0.0.1/11332) 2>/dev/null && return 0; sleep 0.05; done
 }
 dkim_txt() {  # dkim_txt KEY: the DKIM record's strings, as the zone's JSON holds them
