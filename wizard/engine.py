@@ -336,9 +336,10 @@ class Engine:
         records = tuple(r for step in self.steps for r in step.publishes)
         return self.publisher.zone_lines(records, self.values()) if self.answers else []
 
-    def zone_records(self) -> list[list[str]]:
-        """Every DNS record the walk asks for (name, type, zone-file value)."""
-        return self.publisher.rows()
+    def zone_records(self, instead=()) -> list[list[str]]:
+        """Every DNS record the walk asks for (name, type, zone-file value); `instead`: records
+        that take the place of the walk's of the same name and type."""
+        return self.publisher.rows(instead=instead)
 
     def request_cancel(self) -> None:
         """Stop the running step at the next safe point: before its files are written, or

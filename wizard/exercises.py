@@ -79,13 +79,8 @@ def _publish(engine: Engine, instead: tuple = ()) -> None:
     """The lab's zone with the walk's records, those of `instead` in place of theirs (what a
     careless admin left at the registrar)."""
     from wizard.lab.network import LabPlan, publish
-    from wizard.mailauth import zone_strings
 
-    values = engine.values()
-    swapped = {(fill(r.name, values), r.type): zone_strings(fill(r.value, values)) if r.type == "TXT"
-               else fill(r.value, values) for r in instead}
-    rows = [[name, rdtype, swapped.pop((name, rdtype), value)] for name, rdtype, value in engine.zone_records()]
-    rows += [[name, rdtype, value] for (name, rdtype), value in swapped.items()]
+    rows = engine.zone_records(instead)
     publish(LabPlan.from_answers(engine.answers), rows)
 
 

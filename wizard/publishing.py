@@ -20,6 +20,11 @@ def record_check(record: DnsRecord, advisory: bool = False) -> Requirement:
     return Requirement("dns-record", (record.name, record.type, record.value), advisory=advisory)
 
 
+def _row(record: DnsRecord, values: dict[str, str]) -> list[str]:
+    value = fill(record.value, values)
+    return [fill(record.name, values), record.type, zone_strings(value) if record.type == "TXT" else value]
+
+
 class Publisher:
     def __init__(self, ctx: WalkContext):
         self.ctx = ctx
@@ -37,12 +42,14 @@ class Publisher:
         for line in self.zone_lines(step.publishes, values):
             self.ctx.emit(Note(step.id, "    " + line))
 
-    def rows(self, steps=None) -> list[list[str]]:
-        """The records of `steps` (all by default) as the lab's zone holds them."""
+    def rows(self, steps=None, instead: tuple[DnsRecord, ...] = ()) -> list[list[str]]:
+        """The records of `steps` (all by default) as the lab's zone holds them; those of
+        `instead` in place of theirs of the same name and type (an exercise's wrong record)."""
         values = self.ctx.values()
-        return [[fill(r.name, values), r.type,
-                 zone_strings(fill(r.value, values)) if r.type == "TXT" else fill(r.value, values)]
-                for step in (self.ctx.steps if steps is None else steps) for r in step.publishes]
+        records = [r for step in (self.ctx.steps if steps is None else steps) for r in step.publishes]
+        swapped = {(fill(r.name, values), r.type): r for r in instead}
+        rows = [_row(swapped.pop((fill(r.name, values), r.type), r), values) for r in records]
+        return rows + [_row(r, values) for r in swapped.values()]
 
     def sync_lab(self, upto: int, step_id: str = "") -> None:
         """The lab's zone and receiver as the first `upto` steps leave them (nothing outside it)."""
