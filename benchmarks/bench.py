@@ -102,7 +102,7 @@ class Box:
         self.saved = {p: Path(p).read_bytes() if Path(p).exists() else None for p in KEPT}
         self.had_vmail = subprocess.run(["getent", "passwd", "vmail"], capture_output=True).returncode == 0
         self.had_var_vmail = Path("/var/vmail").exists()
-        self.had_dkim_keys = DKIM_KEYS.exists()
+        self.dkim_keys = {p.name for p in DKIM_KEYS.glob("*")}   # keys there before stay
 
     def fresh(self) -> None:
         mailwizard("reset", "--yes")
@@ -133,8 +133,10 @@ class Box:
         shutil.rmtree("/var/lib/mailwizard", ignore_errors=True)
         if not self.had_var_vmail:
             shutil.rmtree("/var/vmail", ignore_errors=True)
-        if not self.had_dkim_keys:      # reset keeps the key; the wizard and the floor each make one
-            shutil.rmtree(DKIM_KEYS, ignore_errors=True)
+        # reset keeps the key; the wizard and the floor each make their own
+        for path in DKIM_KEYS.glob("*"):
+            if path.name not in self.dkim_keys:
+                path.unlink(missing_ok=True)
 
     def restore(self) -> None:
         self.fresh()

@@ -91,6 +91,10 @@ def stop_rspamd() -> None:
             time.sleep(0.05)
 
 
+def _dkim_keys() -> frozenset[str] | None:
+    return frozenset(p.name for p in DKIM_KEYS.glob("*")) if DKIM_KEYS.is_dir() else None
+
+
 def account_exists(kind: str, name: str) -> bool:
     return subprocess.run(["getent", kind, name], capture_output=True).returncode == 0
 
@@ -103,7 +107,7 @@ class Snapshot:
     had_vmail_user: bool = False
     had_vmail_group: bool = False
     had_var_vmail: bool = False
-    had_dkim_keys: bool = False
+    dkim_keys: frozenset[str] | None = None    # key files there before (None: no directory)
 
     @classmethod
     def take(cls) -> "Snapshot":
@@ -115,7 +119,7 @@ class Snapshot:
                 st = p.stat()
                 modes[name] = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
         return cls(files, modes, postfix_running(), account_exists("passwd", "vmail"),
-                   account_exists("group", "vmail"), Path("/var/vmail").exists(), DKIM_KEYS.exists())
+                   account_exists("group", "vmail"), Path("/var/vmail").exists(), _dkim_keys())
 
     def restore(self) -> None:
         for name, data in self.files.items():
@@ -130,8 +134,14 @@ class Snapshot:
         # What the Dovecot chapters make: the vmail account and the mail store.
         if not self.had_var_vmail:
             shutil.rmtree("/var/vmail", ignore_errors=True)
-        if not self.had_dkim_keys:
+        # Keys the walks made go (reset keeps them, as it should for a real box); keys that were
+        # here before the tests stay.
+        if self.dkim_keys is None:
             shutil.rmtree(DKIM_KEYS, ignore_errors=True)
+        else:
+            for path in DKIM_KEYS.glob("*"):
+                if path.name not in self.dkim_keys:
+                    path.unlink(missing_ok=True)
         if not self.had_vmail_user and account_exists("passwd", "vmail"):
             subprocess.run(["userdel", "vmail"], capture_output=True)
         if not self.had_vmail_group and account_exists("group", "vmail"):

@@ -285,9 +285,11 @@ def test_a_manual_probe_asks_in_a_dialog_and_the_step_gets_the_answer(tmp_path):
         worker = threading.Thread(target=lambda: got.setdefault(
             "answer", engine.ask("On a host outside this server, type these lines:\n    HELO x")))
         worker.start()
+        # Type only once the dialog is up and its answer field has the focus (a key pressed
+        # between the push and the focus would go elsewhere).
         for _ in range(100):
             await pilot.pause(0.05)
-            if isinstance(app.screen, ManualProbeDialog):
+            if isinstance(app.screen, ManualProbeDialog) and getattr(app.focused, "id", "") == "manual-answer":
                 break
         assert "type these lines" in str(app.screen.query_one("#manual-question").render())
         await pilot.press(*"250 2.0.0 Ok", "enter")

@@ -120,6 +120,7 @@ def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note
     target = system.path(path)
     if target.is_file() and "PRIVATE KEY" in target.read_text(errors="replace"):
         _owned_by(system, path, item.owner)
+        _remember_key(state, path)       # reset says it stays, made now or by an earlier walk
         note(f"using the DKIM key already in {path} (kept: its public half may be published)")
         return ""
     if system.sandbox:
@@ -139,9 +140,15 @@ def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note
                     str(Path(path).parent)])
         # Written by rename, readable by the signer alone; never printed.
         system.write_file(path, key_tmp.read_bytes(), mode=0o600, uid=owner.pw_uid, gid=owner.pw_gid)
-    state.made.append({"kind": "dkim-key", "path": path})
+    _remember_key(state, path)
     note(f"made a {item.bits}-bit DKIM key in {path} (readable by {item.owner} only)")
     return ""
+
+
+def _remember_key(state, path: str) -> None:
+    entry = {"kind": "dkim-key", "path": path}
+    if entry not in state.made:
+        state.made.append(entry)
 
 
 def _owned_by(system: System, path: str, owner: str) -> None:
