@@ -71,6 +71,10 @@ def stop_dovecot() -> None:
 
 RSPAMD_PID = Path("/run/rspamd/rspamd.pid")
 DKIM_KEYS = Path("/var/lib/rspamd/dkim")
+# What certbot keeps of the certificates the tests get from the lab's CA (reset leaves them, as
+# it should on a real box): removed after the suite unless they were there before it.
+CERTBOT_DIRS = [Path("/etc/letsencrypt") / sub for sub in ("live", "archive", "renewal", "accounts", "csr", "keys")] + \
+               [Path("/var/lib/letsencrypt"), Path("/var/log/letsencrypt")]
 
 
 def rspamd_running() -> bool:
@@ -108,6 +112,7 @@ class Snapshot:
     had_vmail_group: bool = False
     had_var_vmail: bool = False
     dkim_keys: frozenset[str] | None = None    # key files there before (None: no directory)
+    certbot_dirs: tuple[str, ...] = ()         # certbot's directories that were there before
 
     @classmethod
     def take(cls) -> "Snapshot":
@@ -119,7 +124,8 @@ class Snapshot:
                 st = p.stat()
                 modes[name] = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
         return cls(files, modes, postfix_running(), account_exists("passwd", "vmail"),
-                   account_exists("group", "vmail"), Path("/var/vmail").exists(), _dkim_keys())
+                   account_exists("group", "vmail"), Path("/var/vmail").exists(), _dkim_keys(),
+                   tuple(str(p) for p in CERTBOT_DIRS if p.exists()))
 
     def restore(self) -> None:
         for name, data in self.files.items():
@@ -142,6 +148,9 @@ class Snapshot:
             for path in DKIM_KEYS.glob("*"):
                 if path.name not in self.dkim_keys:
                     path.unlink(missing_ok=True)
+        for path in CERTBOT_DIRS:
+            if str(path) not in self.certbot_dirs:
+                shutil.rmtree(path, ignore_errors=True)
         if not self.had_vmail_user and account_exists("passwd", "vmail"):
             subprocess.run(["userdel", "vmail"], capture_output=True)
         if not self.had_vmail_group and account_exists("group", "vmail"):

@@ -23,7 +23,14 @@ _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
-             "submission"}
+             "submission", "certificate"}
+KNOWN_CERTIFICATE = {"ca", "email", "webroot", "trust"}
+# The ACME CAs known by name; any other https:// directory URL may be given instead.
+ACME_DIRECTORIES = {
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+CA_CHOICES = ("none", "lab", *ACME_DIRECTORIES)
 KNOWN_SUBMISSION = {"auth_on_25"}
 KNOWN_DKIM = {"selector"}
 KNOWN_DMARC = {"policy", "report"}
@@ -146,6 +153,7 @@ class Answers:
     dmarc_policy: str = "none"               # cautious: receivers report, nothing is refused yet
     dmarc_report: str = ""                   # rua address; "" means postmaster@maildomain
     auth_on_25: bool = False                 # keep AUTH on port 25 for old clients (off by default)
+    certificate: tuple[tuple[str, str], ...] = ()   # [certificate]: ca, email, webroot, trust as given
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -181,7 +189,18 @@ class Answers:
             "dmarc_policy": self.dmarc_policy,
             "dmarc_report": self.dmarc_report or f"postmaster@{self.maildomain}",
             "auth_on_25": "yes" if self.auth_on_25 else "no",
+            **self.certificate_values(),
         }
+
+    def certificate_values(self, in_lab: bool = False) -> dict[str, str]:
+        """The [certificate] choices as values. No `ca` given: the lab's own CA in a lab walk,
+        else none (a real CA is used only when asked: asking is agreeing to its terms)."""
+        given = dict(self.certificate)
+        ca = given.get("ca") or ("lab" if in_lab else "none")
+        return {"acme_ca": ca, "acme": "no" if ca == "none" else "yes",
+                "acme_server": ACME_DIRECTORIES.get(ca, ca if ca.startswith("https://") else ""),
+                "acme_email": given.get("email") or f"postmaster@{self.maildomain}",
+                "acme_webroot": given.get("webroot", ""), "acme_trust": given.get("trust", "")}
 
     def to_record(self) -> dict:
         """What the state file keeps: names and hashes, never a clear password."""
@@ -196,6 +215,7 @@ class Answers:
             "dkim": {"selector": self.values()["dkim_selector"]},
             "dmarc": {"policy": self.dmarc_policy, **({"report": self.dmarc_report} if self.dmarc_report else {})},
             **({"submission": {"auth_on_25": True}} if self.auth_on_25 else {}),
+            **({"certificate": dict(self.certificate)} if self.certificate else {}),
         }
 
     def to_toml(self) -> str:
@@ -218,6 +238,8 @@ class Answers:
             lines.append(f"report = {q(self.dmarc_report)}")
         if self.auth_on_25:
             lines += ["", "[submission]", "auth_on_25 = true"]
+        if self.certificate:
+            lines += ["", "[certificate]"] + [f"{key} = {q(value)}" for key, value in self.certificate]
         lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
         return "\n".join(lines) + "\n"
 
@@ -302,9 +324,40 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     selector = parse_dkim(data.get("dkim", {}), known.get(KNOWN_SELECTOR, ""))
     policy, report = parse_dmarc(data.get("dmarc", {}))
     auth_on_25 = parse_submission(data.get("submission", {}))
+    certificate = parse_certificate(data.get("certificate", {}))
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
                    exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
-                   source)
+                   tuple(certificate.items()), source)
+
+
+def parse_certificate(raw) -> dict[str, str]:
+    """Which ACME CA (if any) issues the server's certificate, the account address it knows, and
+    how its HTTP-01 challenge is answered (certbot's own server on port 80, or a webroot)."""
+    if not isinstance(raw, dict):
+        raise AnswersError("certificate: write it as a [certificate] table.")
+    _unknown(raw.keys(), KNOWN_CERTIFICATE, "certificate")
+    out = {}
+    if "ca" in raw:
+        ca = _str(raw["ca"], "certificate.ca").strip()
+        if ca.lower() in CA_CHOICES:
+            ca = ca.lower()
+        elif not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$", ca):
+            raise AnswersError(f"certificate.ca: '{ca}' is not a CA mailwizard knows; write one of "
+                               f"{', '.join(CA_CHOICES)}, or the https:// URL of an ACME directory.")
+        out["ca"] = ca
+    if "email" in raw:
+        local, domain = check_address(_str(raw["email"], "certificate.email").strip(), "certificate.email")
+        out["email"] = f"{local}@{domain}"
+    for key in ("webroot", "trust"):
+        if key in raw:
+            path = _str(raw[key], f"certificate.{key}").strip()
+            if path and (not path.startswith("/") or any(c in path for c in "\n\"'{}")):
+                raise AnswersError(f"certificate.{key}: give it as an absolute path "
+                                   + ("(the web server's document root, e.g. /var/www/html)." if key == "webroot"
+                                      else "(a PEM file of the CA that signs the ACME server and its certificates)."))
+            if path:
+                out[key] = path
+    return out
 
 
 def parse_submission(raw) -> bool:

@@ -327,7 +327,7 @@ def cmd_lab(args) -> int:
         return EXIT_REFUSED
     lab = Lab(System(), lab_plan(args))
     try:
-        if args.action in ("publish", "unpublish", "strict", "lenient"):
+        if args.action in ("publish", "unpublish", "strict", "lenient", "renew", "stop-ca", "block-80", "open-80"):
             lines = lab_world(args, lab)
         else:
             lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
@@ -344,11 +344,18 @@ def cmd_lab(args) -> int:
 
 def lab_world(args, lab) -> list[str]:
     """A teacher's hand on the lab's outside: the walk's DNS records published into the lab's zone
-    (as a registrar would) or taken out, and the outside mail server strict or lenient."""
+    (as a registrar would) or taken out, the outside mail server strict or lenient, the CA
+    stopped, port 80 closed by a firewall, a renewal forced."""
     from wizard.lab.network import LabError, publish, set_receiver
 
     if not lab.is_up():
         raise LabError(f"the lab '{lab.plan.name}' is not up: run `mailwizard lab up` first.")
+    if args.action == "renew":
+        return lab.renew()
+    if args.action == "stop-ca":
+        return [lab.stop_acme()]
+    if args.action in ("block-80", "open-80"):
+        return [lab.block_port_80(args.action == "block-80")]
     if args.action in ("strict", "lenient"):
         set_receiver(lab.plan, args.action)
         return [f"the outside mail server {lab.plan.exthost} is now {args.action}"]
@@ -460,7 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
                          "in network namespaces")
-    lab.add_argument("action", choices=("up", "down", "status", "publish", "unpublish", "strict", "lenient"))
+    lab.add_argument("action", choices=("up", "down", "status", "publish", "unpublish", "strict", "lenient",
+                                        "renew", "stop-ca", "block-80", "open-80"))
     lab.set_defaults(func=cmd_lab)
     return parser
 

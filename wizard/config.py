@@ -77,6 +77,11 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                 for item in f.settings if isinstance(item, Service)]
     if extends_box(path, steps):
         return render_master(box_text or "", services, values) if services else None
+    scripts = [f for step in steps for f in step.files if f.path == path and f.format == "script"]
+    if scripts:
+        from wizard import resources
+
+        return fill(resources.read_text(*scripts[-1].source.split("/")), values)
     entries: dict[str, Line | Block] = {}
     table: UserTable | None = None
     separator = " = "

@@ -61,8 +61,21 @@ class WalkContext:
             values.update(plan.values())
             if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
+            values.update(answers.certificate_values(in_lab=True))
+            if values["acme_ca"] == "lab":
+                values.update(plan.acme_values())
+        values.update(certificate_paths(values))
         values["dkim_public_key"] = self.dkim_public_key(values)
         return values
+
+    def applies(self, step: Step) -> bool:
+        """Whether the answers take this chapter in (see Step.when)."""
+        return not step.when or self.answers is None or step.applies(self.values())
+
+    def taken(self, upto: int | None = None) -> list[Step]:
+        """The walk's steps up to `upto` (all by default) that the answers take in: what renders
+        the files, what undo and reset take back, what the report lists."""
+        return [step for step in self.steps[:upto] if self.applies(step)]
 
     def dkim_public_key(self, values: dict[str, str]) -> str:
         """The public half of the walk's DKIM key, as its record's p= (read from the key on the
@@ -124,6 +137,19 @@ class WalkContext:
         text = self.need_answers().to_toml()
         if self.system.read_text(REPLAY_FILE) != text:
             self.system.write_file(REPLAY_FILE, text, mode=0o600, uid=0, gid=0)
+
+
+LIVE = "/etc/letsencrypt/live"
+
+
+def certificate_paths(values: dict[str, str]) -> dict[str, str]:
+    """Where certbot keeps the certificate the daemons serve, and the root a client verifies it
+    against: "" is the system's trust store; a staging CA's is trusted by nobody."""
+    ca = values.get("acme_ca", "none")
+    root = {"lab": values.get("tls_root", ""), "letsencrypt": "",
+            "letsencrypt-staging": "untrusted"}.get(ca, values.get("acme_trust", ""))
+    live = f"{LIVE}/{values['fqdn']}"
+    return {"tls_cert": f"{live}/fullchain.pem", "tls_key": f"{live}/privkey.pem", "tls_root": root}
 
 
 def with_user_changes(answers: Answers, changes: dict) -> Answers:

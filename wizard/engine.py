@@ -255,7 +255,7 @@ class Engine:
         if not self.has_answers or self.next_step() is not None:
             return []
         values = self.values()
-        return [fill(line, values) for step in self.steps for line in step.tells]
+        return [fill(line, values) for step in self.ctx.taken() for line in step.tells]
 
     def prerequisites(self, timeout: float | None = None) -> list[Prerequisite]:
         """Every check the walk needs, once, where it is first needed (`check` and the TUI)."""
@@ -292,20 +292,14 @@ class Engine:
         self.prover.mark_logs()
         values = self.values()
         self.emit(StepStarted(step.id, view.title, step))
-        problem = self.prover.blocking_check(step, values) or self._cancelled()
+        taken = self.ctx.applies(step)
+        if not taken:
+            # Passed over: nothing checked, installed, made or proven; its files render without
+            # it (what an earlier walk with other answers wrote of it is taken back here).
+            self.emit(Note(step.id, f"passed over: {fill(step.otherwise, values)}"))
+        problem = self._prepare(step, values) if taken else ""
         if problem:
-            return self._finish(step, BLOCKED, [], problem)
-        for erratum in self.errata(step):
-            self.emit(ErratumMet(step.id, erratum))
-        self._stop_daemons(step)
-        problem = install_packages(self.ctx, step, values)
-        if problem:
-            return self._finish(step, BLOCKED, [], problem)
-        problem = ensure_all(self.system, step.ensure, values, self.state,
-                             lambda text: self.emit(Note(step.id, text)))
-        self.ctx.save(f"ensured:{step.id}")
-        if problem:
-            return self._finish(step, FAILED, [], problem)
+            return self._finish(step, *problem)
         changes = self.plan(step)
         for change in changes:
             self.emit(ChangePlanned(step.id, change))
@@ -319,17 +313,37 @@ class Engine:
             return self._finish(step, BLOCKED, [], "not applied: you said no")
         self.state.steps[step.id] = {"status": APPLYING, "started": now()}
         self.ctx.save(f"applying:{step.id}")
-        problem = self.files.apply(step.id, changes, step.reload)
+        problem = self.files.apply(step.id, changes, step.reload if taken or changes else ())
         if problem:
             return self._finish(step, FAILED, [], problem)
         self.publisher.tell(step, values)
         self.publisher.sync_lab(self.index(step.id) + 1, step.id)
+        if not taken:
+            return self._finish(step, PASSED, [], f"passed over: {fill(step.otherwise, values)}")
         probes = self.prover.probe(step, values, self.cancel_requested) + self.prover.verify(step, values)
         if self.cancel_requested.is_set() and len(probes) < len(step.probes) + len(step.verify):
             return self._finish(step, FAILED, probes, CANCELLED_DURING)
         status = FAILED if any(p.status == MISSED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
+
+    def _prepare(self, step: Step, values: dict[str, str]) -> tuple[str, list, str] | None:
+        """Checks, packages and what the step makes sure exists; (status, [], why) if one fails."""
+        problem = self.prover.blocking_check(step, values) or self._cancelled()
+        if problem:
+            return BLOCKED, [], problem
+        for erratum in self.errata(step):
+            self.emit(ErratumMet(step.id, erratum))
+        self._stop_daemons(step)
+        problem = install_packages(self.ctx, step, values)
+        if problem:
+            return BLOCKED, [], problem
+        problem = ensure_all(self.system, step.ensure, values, self.state,
+                             lambda text: self.emit(Note(step.id, text)))
+        self.ctx.save(f"ensured:{step.id}")
+        if problem:
+            return FAILED, [], problem
+        return None
 
     def zone_lines(self) -> list[str]:
         """The walk's DNS records as zone-file lines, ready to paste at a DNS provider."""

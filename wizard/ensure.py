@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from wizard.config import fill
-from wizard.model import Certificate, DkimKey, Directory, MailAliases, SystemUser
+from wizard.model import AcmeCertificate, Certificate, DkimKey, Directory, MailAliases, SystemUser
 from wizard.system import System
 
 Note = Callable[[str], None]
@@ -33,6 +33,8 @@ def ensure_all(system: System, items, values: dict[str, str], state, note: Note)
             problem = _aliases(system, item, state, note)
         elif isinstance(item, DkimKey):
             problem = _dkim_key(system, item, values, state, note)
+        elif isinstance(item, AcmeCertificate):
+            problem = _acme_certificate(system, item, values, state, note)
         else:
             problem = _certificate(system, item, values, state, note)
         if problem:
@@ -145,6 +147,16 @@ def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note
     return ""
 
 
+def _acme_certificate(system: System, item: AcmeCertificate, values: dict[str, str], state, note: Note) -> str:
+    from wizard.acme import obtain
+
+    problem = obtain(system, {**values, "fqdn": fill(item.name, values)}, note)
+    entry = {"kind": "acme-certificate", "path": str(Path(values["tls_cert"]).parent)}
+    if not problem and not system.sandbox and entry not in state.made:
+        state.made.append(entry)
+    return problem
+
+
 def _remember_key(state, path: str) -> None:
     entry = {"kind": "dkim-key", "path": path}
     if entry not in state.made:
@@ -219,6 +231,9 @@ def undo_made(system: System, state, note: Note) -> None:
             except OSError:
                 if target.exists():
                     note(f"kept {item['path']}: it holds mail")
+        elif item.get("kind") == "acme-certificate":
+            note(f"certbot's certificate stays in {item['path']} with its account and renewal settings "
+                 "(you may need them; `certbot delete` removes them)")
         elif item.get("kind") == "dkim-key":
             note(f"the DKIM key {item['path']} stays: its public half may be published in DNS, "
                  "and a walk again signs with it (delete it by hand if it is not)")

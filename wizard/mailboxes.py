@@ -72,7 +72,7 @@ class Mailboxes:
                               "(`mailwizard run --through dovecot-imap`).")
         ctx.answers = dataclasses.replace(ctx.need_answers(), users=users)
         k = max(i for i, s in enumerate(ctx.steps) if status(s.id) == PASSED) + 1
-        for path in managed_paths(ctx.steps[:k]):
+        for path in managed_paths(ctx.taken(k)):
             new = self.planner.render(path, k)
             if new is not None and new != ctx.system.read_text(path):
                 self.files.backup_original(path)

@@ -77,8 +77,9 @@ class FileFragment:
 
     `start_empty`: from this step on the file is rebuilt from nothing (the tutorial's
     `> main.cf`); before the first such step the file is the one the box had.
-    `format`: "conf" (name = value), "map" (a Postfix lookup table: key value) or "master"
-    (Postfix's master.cf: `Service` entries written into the box's own file, which is kept).
+    `format`: "conf" (name = value), "map" (a Postfix lookup table: key value), "master"
+    (Postfix's master.cf: `Service` entries written into the box's own file, which is kept) or
+    "script" (the file is `source`, a text under assets/, with the answers filled in).
     `mode`/`group`: the file's permissions from this step on (the last step that says wins).
     """
 
@@ -86,9 +87,10 @@ class FileFragment:
     settings: tuple["Setting | Block | Remove | Service", ...] = ()
     start_empty: bool = False
     table: UserTable | None = None
-    format: str = "conf"            # "conf", "map" or "master" (see above)
+    format: str = "conf"            # "conf", "map", "master" or "script" (see above)
     mode: int | None = None
     group: str | None = None
+    source: str = ""                # for format="script": its text under assets/ ("hooks/x.sh")
 
 
 # ---- things a step makes sure exist ------------------------------------------------------------
@@ -140,7 +142,16 @@ class DkimKey:
     bits: int = 2048
 
 
-Ensure = SystemUser | Directory | Certificate | MailAliases | DkimKey
+@dataclass(frozen=True)
+class AcmeCertificate:
+    """A certificate for `name` from the ACME CA the answers choose, obtained by certbot (its
+    standalone server on port 80, or the webroot of a web server already there). Its files stay
+    under certbot's own directory; an existing one for the same name and CA is reused."""
+
+    name: str = "{fqdn}"
+
+
+Ensure = SystemUser | Directory | Certificate | MailAliases | DkimKey | AcmeCertificate
 
 
 @dataclass(frozen=True)
@@ -285,7 +296,17 @@ class DkimSigned:
     key: str = "made"               # "made" or "dns"
 
 
-Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers | DkimSigned
+@dataclass(frozen=True)
+class Trusted:
+    """The TLS handshake (after STARTTLS, or at once on 465 and 993) verifies: the served chain
+    leads to `root` (a CA file; "" means the system's trust store) and the certificate names
+    `name`. Python's ssl does the verifying; the serial, issuer and expiry seen are reported."""
+
+    root: str = "{tls_root}"
+    name: str = "{fqdn}"
+
+
+Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers | DkimSigned | Trusted
 
 
 @dataclass(frozen=True)
@@ -350,6 +371,8 @@ class Step:
     tells: tuple[str, ...] = ()                 # told once the walk is through (client settings)
     publishes: tuple[DnsRecord, ...] = ()       # records for the zone (published by it in the lab)
     receiver: str = ""                          # "strict": the lab's outside server judges as providers do
+    when: tuple[str, str] = ()                  # (value, wanted): the chapter applies only then
+    otherwise: str = ""                         # why it is passed over when it does not apply
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their
@@ -359,6 +382,11 @@ class Step:
 
     def touches(self, path: str) -> bool:
         return any(f.path == path for f in self.files)
+
+    def applies(self, values: dict[str, str]) -> bool:
+        """False for a chapter the answers leave out (`when`): it writes, installs and proves
+        nothing, and the walk passes over it."""
+        return not self.when or values.get(self.when[0]) == self.when[1]
 
 
 def walk_order(steps: tuple[Step, ...], teaching: bool) -> tuple[Step, ...]:

@@ -42,7 +42,7 @@ class Planner:
         """`path` after the first `upto` steps; None while none of them has taken it over."""
         ctx = self.ctx
         box_text = self.box_text(path) if extends_box(path, ctx.steps) else None
-        return render_file(path, ctx.steps[:upto], ctx.values(), users=ctx.need_answers().users,
+        return render_file(path, ctx.taken(upto), ctx.values(), users=ctx.need_answers().users,
                            dovecot_dialect=ctx.platform.dovecot_dialect, box_text=box_text)
 
     def box_text(self, path: str) -> str:
@@ -65,7 +65,7 @@ class Planner:
         """What applying `step` would change on disk, as file changes with diffs."""
         k = self.ctx.index(step.id) + 1
         changes = []
-        for path in managed_paths(self.ctx.steps[:k]):
+        for path in managed_paths(self.ctx.taken(k)):
             new = self.render(path, k)
             if new is None:
                 continue
@@ -76,7 +76,7 @@ class Planner:
 
     def render_hashes(self, k: int) -> dict[str, str]:
         hashes = {}
-        for path in managed_paths(self.ctx.steps[:k]):
+        for path in managed_paths(self.ctx.taken(k)):
             text = self.render(path, k)
             if text is not None:
                 hashes[path] = sha256_bytes(text.encode())
@@ -112,5 +112,5 @@ class Planner:
         return record.get("renders", {}) == self.render_hashes(self.ctx.index(step.id) + 1)
 
     def drifted(self, step: Step) -> bool:
-        paths = set(managed_paths(self.ctx.steps[: self.ctx.index(step.id) + 1]))
+        paths = set(managed_paths(self.ctx.taken(self.ctx.index(step.id) + 1)))
         return any(d.path in paths for d in self.drift())

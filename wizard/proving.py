@@ -15,7 +15,7 @@ from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.model import Step
 from wizard.probes.runner import ProbeResult, ProbeRunner
 from wizard.publishing import record_check
-from wizard.statuses import MET, MISSED
+from wizard.statuses import MET, MISSED, PASSED
 
 DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
 LOG_WINDOW_LINES = 200
@@ -60,7 +60,7 @@ class Prover:
         """Every check the walk will need, once each, at the place it is first needed: the
         steps' requirements and the probes' needs. All run at once, each bounded by `timeout`."""
         first_place: dict = {}
-        for step in self.ctx.steps:
+        for step in self.ctx.taken():
             for requirement in step.requires:
                 first_place.setdefault(requirement, step.id)
             for probe in step.probes:
@@ -68,6 +68,11 @@ class Prover:
                     first_place.setdefault(requirement, f"{step.id}/{probe.id}")
             for record in step.publishes:
                 first_place.setdefault(record_check(record, advisory=True), step.id)
+            if self.ctx.state.status_of(step.id) == PASSED:
+                # What a done chapter proved is checked again (a key gone readable, a
+                # certificate running out): `check` watches the server, not only the way there.
+                for requirement in step.verify:
+                    first_place.setdefault(requirement, f"{step.id} (done)")
         wanted = list(first_place.items())
         results = run_requirements(self.ctx.system, [r for r, _ in wanted], self.ctx.values(),
                                    self.check_timeout if timeout is None else timeout)

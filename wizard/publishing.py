@@ -58,7 +58,7 @@ class Publisher:
         from wizard.lab.network import LabPlan, publish, published, receiver_mode, set_receiver
 
         plan = LabPlan.from_answers(self.ctx.answers)
-        done = self.ctx.steps[:upto]
+        done = self.ctx.taken(upto)
         rows = self.rows(done)
         mode = "strict" if any(step.receiver == "strict" for step in done) else "lenient"
         if rows != published(plan):

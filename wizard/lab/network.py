@@ -2,7 +2,8 @@
 
     NAME-mail  (MAILHOST: Postfix, Dovecot and the wizard run here)  mail_address
         │ veth pair, one private /24 that nothing routes
-    NAME-ext   (EXTHOST: the lab's DNS server and EXTDOMAIN's mail server)  ext_address, dns_address
+    NAME-ext   (EXTHOST: the lab's DNS server, EXTDOMAIN's mail server and the lab's ACME CA,
+                acme.EXTDOMAIN)  ext_address, dns_address
 
 Both namespaces get `/etc/netns/NS/resolv.conf` naming the lab DNS, which `ip netns exec`
 mounts over /etc/resolv.conf for the processes inside; the host's own resolv.conf and routes are
@@ -91,12 +92,30 @@ class LabPlan:
     def ext_mailbox(self) -> Path:
         return self.maildir / f"{self.extuser}@{self.extdomain}"
 
+    @property
+    def acme_dir(self) -> Path:
+        return self.rundir / "acme"
+
+    @property
+    def acme_host(self) -> str:
+        return f"acme.{self.extdomain}"
+
+    def acme_values(self) -> dict[str, str]:
+        """The lab's CA as the certificate chapter needs it: its directory, the certificate its
+        HTTPS listener has (for certbot) and the root it issues under (for the probes)."""
+        from wizard.lab.acme import DIRECTORY_PORT
+
+        return {"acme_server": f"https://{self.acme_host}:{DIRECTORY_PORT}/dir",
+                "acme_trust": str(self.acme_dir / "listener.pem"),
+                "tls_root": str(self.acme_dir / "root.pem")}
+
     def records(self) -> list[list[str]]:
         """DNS as a well-run domain has it: A, MX, PTR for both sides, NS for the zones."""
         ns = f"ns.{self.extdomain}"
         soa = f"{ns}. hostmaster.{self.extdomain}. 1 3600 600 86400 60"
         reverse_zone = reverse_name(self.mail_address).split(".", 1)[1]
-        rows = [[ns, "A", self.dns_address], [reverse_zone, "SOA", soa], [reverse_zone, "NS", f"{ns}."]]
+        rows = [[ns, "A", self.dns_address], [self.acme_host, "A", self.ext_address],
+                [reverse_zone, "SOA", soa], [reverse_zone, "NS", f"{ns}."]]
         for domain, host, address in ((self.maildomain, self.fqdn, self.mail_address),
                                       (self.extdomain, self.exthost, self.ext_address)):
             rows += [[domain, "SOA", soa], [domain, "NS", f"{ns}."], [host, "A", address],
@@ -201,7 +220,7 @@ class Lab:
         """Build the lab (idempotent); returns what was done, one line each."""
         self._preflight()
         if self.is_up():
-            return ["the lab is up already"]
+            return ["the lab is up already", self.start_acme()]
         if self.record() is not None:
             self.down()         # a half-built lab from a crash: clear it, then build afresh
         plan = self.plan
@@ -226,11 +245,49 @@ class Lab:
             "wizard.lab.sink", "--listen", plan.ext_address, "--hostname", plan.exthost,
             "--domain", plan.extdomain, "--maildir", str(plan.maildir),
             "--receiver-file", str(plan.receiver_file)])
-        record["complete"] = True
         self._save(record)
         done.append(f"{plan.exthost} ({plan.ext_address}) takes mail for {plan.extdomain} "
                     f"into {plan.maildir}")
+        done.append(self.start_acme(record))
+        record["complete"] = True
+        self._save(record)
         return done
+
+    def start_acme(self, record: dict | None = None) -> str:
+        """The lab's ACME CA (pebble), started if it is installed and not running; a lab without
+        it still works, and says how to get it."""
+        record = record if record is not None else (self.record() or {})
+        plan = self.plan
+        if shutil.which("pebble", path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
+            return ("no ACME CA in this lab: pebble is not installed (apt-get install pebble, "
+                    "then `mailwizard lab down` and `lab up`); the certificate chapter needs it")
+        if pid_alive(record.get("pids", {}).get("acme", 0)):
+            return f"the lab's ACME CA runs already at {plan.acme_values()['acme_server']}"
+        plan.acme_dir.mkdir(parents=True, exist_ok=True)
+        argv = ["ip", "netns", "exec", plan.ext_ns, sys.executable, "-m", "wizard.lab.acme",
+                "--dir", str(plan.acme_dir), "--listen", plan.ext_address, "--dns", plan.dns_address,
+                "--name", plan.acme_host]
+        try:
+            record.setdefault("pids", {})["acme"] = self.system.spawn(argv, plan.rundir / "acme.log", timeout=25)
+        except SystemError_ as exc:     # the rest of the lab stays usable
+            return f"the lab's ACME CA did not start: {exc}"
+        self._save(record)
+        return (f"ACME CA (pebble) at {plan.acme_values()['acme_server']}, validating HTTP-01 on "
+                f"{plan.fqdn}:80 through the lab DNS; its root (trusted inside the lab only) is "
+                f"{plan.acme_dir / 'root.pem'}")
+
+    def stop_acme(self) -> str:
+        """Stop the lab's CA (a teacher's "the CA is down"; `lab up` starts it again)."""
+        record = self.record() or {}
+        pid = record.get("pids", {}).pop("acme", 0)
+        if not pid_alive(pid):
+            return "the lab's ACME CA was not running"
+        _kill(pid)
+        deadline = time.monotonic() + 5
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._save(record)
+        return "stopped the lab's ACME CA (`mailwizard lab up` starts it again)"
 
     def _net(self, done: list[str]) -> None:
         plan = self.plan
@@ -257,14 +314,41 @@ class Lab:
         done.append(f"namespaces {plan.mail_ns} ({plan.mail_address}) and {plan.ext_ns} "
                     f"({plan.ext_address}) joined by a veth pair")
 
-    def _service(self, name: str, module_args: list[str]) -> int:
+    def _service(self, name: str, module_args: list[str], timeout: float = 10.0) -> int:
         argv = ["ip", "netns", "exec", self.plan.ext_ns, sys.executable, "-m", *module_args]
         try:
-            return self.system.spawn(argv, self.plan.rundir / f"{name}.log")
+            return self.system.spawn(argv, self.plan.rundir / f"{name}.log", timeout=timeout)
         except SystemError_ as exc:
             self.down()
             raise LabError(f"the lab's {name} server did not start: {exc}. "
                            "Everything made so far was removed.") from None
+
+    # ---- a teacher's hand on the CA and the firewall --------------------------------------------
+    def renew(self) -> list[str]:
+        """certbot's renewal, forced, inside the lab (as its timer would, trusting the lab's CA):
+        its deploy hook is what must bring the new certificate to the daemons."""
+        plan = self.plan
+        done = self.system.run(["ip", "netns", "exec", plan.mail_ns, "env",
+                                f"REQUESTS_CA_BUNDLE={plan.acme_values()['acme_trust']}",
+                                "certbot", "renew", "--force-renewal", "--cert-name", plan.fqdn,
+                                "--non-interactive"], timeout=240)
+        lines = [line for line in (done.stdout + done.stderr).splitlines()
+                 if line.strip() and not line.startswith(("- -", " * ", "If you like"))]
+        if not done.ok:
+            raise LabError("the renewal failed: " + " ".join(lines[-4:]))
+        return lines
+
+    def block_port_80(self, blocked: bool) -> str:
+        """A firewall on the way in: the outside's connections to port 80 are rejected."""
+        rule = ["ipproto", "tcp", "dport", "80", "unreachable"]
+        listed = self.system.query(["ip", "-n", self.plan.ext_ns, "rule", "list"]).stdout
+        there = "dport 80 unreachable" in listed
+        if blocked and not there:
+            self.system.run(["ip", "-n", self.plan.ext_ns, "rule", "add", *rule], timeout=10)
+        elif not blocked and there:
+            self.system.run(["ip", "-n", self.plan.ext_ns, "rule", "del", *rule], timeout=10)
+        return (f"port 80 of {self.plan.fqdn} is now closed to the outside (as a firewall would)" if blocked
+                else f"port 80 of {self.plan.fqdn} is open to the outside again")
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:
@@ -333,6 +417,11 @@ class Lab:
                 pid = read_pid(pidfile)
                 if pid and pid in self.pids_in(ns):
                     lines.append(f"  {daemon} runs inside {ns}")
+        if "acme" in (record or {}).get("pids", {}):
+            lines.append(f"  ACME CA:       {plan.acme_values()['acme_server']} (pebble; its root, "
+                         f"trusted in the lab only: {plan.acme_dir / 'root.pem'})")
+        else:
+            lines.append("  ACME CA:       not running (`mailwizard lab up` starts it; it needs Debian's pebble)")
         mode = receiver_mode(plan)
         lines.append(f"  outside mail server: {mode}" + (
             " (checks SPF, DKIM, DMARC and reverse DNS as the big providers do; refuses with 5.7.x)"

@@ -182,18 +182,24 @@ class Dialogue:
         self.child = self._spawn(sock, timeout)
         self.transcript = transcript
         self.timeout = timeout
-        self.peer_certificate: dict | None = None
+        self.peer_der = b""
 
     @staticmethod
     def _spawn(sock: socket.socket, timeout: float) -> SocketSpawn:
         return TextSocketSpawn(sock, timeout=timeout, encoding="utf-8", codec_errors="replace")
 
-    def start_tls(self, server_name: str) -> str:
+    def start_tls(self, server_name: str, verify_with: str | None = None) -> str:
         """Switch this connection to TLS (after STARTTLS, or at once on 993); returns a line
-        naming the certificate. Self-signed certificates are accepted: a fresh server has one."""
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        naming the certificate. Without `verify_with` any certificate is accepted (a fresh
+        server has a self-signed one); with it, the chain must lead to that CA file ("" is the
+        system's trust store) and the certificate must name `server_name`, as a mail client
+        that checks demands."""
+        if verify_with is None:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        else:
+            context = ssl.create_default_context(cafile=verify_with or None)
         try:
             self.sock.settimeout(self.timeout)
             self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
@@ -202,6 +208,7 @@ class Dialogue:
             raise DialogueError(f"the TLS handshake failed ({exc})") from None
         self.child = self._spawn(self.sock, self.timeout)
         der = self.sock.getpeercert(binary_form=True) or b""
+        self.peer_der = der
         summary = f"{self.sock.version()}, certificate of {len(der)} bytes"
         self.transcript.add("S", f"(TLS established: {summary})")
         return summary

@@ -10,16 +10,18 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.acme import facts_of_pem
 from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
 from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Imap, InInbox, Offers, Probe,
-                          Refused, Relayed, Sendmail, SmtpMail)
+                          Refused, Relayed, Sendmail, SmtpMail, Trusted)
 from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.probes.watch import file_size, wait_for
@@ -111,6 +113,10 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
         against = "the key this step made" if expect.key == "made" else "the key published in DNS"
         return (f"delivered with a DKIM-Signature of {values.get('maildomain', '')} "
                 f"(selector {values.get('dkim_selector', '')}) that verifies against {against}")
+    if isinstance(expect, Trusted):
+        root = fill(expect.root, values)
+        against = "the system's trusted CAs" if not root else f"the CA in {root}"
+        return f"a certificate for {fill(expect.name, values)} that verifies against {against}"
     if isinstance(expect, Answered):
         if expect.refused:
             return "the connection is refused (nothing listens)"
@@ -192,7 +198,9 @@ class ProbeRunner:
         self._dovecot_start = self.dovecot_log.offset()
         transcript = Transcript(sink=self.on_line)
         try:
-            if isinstance(probe.action, Imap):
+            if isinstance(probe.expect, Trusted):
+                self._trust(probe, result, transcript, via)
+            elif isinstance(probe.action, Imap):
                 self._imap(probe, result, transcript, via)
             elif isinstance(probe.action, SmtpMail) and via == "manual":
                 self._smtp_by_hand(probe, result, transcript)
@@ -429,6 +437,39 @@ class ProbeRunner:
                 pass
             server_lines = imap.lines
         self._judge_answered(expect, result, server_lines)
+
+    def _trust(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
+        """The handshake a checking client makes: STARTTLS (SMTP or IMAP) or TLS at once, with
+        the served chain verified against the expected root and the name checked."""
+        expect: Trusted = probe.expect
+        root, name = fill(expect.root, self.values), fill(expect.name, self.values)
+        if root == "untrusted":
+            result.status = INCONCLUSIVE
+            result.reason = "a staging CA's certificates are trusted by no client, by design: nothing to verify"
+            return
+        host = fill(probe.host, self.values)
+        action = probe.action
+        at_once = action.implicit_tls if isinstance(action, SmtpMail) else action.tls == "imaps"
+        transcript.add("C", telnet_line(host, probe.port, via) + ("   (TLS from the first byte)" if at_once else ""))
+        channel = open_channel(host, probe.port, self.reply_timeout, via, self.values.get("ssh_config", ""))
+        with Dialogue(channel, transcript, self.reply_timeout) as talk:
+            if not at_once and isinstance(action, SmtpMail):
+                talk.read_reply()
+                talk.send(f"EHLO {fill(action.helo, self.values)}")
+                talk.read_reply()
+                talk.send("STARTTLS")
+                if not self._expect(talk.read_reply(), "220", "STARTTLS", result):
+                    return
+            elif not at_once:
+                imap = ImapTalk(talk)
+                imap.greeting()
+                if not tagged_ok(imap.command("STARTTLS")):
+                    result.actual = "STARTTLS refused"
+                    return
+            talk.start_tls(name, verify_with=root)
+        facts = facts_of_pem(self.system, ssl.DER_cert_to_PEM_cert(talk.peer_der))
+        result.status = MET
+        result.actual = f"verified, names {name}" + (f"; {facts.describe()}" if facts else "")
 
     def _judge_answered(self, expect: Answered, result: ProbeResult, lines: list[str],
                         refused: bool = False, why: str = "") -> None:

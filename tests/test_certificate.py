@@ -1,0 +1,192 @@
+"""The certificate chapter in the lab, against real Postfix, Dovecot, certbot and the lab's ACME CA
+(pebble, validating HTTP-01 through the lab DNS): the failures a real box meets, each with its
+message while mail keeps flowing; then every TLS port serving a chain that verifies against the
+CA's root, a forced renewal reaching every port through the deploy hook alone, and undo."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard
+
+pytestmark = pytest.mark.daemons
+
+FQDN = "mail.example.test"
+LIVE = Path("/etc/letsencrypt/live") / FQDN
+HOOK = Path("/etc/letsencrypt/renewal-hooks/deploy/mailwizard-reload")
+ROOT = Path("/run/mailwizard-lab") / LAB_NAME / "acme" / "root.pem"
+MAILDIR = Path("/var/vmail/example.test/alice/mail")
+SELF_SIGNED = "/etc/dovecot/dovecot.pem"
+
+
+def ok(*args: str) -> str:
+    done = mailwizard(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def refused_walk(answers: Path) -> str:
+    done = mailwizard("run", "--lab", "--answers", str(answers))
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and re.search(r"\[(FAIL|REFUSED)\] certificate", out), out
+    return out
+
+
+def served_serials(trust: bool) -> dict[int, str]:
+    """What a mail client on the outside host sees on each TLS port, with Python's own smtplib and
+    imaplib (not the wizard's code): the serial, after verifying against the lab CA's root."""
+    out = in_namespace(f"{LAB_NAME}-ext", f"""
+        import imaplib, json, smtplib, ssl
+        context = ssl.create_default_context(cafile={str(ROOT)!r}) if {trust!r} else ssl._create_unverified_context()
+        seen = {{}}
+        def serial(sock):
+            return format(int(sock.getpeercert(binary_form=False)["serialNumber"], 16), "X") if {trust!r} \\
+                else ssl.DER_cert_to_PEM_cert(sock.getpeercert(binary_form=True))[-80:]
+        for port in (25, 587):
+            with smtplib.SMTP("{FQDN}", port, timeout=20) as client:
+                client.starttls(context=context)
+                seen[port] = serial(client.sock)
+        with smtplib.SMTP_SSL("{FQDN}", 465, timeout=20, context=context) as client:
+            seen[465] = serial(client.sock)
+        client = imaplib.IMAP4("{FQDN}", 143, timeout=20)
+        client.starttls(ssl_context=context)
+        seen[143] = serial(client.sock)
+        client.logout()
+        client = imaplib.IMAP4_SSL("{FQDN}", 993, ssl_context=context, timeout=20)
+        seen[993] = serial(client.sock)
+        client.logout()
+        print(json.dumps(seen))
+    """)
+    return {int(port): serial for port, serial in json.loads(out).items()}
+
+
+def mail_still_flows(tag: str) -> None:
+    """A client on the outside sends on 587 (STARTTLS, login) and the mail arrives."""
+    in_namespace(f"{LAB_NAME}-ext", f"""
+        import smtplib, ssl
+        with smtplib.SMTP("{FQDN}", 587, timeout=20) as client:
+            client.starttls(context=ssl._create_unverified_context())
+            client.login("alice@example.test", "123456")
+            client.sendmail("alice@example.test", ["alice@example.test"],
+                            "From: alice@example.test\\r\\nSubject: {tag}\\r\\n\\r\\n{tag}\\r\\n")
+    """)
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(tag in p.read_text(errors="replace") for p in MAILDIR.glob("**/new/*")):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the mail {tag} did not arrive")
+
+
+def still_self_signed() -> None:
+    main_cf = Path("/etc/postfix/main.cf").read_text()
+    assert f"smtpd_tls_cert_file = {SELF_SIGNED}" in main_cf and "letsencrypt" not in main_cf
+    assert "letsencrypt" not in Path("/etc/dovecot/dovecot.conf").read_text()
+
+
+def published_rows(plan_file: Path) -> list[list[str]]:
+    return json.loads(plan_file.read_text()) if plan_file.exists() else []
+
+
+def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_renews(lab_up):
+    answers = lab_up
+    ok("run", "--lab", "--answers", str(answers), "--through", "dns-auth")
+    lab_dir = Path("/run/mailwizard-lab") / LAB_NAME
+
+    # The lab's CA is down: one message that names it and the fix; nothing changed, mail flows.
+    assert "stopped the lab's ACME CA" in ok("lab", "stop-ca", "--answers", str(answers))
+    out = refused_walk(answers)
+    assert "cannot be reached" in out and "lab up" in out and "keeps its previous certificate" in out, out
+    still_self_signed()
+    mail_still_flows("ca-down")
+    assert "ACME CA (pebble)" in ok("lab", "up", "--answers", str(answers))
+
+    # A firewall closes port 80 to the outside: the check sees it from the outside host.
+    ok("lab", "block-80", "--answers", str(answers))
+    try:
+        out = refused_walk(answers)
+        assert "port 80" in out and "firewall" in out and f"netns:{LAB_NAME}-ext" in out, out
+        still_self_signed()
+        mail_still_flows("port-80-closed")
+    finally:
+        ok("lab", "open-80", "--answers", str(answers))
+
+    # A wrong A record: the CA goes elsewhere; the walk says which record to correct.
+    from wizard.lab.network import LabPlan, publish
+    from wizard.answers import load_answers
+
+    plan = LabPlan.from_answers(load_answers(answers))
+    rows = published_rows(lab_dir / "published.json")
+    publish(plan, rows + [[FQDN, "A", "192.0.2.99"]])
+    try:
+        out = refused_walk(answers)
+        assert "192.0.2.99" in out and "A record" in out, out
+        still_self_signed()
+    finally:
+        publish(plan, rows)
+
+    # Now for real: every port serves the CA's certificate, verified by a checking client.
+    out = ok("run", "--lab", "--answers", str(answers), "-v")
+    assert "[ok] certificate" in out and "[FAIL]" not in out, out
+    for port in (25, 465, 587, 143, 993):
+        assert re.search(rf"\[ok\] trusted-{port}: .*verified, names {FQDN}; serial", out), out
+    first = served_serials(trust=True)
+    assert len(set(first.values())) == 1, first
+    state = json.loads((STATE_DIR / "state.json").read_text())
+    probe_actuals = [p["actual"] for p in state["steps"]["certificate"]["probes"] if p["id"].startswith("trusted-")]
+    assert len(probe_actuals) == 5 and all(f"serial {next(iter(first.values()))}" in a for a in probe_actuals)
+    assert HOOK.stat().st_mode & 0o111, "the deploy hook is executable"
+
+    # The key is root's alone and never shown.
+    key = (LIVE / "privkey.pem").resolve()
+    assert key.stat().st_mode & 0o077 == 0
+    body = key.read_text().splitlines()[1]
+    report = ok("report", "--lab", "--answers", str(answers))
+    for text in (out, report, (STATE_DIR / "state.json").read_text()):
+        assert body not in text and "PRIVATE KEY" not in text
+    assert re.search(r"Pebble Intermediate CA", report) and next(iter(first.values())) in report, report
+
+    # `check` watches it: the timer and hook in place, both daemons serving certbot's newest.
+    check = ok("check", "--lab", "--answers", str(answers))
+    assert re.search(r"ok\s+renewal of mail\.example\.test's certificate: certbot\.timer renews it", check), check
+    assert re.search(r"ok\s+certificate served for mail\.example\.test: both daemons serve serial \w+, 4[45] days left",
+                     check), check
+
+    # A forced renewal: a new certificate on every port, and nobody reloaded anything by hand.
+    renewed = ok("lab", "renew", "--answers", str(answers))
+    assert "Congratulations" in renewed or "renewed" in renewed, renewed
+    second = served_serials(trust=True)
+    assert len(set(second.values())) == 1 and set(second.values()) != set(first.values()), (first, second)
+    check = ok("check", "--lab", "--answers", str(answers))
+    assert f"both daemons serve serial {next(iter(second.values()))}" in check, check
+
+    # Undo: the self-signed certificate again, the hook gone, certbot's files kept (and said so).
+    undone = ok("undo", "certificate", "--lab", "--answers", str(answers))
+    still_self_signed()
+    assert not HOOK.exists() and (LIVE / "fullchain.pem").exists(), undone
+    after = served_serials(trust=False)
+    assert len(set(after.values())) == 1
+    mail_still_flows("after-undo")
+    reset = ok("reset", "--yes")
+    assert "certbot's certificate stays in /etc/letsencrypt/live/mail.example.test" in reset, reset
+
+
+def test_with_ca_none_the_walk_passes_over_the_chapter_and_keeps_the_self_signed_certificate(lab_up):
+    answers = lab_up
+    answers.write_text(answers.read_text() + '[certificate]\nca = "none"\n')
+    out = ok("run", "--lab", "--answers", str(answers), "--through", "certificate")
+    assert re.search(r"\[ok\] certificate.*passed over", out) or "passed over: [certificate] ca = none" in out, out
+    still_self_signed()
+    assert not HOOK.exists() and not LIVE.exists()
+    status = ok("status", "--answers", str(answers))
+    assert re.search(r"\[\s*done\] certificate ", status), status
+    # Choosing a CA later makes the chapter due again: it is no longer done.
+    answers.write_text(answers.read_text().replace('ca = "none"', 'ca = "lab"'))
+    status = ok("status", "--lab", "--answers", str(answers))
+    assert re.search(r"\[\s*re-run\] certificate ", status), status
