@@ -46,7 +46,9 @@ def test_every_render_on_24_starts_with_the_version_and_uses_no_23_name(teaching
 
 
 def test_the_translation_keeps_every_value_and_says_what_changed():
-    final = render_file(DOVECOT_CONF, ALL_STEPS, VALUES, users=ANSWERS.users, dovecot_dialect="2.4")
+    # The walk these answers take (no [certificate] ca outside the lab: the self-signed certificate stays).
+    taken = [step for step in ALL_STEPS if step.applies(VALUES)]
+    final = render_file(DOVECOT_CONF, taken, VALUES, users=ANSWERS.users, dovecot_dialect="2.4")
     assert "mail_home = /var/vmail/%{user | domain}/%{user | username}\n" in final
     assert "mail_driver = maildir\nmail_path = ~/mail\n" in final
     assert "ssl_server_cert_file = /etc/dovecot/dovecot.pem\n" in final

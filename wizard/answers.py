@@ -31,6 +31,7 @@ ACME_DIRECTORIES = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
 }
 CA_CHOICES = ("none", "lab", *ACME_DIRECTORIES)
+CERTBOT_LIVE = "/etc/letsencrypt/live"      # where certbot keeps the current certificate of each name
 KNOWN_SUBMISSION = {"auth_on_25"}
 KNOWN_DKIM = {"selector"}
 KNOWN_DMARC = {"policy", "report"}
@@ -197,10 +198,15 @@ class Answers:
         else none (a real CA is used only when asked: asking is agreeing to its terms)."""
         given = dict(self.certificate)
         ca = given.get("ca") or ("lab" if in_lab else "none")
+        live = f"{CERTBOT_LIVE}/{self.fqdn}"
+        # The root a client verifies the served chain against: "" is the system's trust store,
+        # a staging CA's is trusted by nobody, the lab's is set by the lab.
+        root = {"letsencrypt": "", "letsencrypt-staging": "untrusted", "lab": ""}.get(ca, given.get("trust", ""))
         return {"acme_ca": ca, "acme": "no" if ca == "none" else "yes",
                 "acme_server": ACME_DIRECTORIES.get(ca, ca if ca.startswith("https://") else ""),
                 "acme_email": given.get("email") or f"postmaster@{self.maildomain}",
-                "acme_webroot": given.get("webroot", ""), "acme_trust": given.get("trust", "")}
+                "acme_webroot": given.get("webroot", ""), "acme_trust": given.get("trust", ""),
+                "tls_cert": f"{live}/fullchain.pem", "tls_key": f"{live}/privkey.pem", "tls_root": root}
 
     def to_record(self) -> dict:
         """What the state file keeps: names and hashes, never a clear password."""

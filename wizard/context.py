@@ -64,7 +64,6 @@ class WalkContext:
             values.update(answers.certificate_values(in_lab=True))
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
-        values.update(certificate_paths(values))
         values["dkim_public_key"] = self.dkim_public_key(values)
         return values
 
@@ -137,19 +136,6 @@ class WalkContext:
         text = self.need_answers().to_toml()
         if self.system.read_text(REPLAY_FILE) != text:
             self.system.write_file(REPLAY_FILE, text, mode=0o600, uid=0, gid=0)
-
-
-LIVE = "/etc/letsencrypt/live"
-
-
-def certificate_paths(values: dict[str, str]) -> dict[str, str]:
-    """Where certbot keeps the certificate the daemons serve, and the root a client verifies it
-    against: "" is the system's trust store; a staging CA's is trusted by nobody."""
-    ca = values.get("acme_ca", "none")
-    root = {"lab": values.get("tls_root", ""), "letsencrypt": "",
-            "letsencrypt-staging": "untrusted"}.get(ca, values.get("acme_trust", ""))
-    live = f"{LIVE}/{values['fqdn']}"
-    return {"tls_cert": f"{live}/fullchain.pem", "tls_key": f"{live}/privkey.pem", "tls_root": root}
 
 
 def with_user_changes(answers: Answers, changes: dict) -> Answers:
