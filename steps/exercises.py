@@ -1,8 +1,8 @@
 """Break-and-fix exercises for a finished server: each breaks one thing the way admins really
 break it, tells only the symptom, and knows the probes that show whether it is fixed."""
 
-from steps import dns_auth
-from wizard.model import (Answered, DnsRecord, Edit, Exercise, Hint, Imap, InInbox, Probe, SmtpMail)
+from steps import certificate, dns_auth
+from wizard.model import (Answered, DnsRecord, Edit, Exercise, Hint, Imap, InInbox, Probe, SmtpMail, Trusted)
 
 MAIN_CF, DOVECOT_CONF, USERS_DB = "/etc/postfix/main.cf", "/etc/dovecot/dovecot.conf", "/etc/dovecot/users.db"
 
@@ -98,4 +98,23 @@ EXERCISES = (
                     "domain's SPF record allow (`mailwizard check`)?"),),
         fix="The SPF record must allow the mail server: `v=spf1 mx -all` (its MX hosts). Publish it "
             "(in the lab: `mailwizard lab publish`), then send again."),
+    Exercise(
+        name="renewal-without-reload", title="A renewal that never reached the daemons",
+        symptom="certbot says the certificate was renewed, yet mail programs still get the old one "
+                "(and will complain when it runs out).",
+        breaks=(Edit(certificate.DEPLOY_HOOK, "    postfix reload || status=1\n    doveadm reload || status=1\n",
+                     "    : # reloads switched off while testing\n"),),
+        reload=(), renews=True, after="certificate",
+        check=(Probe(id="newest-on-465", title="port 465 serves certbot's newest certificate", port=465,
+                     action=SmtpMail(helo="{fqdn}", mail_from="", rcpt="", body="", implicit_tls=True),
+                     expect=Trusted(newest="{tls_cert}")),
+               Probe(id="newest-on-993", title="port 993 serves certbot's newest certificate", port=993,
+                     action=Imap(tls="imaps", password="none", commands=()),
+                     expect=Trusted(newest="{tls_cert}"))),
+        hints=(Hint("probe", "not certbot's newest", "The daemons serve the certificate they read at their "
+                    "last start: what is supposed to tell them after certbot renews? Look in "
+                    "/etc/letsencrypt/renewal-hooks/deploy/."),),
+        fix="certbot runs the deploy hook after every renewal; it must reload both daemons. Put `postfix "
+            "reload` and `doveadm reload` back into /etc/letsencrypt/renewal-hooks/deploy/mailwizard-reload "
+            "(or `mailwizard run`), then reload both once by hand for this renewal."),
 )

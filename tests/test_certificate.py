@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,28 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
     assert len(set(second.values())) == 1 and set(second.values()) != set(first.values()), (first, second)
     check = ok("check", "--lab", "--answers", str(answers))
     assert f"both daemons serve serial {next(iter(second.values()))}" in check, check
+
+    # The exercise: a renewal with the hook's reloads switched off. The ports serve the old
+    # certificate; the exercise's check, its hint and `check` all say so; fixed by hand.
+    lab = ["--lab", "--answers", str(answers)]
+    hook_text = HOOK.read_text()
+    started = ok("exercise", "start", "renewal-without-reload", *lab)
+    assert "still get the old one" in started, started
+    stale = served_serials(trust=True)
+    assert set(stale.values()) == set(second.values()), "the old certificate is still served"
+    failing = mailwizard("exercise", "check", *lab)
+    assert failing.returncode != 0 and "not certbot's newest" in failing.stdout, failing.stdout
+    assert "renewal-hooks/deploy" in failing.stdout, failing.stdout
+    watched = mailwizard("check", *lab)
+    assert re.search(r"FAIL certificate served for mail\.example\.test: Postfix on 465 serves serial \w+, but "
+                     r"certbot's newest is \w+", watched.stdout), watched.stdout
+    HOOK.write_text(hook_text)
+    for reload in (["postfix", "reload"], ["doveadm", "reload"]):
+        subprocess.run(reload, check=True, capture_output=True)
+    fixed = ok("exercise", "check", *lab)
+    assert "fixed: A renewal that never reached the daemons" in fixed, fixed
+    third = served_serials(trust=True)
+    assert len(set(third.values())) == 1 and set(third.values()) != set(second.values())
 
     # Undo: the self-signed certificate again, the hook gone, certbot's files kept (and said so).
     undone = ok("undo", "certificate", "--lab", "--answers", str(answers))

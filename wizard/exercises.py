@@ -60,6 +60,9 @@ def start(engine: Engine, name: str) -> str:
         if current.count(old) != 1:
             raise EngineError(f"{edit.path} is not as the finished walk left it; `mailwizard run` first.")
         new_text[edit.path] = current.replace(old, new)
+    if exercise.renews and not engine.ctx.lab:
+        raise EngineError(f"exercise '{name}' renews the certificate, which only the lab's CA allows as "
+                          "often as a class needs: run it with --lab (after `mailwizard lab up`).")
     if exercise.publishes and not engine.ctx.lab:
         raise EngineError(f"exercise '{name}' changes DNS, which only the lab lets the wizard do: "
                           "run it with --lab (after `mailwizard lab up`).")
@@ -72,6 +75,13 @@ def start(engine: Engine, name: str) -> str:
     _restart(engine, exercise.reload, new_text)
     if exercise.publishes:
         _publish(engine, exercise.publishes)
+    if exercise.renews:
+        from wizard.acme import renew
+
+        problem = renew(engine.system, values)
+        if problem:
+            raise EngineError(f"the renewal this exercise needs failed: {problem} "
+                              "(`mailwizard exercise give-up` puts the files back)")
     return exercise.symptom
 
 

@@ -304,6 +304,7 @@ class Trusted:
 
     root: str = "{tls_root}"
     name: str = "{fqdn}"
+    newest: str = ""        # a certificate file: what is served must be it (certbot's latest)
 
 
 Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers | DkimSigned | Trusted
@@ -434,3 +435,4 @@ class Exercise:
     fix: str                            # shown by give-up
     publishes: tuple["DnsRecord", ...] = ()   # lab only: DNS records as a careless admin left them
     after: str = "next-steps"           # the server it breaks: the walk done through this step
+    renews: bool = False                # lab only: certbot renews the certificate once it is broken

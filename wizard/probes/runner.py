@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.acme import facts_of_pem
+from wizard.acme import facts_of_file, facts_of_pem
 from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
@@ -468,8 +468,13 @@ class ProbeRunner:
                     return
             talk.start_tls(name, verify_with=root)
         facts = facts_of_pem(self.system, ssl.DER_cert_to_PEM_cert(talk.peer_der))
-        result.status = MET
         result.actual = f"verified, names {name}" + (f"; {facts.describe()}" if facts else "")
+        newest = facts_of_file(self.system, fill(expect.newest, self.values)) if expect.newest else None
+        if newest and facts and newest.serial != facts.serial:
+            result.actual += (f" — but not certbot's newest certificate (serial {newest.serial}, valid until "
+                              f"{newest.not_after}): the daemon was not reloaded after the renewal")
+            return
+        result.status = MET
 
     def _judge_answered(self, expect: Answered, result: ProbeResult, lines: list[str],
                         refused: bool = False, why: str = "") -> None:
