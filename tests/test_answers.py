@@ -132,3 +132,34 @@ def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
     replay = tomllib.loads(again.to_toml())
     assert replay["dkim"] == {"selector": "sel1"} and replay["dmarc"] == {"policy": "quarantine"}
     assert parse_answers(replay) == again
+
+
+def test_the_certificate_ca_is_chosen_never_assumed_and_checked_by_name():
+    import tomllib
+
+    for table, wrong, named in (({"ca": "lets-encrypt"}, "lets-encrypt", "certificate.ca"),
+                                ({"ca": "http://acme.example/dir"}, "http://acme.example/dir", "certificate.ca"),
+                                ({"email": "nobody"}, "nobody", "certificate.email"),
+                                ({"webroot": "var/www"}, "absolute path", "certificate.webroot"),
+                                ({"trust": "ca.pem"}, "absolute path", "certificate.trust"),
+                                ({"server": "x"}, "server", "certificate")):
+        with pytest.raises(AnswersError) as caught:
+            parse(certificate=table)
+        assert named in str(caught.value) and wrong in str(caught.value), caught.value
+    # No CA given: none on a real box (a real CA only when asked), the lab's own in a lab walk.
+    plain = parse()
+    assert plain.values()["acme"] == "no" and plain.values()["acme_ca"] == "none"
+    assert plain.certificate_values(in_lab=True)["acme_ca"] == "lab"
+    chosen = parse(certificate={"ca": "LetsEncrypt", "email": "hostmaster@example.test"})
+    values = chosen.values()
+    assert values["acme_server"] == "https://acme-v02.api.letsencrypt.org/directory"
+    assert values["acme_email"] == "hostmaster@example.test" and values["tls_root"] == ""
+    assert values["tls_cert"] == "/etc/letsencrypt/live/mail.example.test/fullchain.pem"
+    assert chosen.certificate_values(in_lab=True)["acme_ca"] == "letsencrypt", "a choice stays in the lab"
+    assert parse(certificate={"ca": "letsencrypt-staging"}).values()["tls_root"] == "untrusted"
+    own = parse(certificate={"ca": "https://acme.internal:8443/dir", "trust": "/etc/ssl/internal-ca.pem"}).values()
+    assert own["acme_server"] == "https://acme.internal:8443/dir" and own["tls_root"] == "/etc/ssl/internal-ca.pem"
+    # The replay file keeps the choice.
+    replay = tomllib.loads(chosen.to_toml())
+    assert replay["certificate"] == {"ca": "letsencrypt", "email": "hostmaster@example.test"}
+    assert parse_answers(replay).certificate == chosen.certificate

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ LIVE = Path("/etc/letsencrypt/live") / FQDN
 HOOK = Path("/etc/letsencrypt/renewal-hooks/deploy/mailwizard-reload")
 ROOT = Path("/run/mailwizard-lab") / LAB_NAME / "acme" / "root.pem"
 MAILDIR = Path("/var/vmail/example.test/alice/mail")
+REPO = Path(__file__).resolve().parent.parent
 SELF_SIGNED = "/etc/dovecot/dovecot.pem"
 
 
@@ -148,16 +150,31 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
     key = (LIVE / "privkey.pem").resolve()
     assert key.stat().st_mode & 0o077 == 0
     body = key.read_text().splitlines()[1]
-    report = ok("report", "--lab", "--answers", str(answers))
-    for text in (out, report, (STATE_DIR / "state.json").read_text()):
-        assert body not in text and "PRIVATE KEY" not in text
-    assert re.search(r"Pebble Intermediate CA", report) and next(iter(first.values())) in report, report
+    serial = next(iter(first.values()))
+    for fmt in ("md", "html"):
+        report = ok("report", "--lab", "--answers", str(answers), "--format", fmt)
+        for text in (out, report, (STATE_DIR / "state.json").read_text()):
+            assert body not in text and "PRIVATE KEY" not in text
+        assert "The certificate the server serves" in report, report
+        assert re.search(r"issued by: Pebble Intermediate CA", report) and f"serial: {serial}" in report, report
+        assert re.search(r"valid until: \w+ +\d+ [\d:]+ \d{4} GMT \(4[45] days left", report), report
 
     # `check` watches it: the timer and hook in place, both daemons serving certbot's newest.
     check = ok("check", "--lab", "--answers", str(answers))
-    assert re.search(r"ok\s+renewal of mail\.example\.test's certificate: certbot\.timer renews it", check), check
+    # No systemd here (CI): certbot's cron job is what renews; under systemd its timer would be.
+    assert re.search(r"ok\s+renewal of mail\.example\.test's certificate: /etc/cron\.d/certbot renews it", check), check
     assert re.search(r"ok\s+certificate served for mail\.example\.test: both daemons serve serial \w+, 4[45] days left",
                      check), check
+
+    # The TUI's Checks screen shows the same watch (the other face, over the same engine).
+    tui = subprocess.run(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable,
+                          str(REPO / "tests" / "tui_checks_scenario.py"), str(answers)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert tui.returncode == 0, tui.stdout[-3000:] + tui.stderr[-3000:]
+    rows = {name: (place, found, fine) for place, name, found, fine in json.loads(tui.stdout.splitlines()[-1])["rows"]}
+    place, found, fine = rows["certificate served for mail.example.test"]
+    assert fine and place == "certificate (done)" and re.search(r"serial \w+, 4[45] days left", found), rows
+    assert rows["renewal of mail.example.test's certificate"][2]
 
     # A forced renewal: a new certificate on every port, and nobody reloaded anything by hand.
     renewed = ok("lab", "renew", "--answers", str(answers))

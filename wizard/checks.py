@@ -511,19 +511,23 @@ def check_renewal(ctx: CheckContext, fqdn: str, hook: str) -> CheckResult:
     and the deploy hook reloads both daemons afterwards."""
     name = f"renewal of {fqdn}'s certificate"
     path = ctx.system.path
-    timer = path("/etc/systemd/system/timers.target.wants/certbot.timer").exists()
-    cron = path("/etc/cron.d/certbot").exists()
-    if not (timer or cron):
-        return CheckResult(name, False, "neither certbot's timer nor its cron job is in place",
-                           "certbot.timer or /etc/cron.d/certbot",
-                           "reinstall certbot (apt-get install --reinstall certbot), which sets both up")
+    # certbot's package sets up both; its cron job stands down where systemd runs the timer.
+    under_systemd = path("/run/systemd/system").is_dir()
+    if under_systemd and path("/etc/systemd/system/timers.target.wants/certbot.timer").exists():
+        how = "certbot.timer renews it"
+    elif not under_systemd and path("/etc/cron.d/certbot").exists():
+        how = "/etc/cron.d/certbot renews it (twice a day, wherever cron runs)"
+    else:
+        return CheckResult(name, False, "certbot's " + ("timer is not enabled" if under_systemd else "cron job is missing"),
+                           "certbot.timer" if under_systemd else "/etc/cron.d/certbot",
+                           "systemctl enable --now certbot.timer" if under_systemd else
+                           "reinstall certbot (apt-get install --reinstall certbot), which puts its cron job back")
     hook_file = path(hook)
     if not hook_file.is_file() or not os.access(hook_file, os.X_OK):
         return CheckResult(name, False, f"no executable deploy hook {hook}", "a hook that reloads Postfix and Dovecot",
                            "run the certificate step again (`mailwizard run`): without the hook both "
                            "daemons serve the old certificate after a renewal until it expires")
-    how = "certbot.timer" if timer else "/etc/cron.d/certbot"
-    return CheckResult(name, True, f"{how} renews it; {hook} reloads Postfix and Dovecot afterwards")
+    return CheckResult(name, True, f"{how}; {hook} reloads Postfix and Dovecot afterwards")
 
 
 def served_certificate(port: int, timeout: float) -> bytes:
@@ -547,31 +551,41 @@ def check_served_certificate(ctx: CheckContext, fqdn: str, cert_file: str) -> Ch
 
     name = f"certificate served for {fqdn}"
     newest = facts_of_file(ctx.system, cert_file)
+    served = {}
     for daemon, port in (("Postfix", 465), ("Dovecot", 993)):
         try:
-            served = facts_of_pem(ctx.system, ssl.DER_cert_to_PEM_cert(served_certificate(port, ctx.timeout)))
+            served[(daemon, port)] = facts_of_pem(
+                ctx.system, ssl.DER_cert_to_PEM_cert(served_certificate(port, ctx.timeout)))
         except OSError as exc:
             return CheckResult(name, False, f"{daemon} serves nothing on {port} ({exc.strerror or exc})",
                                "a certificate", f"start {daemon.lower()}", advisory=True)
-        if served is None:
+    return judge_served(name, served, newest)
+
+
+def judge_served(name: str, served: dict, newest) -> CheckResult:
+    """The verdict on what each (daemon, port) serves: certbot's newest (when known), and time
+    left — under RENEW_WITHIN_DAYS a warning, expired a failure."""
+    for (daemon, port), facts in served.items():
+        if facts is None:
             return CheckResult(name, False, f"{daemon} on {port}: unreadable certificate", advisory=True)
-        if newest and served.serial != newest.serial:
-            return CheckResult(name, False, f"{daemon} on {port} serves serial {served.serial}, but certbot's "
+        if newest and facts.serial != newest.serial:
+            return CheckResult(name, False, f"{daemon} on {port} serves serial {facts.serial}, but certbot's "
                                f"newest is {newest.serial}", "the newest certificate",
                                f"reload it (`{'postfix reload' if daemon == 'Postfix' else 'doveadm reload'}`); "
                                "the deploy hook in /etc/letsencrypt/renewal-hooks/deploy/ does this after "
                                "every renewal — check that it is there and executable")
-        if served.days_left < 0:
+        if facts.days_left < 0:
             return CheckResult(name, False, f"{daemon} on {port} serves a certificate that expired on "
-                               f"{served.not_after}", "a valid certificate",
+                               f"{facts.not_after}", "a valid certificate",
                                "renew it: `certbot renew`, then check that port 80 is open from outside")
-        if served.days_left < RENEW_WITHIN_DAYS:
-            return CheckResult(name, False, f"{served.days_left} days left ({served.not_after})",
+        if facts.days_left < RENEW_WITHIN_DAYS:
+            return CheckResult(name, False, f"{daemon} on {port}: {facts.days_left} days left ({facts.not_after})",
                                f"more than {RENEW_WITHIN_DAYS} days",
                                "certbot should have renewed it by now: run `certbot renew` and read its "
                                "error (port 80 closed, a changed A record?)", advisory=True)
-    return CheckResult(name, True, f"both daemons serve serial {served.serial}, {served.days_left} days left "
-                       f"(until {served.not_after})")
+    last = list(served.values())[-1]
+    return CheckResult(name, True, f"both daemons serve serial {last.serial}, {last.days_left} days left "
+                       f"(until {last.not_after})")
 
 
 def check_mx_points_here(ctx: CheckContext, domain: str) -> CheckResult:

@@ -262,7 +262,9 @@ def cmd_report(args) -> int:
     from wizard.report import html_report, markdown
     from wizard.session import SessionOptions, peek_session
 
-    engine = peek_session(SessionOptions(root=args.root))
+    # The walk as the state has it (its answers, not --answers'), seen from where it ran: with
+    # --lab, inside the lab, whose own CA and vantage point it used.
+    engine = peek_session(SessionOptions(root=args.root, lab=bool(args.lab)))
     if not engine.has_answers:
         raise EngineError("no walk to report yet: run one first (`mailwizard run --answers FILE`).")
     text = (html_report if args.format == "html" else markdown)(engine)

@@ -21,7 +21,7 @@ from wizard.ensure import ensure_all
 from wizard.daemons import daemon
 from wizard.events import ChangePlanned, ErratumMet, Event, Note, StepDone, StepStarted, WalkDone
 from wizard.mailboxes import Mailboxes
-from wizard.model import Erratum, Step
+from wizard.model import AcmeCertificate, Erratum, Step
 from wizard.packages import install_packages
 from wizard.planning import Drift, FileChange, Planner
 from wizard.platform import Platform
@@ -344,6 +344,17 @@ class Engine:
         if problem:
             return FAILED, [], problem
         return None
+
+    def certificate(self):
+        """What is known of the CA's certificate the walk got (issuer, serial, expiry), once the
+        certificate chapter is done; None before, or when the answers leave it out."""
+        from wizard.acme import facts_of_file
+
+        step = next((s for s in self.steps if any(isinstance(e, AcmeCertificate) for e in s.ensure)), None)
+        if step is None or not self.has_answers or self.state.status_of(step.id) != PASSED \
+                or not self.ctx.applies(step):
+            return None
+        return facts_of_file(self.system, self.values()["tls_cert"])
 
     def zone_lines(self) -> list[str]:
         """The walk's DNS records as zone-file lines, ready to paste at a DNS provider."""

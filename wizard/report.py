@@ -51,6 +51,11 @@ def _without_secrets(engine: Engine, text: str) -> str:
     return text
 
 
+def _certificate_lines(facts) -> list[tuple[str, str]]:
+    return [("for", facts.subject), ("issued by", facts.issuer), ("serial", facts.serial),
+            ("valid until", f"{facts.not_after} ({facts.days_left} days left; certbot renews it)")]
+
+
 def _verdicts(engine: Engine) -> list[str]:
     """What the receiving side said about the walk's mail (the lab's strict receiver)."""
     return [f"{step_id}/{probe['id']}: {line.split(') ', 1)[-1]}"
@@ -68,6 +73,10 @@ def markdown(engine: Engine) -> str:
     records = engine.zone_lines()
     if records:
         out += ["", "## DNS records to publish", "", "```", *records, "```"]
+    certificate = engine.certificate()
+    if certificate:
+        out += ["", "## The certificate the server serves", "", *[f"- {name}: {value}" for name, value in
+                                                                 _certificate_lines(certificate)]]
     verdicts = _verdicts(engine)
     if verdicts:
         out += ["", "## What the receiver said", "", *[f"- `{line}`" for line in verdicts]]
@@ -112,6 +121,10 @@ def html_report(engine: Engine) -> str:
     records = engine.zone_lines()
     if records:
         out += ["<h2>DNS records to publish</h2>", f"<pre>{e(chr(10).join(records))}</pre>"]
+    certificate = engine.certificate()
+    if certificate:
+        out += ["<h2>The certificate the server serves</h2><ul>"] + [
+            f"<li>{e(name)}: {e(value)}</li>" for name, value in _certificate_lines(certificate)] + ["</ul>"]
     verdicts = _verdicts(engine)
     if verdicts:
         out += ["<h2>What the receiver said</h2><ul>"] + [f"<li><code>{e(v)}</code></li>" for v in verdicts] + ["</ul>"]

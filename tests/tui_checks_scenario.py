@@ -1,0 +1,47 @@
+"""The Textual app's Checks screen on a finished lab server (run inside the lab's mail namespace,
+as `mailwizard --lab` runs): the rows it shows, as JSON for tests/test_certificate.py to judge.
+
+Usage: ip netns exec NAME-mail python tests/tui_checks_scenario.py ANSWERS
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from steps import ALL_STEPS  # noqa: E402
+from wizard.answers import load_answers  # noqa: E402
+from wizard.engine import Engine  # noqa: E402
+from wizard.system import System  # noqa: E402
+from pilot_wait import waiter  # noqa: E402
+from wizard.tui.app import WizardApp  # noqa: E402
+from wizard.tui.dialogs import PrerequisitesScreen  # noqa: E402
+
+seen: dict = {"rows": []}
+until = waiter(seen, 60)
+
+
+async def checks(answers: str) -> None:
+    engine = Engine(System(), load_answers(answers), ALL_STEPS, lab=True).open()
+    app = WizardApp(engine)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.5)
+        for _ in range(3):      # a finished walk opens with what to tell mail clients: close it
+            if app.screen is app.screen_stack[0]:
+                break
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, PrerequisitesScreen)
+                    and bool(getattr(app.screen, "results", None)))
+        seen["rows"] = [[row.place, r.name, r.found, r.ok] for row, r in zip(app.screen.rows, app.screen.results)]
+    engine.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(checks(sys.argv[1]))
+    print(json.dumps(seen))
