@@ -174,6 +174,45 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
 
 
 
+def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp_path):
+    """The TUI's face of [certificate]: the CA is chosen in the form, its e-mail checked as typed;
+    the webroot an answers file gave (not on the form) survives a save."""
+    from textual.widgets import Select, Static
+
+    from wizard.tui.answers_form import AnswersScreen
+
+    answers = parse_answers({**tomllib.loads(ANSWERS), "certificate": {"webroot": "/var/www/html"}})
+    engine = Engine(System(tmp_path), answers, ALL_STEPS).open()
+    assert engine.values()["acme"] == "no", "no CA until one is chosen"
+
+    async def scenario(app, pilot):
+        for _ in range(3):
+            if app.screen is app.screen_stack[0]:
+                break
+            await pilot.press("escape")
+            await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AnswersScreen)
+        app.screen.query_one("#field-certificate_ca", Select).value = "letsencrypt"
+        await pilot.pause()
+        await type_into(app, pilot, "certificate_email", "not-an-address")
+        assert "certificate.email" in str(app.screen.query_one("#problem-certificate_email", Static).render())
+        await type_into(app, pilot, "certificate_email", "hostmaster@example.test")
+        assert str(app.screen.query_one("#problem-certificate_email", Static).render()) == ""
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, AnswersScreen)
+
+    run_app(engine, scenario)
+    assert dict(engine.answers.certificate) == {"ca": "letsencrypt", "email": "hostmaster@example.test",
+                                                "webroot": "/var/www/html"}
+    values = engine.values()
+    assert values["acme"] == "yes" and values["acme_server"].startswith("https://acme-v02.api.letsencrypt.org")
+    replay = (tmp_path / "var/lib/mailwizard/answers.toml").read_text()
+    assert 'ca = "letsencrypt"' in replay and 'webroot = "/var/www/html"' in replay
+
+
 def test_changing_an_answer_later_replans_the_steps_already_done(tmp_path):
     engine = make_engine(tmp_path)
     engine.walk("postfix-names")

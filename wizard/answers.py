@@ -472,7 +472,7 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
 
 # ---- the TUI's answers form: the same rules, one field at a time ------------------------------
 FORM_FIELDS = ("maildomain", "mailhost", "address", "password", "password_again",
-               "external_address", "vantage", "static_address")
+               "external_address", "vantage", "static_address", "certificate_ca", "certificate_email")
 
 
 def field_problem(name: str, fields: dict[str, str], previous: Answers | None = None) -> str:
@@ -501,6 +501,8 @@ def field_problem(name: str, fields: dict[str, str], previous: Answers | None = 
         elif name == "vantage":
             if not _VANTAGE.match(value.strip()):
                 return f"vantage: '{value}' is not one of local, manual, none, netns:NAME, ssh:user@host."
+        elif name in ("certificate_ca", "certificate_email") and value.strip():
+            parse_certificate({name.removeprefix("certificate_"): value.strip()})
     except AnswersError as exc:
         return str(exc)
     return ""
@@ -546,6 +548,16 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
             data["submission"] = {"auth_on_25": True}
     if fields.get("static_address") in ("yes", "no"):
         data["static_address"] = fields["static_address"] == "yes"
+    # The CA and its account address; webroot and trust, which the form does not show, are kept.
+    certificate = dict(previous.certificate) if previous is not None else {}
+    for key in ("ca", "email"):
+        value = fields.get(f"certificate_{key}", "").strip()
+        if value:
+            certificate[key] = value
+        else:
+            certificate.pop(key, None)
+    if certificate:
+        data["certificate"] = certificate
     answers = parse_answers(data, source="the answers form", known=known)
     if kept and not fields.get("password") and kept.password:
         users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
@@ -557,9 +569,12 @@ def form_fields(answers: Answers | None) -> dict[str, str]:
     """The form prefilled from `answers` (passwords are never shown, only kept)."""
     if answers is None:
         return {"maildomain": "", "mailhost": "mail", "address": "", "password": "",
-                "password_again": "", "external_address": "", "vantage": "none", "static_address": ""}
+                "password_again": "", "external_address": "", "vantage": "none", "static_address": "",
+                "certificate_ca": "", "certificate_email": ""}
     first = answers.users[0] if answers.users else None
+    certificate = dict(answers.certificate)
     return {"maildomain": answers.maildomain, "mailhost": answers.mailhost,
             "address": first.address if first else "", "password": "", "password_again": "",
             "external_address": answers.external_address, "vantage": answers.vantage,
-            "static_address": {True: "yes", False: "no", None: ""}[answers.static_address]}
+            "static_address": {True: "yes", False: "no", None: ""}[answers.static_address],
+            "certificate_ca": certificate.get("ca", ""), "certificate_email": certificate.get("email", "")}

@@ -21,6 +21,12 @@ LABELS = {
 VANTAGES = [("none: no outside tests", "none"), ("local: from this box", "local"),
             ("manual: I type them on another host", "manual")]
 STATIC = [("not answered", ""), ("yes, a fixed public address", "yes"), ("no, it changes", "no")]
+# "" leaves the choice to where the walk runs: the lab's own CA in the lab, none on a real box.
+CERTIFICATE_CAS = [("the default (the lab's CA in the lab, else self-signed)", ""),
+                   ("none: keep the self-signed certificate", "none"),
+                   ("Let's Encrypt (I agree to its terms)", "letsencrypt"),
+                   ("Let's Encrypt staging (for trying out)", "letsencrypt-staging"),
+                   ("the lab's own CA", "lab")]
 
 
 class AnswersScreen(ModalScreen[bool]):
@@ -54,6 +60,13 @@ class AnswersScreen(ModalScreen[bool]):
             yield Label("Does your provider give this server a fixed public address?")
             yield Select(STATIC, value=self.fields["static_address"], allow_blank=False,
                          id="field-static_address")
+            yield Label("A certificate clients trust, from an ACME CA (the last chapter)")
+            ca = self.fields["certificate_ca"]
+            cas = CERTIFICATE_CAS + ([(ca, ca)] if ca not in {value for _, value in CERTIFICATE_CAS} else [])
+            yield Select(cas, value=ca, allow_blank=False, id="field-certificate_ca")
+            yield Label("The address the CA writes to about it (empty: postmaster@DOMAIN)")
+            yield Input(self.fields["certificate_email"], id="field-certificate_email")
+            yield Static("", id="problem-certificate_email", classes="problem -empty")
             yield Static("", id="form-problem", classes="problem -empty")
             with Horizontal():
                 yield Button("Save", id="save", variant="primary")
@@ -67,7 +80,7 @@ class AnswersScreen(ModalScreen[bool]):
         name = (event.input.id or "").removeprefix("field-")
         self.fields[name] = event.value
         # A field's rule may depend on another (address on maildomain, the second password).
-        for other in LABELS:
+        for other in (*LABELS, "certificate_email"):
             if other == name or self.fields.get(other):
                 problem = field_problem(other, self.fields, self.previous)
                 self._say(f"#problem-{other}", problem)
