@@ -210,6 +210,7 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
     undone = ok("undo", "certificate", "--lab", "--answers", str(answers))
     still_self_signed()
     assert not HOOK.exists() and (LIVE / "fullchain.pem").exists(), undone
+    assert "stay under /etc/letsencrypt" in undone, undone
     after = served_serials(trust=False)
     assert len(set(after.values())) == 1
     mail_still_flows("after-undo")

@@ -301,6 +301,24 @@ def cmd_exercise(args) -> int:
     return EXIT_OK
 
 
+def cmd_why(args) -> int:
+    """`why TARGET`: the message's path through the logs and one line on what became of it."""
+    from wizard.tracing import DELIVERED, describe
+
+    printer = Printer(True)
+    engine = peek_engine(args)
+    found, missing, since = engine.why(args.target)
+    for line in missing:
+        printer.say(f"note: {line}; what follows is from the rest")
+    if found is None:
+        printer.say(f"no message for {args.target} in the logs" + (f" since {since}" if since else "")
+                    + ": check the address or id (`postqueue -p` lists what waits in the queue).")
+        return EXIT_FAILED
+    for line in describe(found):
+        printer.say(line)
+    return EXIT_OK if found.outcome == DELIVERED else EXIT_FAILED
+
+
 def cmd_errata(args) -> int:
     from wizard.resources import read_text
 
@@ -461,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     errata = sub.add_parser("errata", parents=[after], help="every place mailwizard differs from the tutorial, and why")
     errata.set_defaults(func=cmd_errata)
 
+    why = sub.add_parser("why", parents=[after], help="what became of a mail: its path through the logs, "
+                         "and what to do")
+    why.add_argument("target", help="a queue id (5B8E91623B8), a Message-ID (<...>) or an address")
+    why.set_defaults(func=cmd_why)
+
     user = sub.add_parser("user", parents=[after], help="more mailboxes: add, passwd, del, list")
     user.add_argument("action", choices=("add", "passwd", "del", "list"))
     user.add_argument("address", nargs="?", help="the mailbox, user@MAILDOMAIN (the password is asked, "
@@ -488,7 +511,7 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", start_tui)
-    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report") and \
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report", "why") and \
             not (args.command == "exercise" and args.action == "list"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
               "or try it in a sandbox with --root DIR.", file=sys.stderr)

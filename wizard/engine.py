@@ -356,6 +356,14 @@ class Engine:
             return None
         return facts_of_file(self.system, self.values()["tls_cert"])
 
+    def why(self, target: str):
+        """A message (queue id, Message-ID or address) followed through the mail logs:
+        (its Trace or None, what of the logs could not be read, when the logs begin)."""
+        from wizard.tracing import first_stamp, read_logs, trace
+
+        lines, missing = read_logs(self.system)
+        return trace(lines, target), missing, first_stamp(lines)
+
     def zone_lines(self) -> list[str]:
         """The walk's DNS records as zone-file lines, ready to paste at a DNS provider."""
         records = tuple(r for step in self.steps for r in step.publishes)

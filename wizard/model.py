@@ -350,6 +350,8 @@ class DnsRecord:
 
 # ---- the step ----------------------------------------------------------------------------------
 
+FILES_GO_BACK = "The files go back to how the previous step left them."
+
 @dataclass(frozen=True)
 class Step:
     id: str
@@ -366,7 +368,7 @@ class Step:
     probes: tuple[Probe, ...] = ()
     verify: tuple[Requirement, ...] = ()        # checks after the change, proof like the probes
     errata: tuple[Erratum, ...] = ()
-    undo: str = "The files go back to how the previous step left them."
+    undo: str = FILES_GO_BACK                   # what undo does beyond the files (said when it undoes)
     tags: tuple[str, ...] = field(default_factory=tuple)
     lessons: tuple["Step", ...] = ()            # teaching mode: the same files, error by error
     tells: tuple[str, ...] = ()                 # told once the walk is through (client settings)

@@ -8,6 +8,7 @@ from wizard.context import EngineError, WalkContext
 from wizard.daemons import daemon
 from wizard.ensure import undo_made
 from wizard.events import ChangePlanned, Note, StepDone, StepStarted
+from wizard.model import FILES_GO_BACK
 from wizard.planning import FileChange, Planner
 from wizard.publishing import Publisher
 from wizard.state import State, originals_copy
@@ -37,8 +38,8 @@ class Rollback:
             return step.id, FAILED, problem
         for s in later:
             ctx.state.steps.pop(s.id, None)
-            if s.undo and not s.files:
-                ctx.emit(Note(s.id, s.undo))
+            if s.undo and (not s.files or s.undo != FILES_GO_BACK):
+                ctx.emit(Note(s.id, s.undo))        # what stays, or what else changed
         self.publisher.sync_lab(k, step.id)
         ctx.save(f"undone:{step.id}")
         ctx.emit(StepDone(step.id, PENDING, "undone"))

@@ -36,6 +36,7 @@ class WizardApp(App):
         Binding("l", "show_log", "Log", id="show-log", tooltip="Daemon log of the step's last run"),
         Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
         Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
+        Binding("w", "why", "Why", id="why", tooltip="What became of a mail: its path through the logs"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -51,6 +52,7 @@ class WizardApp(App):
         ("Show the daemon log", "mail.log and dovecot.log of the step's last run", "show_log"),
         ("Report", "The whole walk as one document", "report"),
         ("Exercises", "Break-and-fix exercises for the classroom", "exercises"),
+        ("Why did a mail not arrive?", "Follow one message through the logs: what happened, what to do", "why"),
         ("Help", "Keys and marks", "help"),
     )
 
@@ -254,6 +256,11 @@ class WizardApp(App):
         from wizard.tui.screens import ReportScreen
 
         self.push_screen(ReportScreen(markdown(self.engine)))
+
+    def action_why(self) -> None:
+        from wizard.tui.screens import WhyScreen
+
+        self.push_screen(WhyScreen(self.engine))
 
     def action_exercises(self) -> None:
         from wizard.tui.screens import ExercisesScreen

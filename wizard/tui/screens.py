@@ -76,3 +76,53 @@ class ExercisesScreen(Screen):
         except EngineError as exc:
             text = str(exc)
         self.app.call_from_thread(self._say, text)
+
+
+class WhyScreen(Screen):
+    """`mailwizard why` in the app: type a queue id, Message-ID or address; the message's path
+    through the logs and the one line on what became of it (the logs are read in a worker)."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, engine, target: str = ""):
+        super().__init__()
+        self.engine = engine
+        self.target = target
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        yield Header()
+        yield Static("What became of a mail? Give its queue id, its Message-ID or an address, then Enter.",
+                     id="why-intro")
+        yield Input(self.target, placeholder="alice@example.org, 5B8E91623B8 or <id@host>", id="why-target")
+        yield Static("", id="why-verdict")
+        yield Static("", id="why-path")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#why-target").focus()
+        if self.target:
+            self._follow(self.target)
+
+    def on_input_submitted(self, event) -> None:
+        if event.value.strip():
+            self.query_one("#why-verdict", Static).update("reading the logs…")
+            self._follow(event.value.strip())
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _follow(self, target: str) -> None:
+        from wizard.tracing import describe
+
+        found, missing, since = self.engine.why(target)
+        notes = [f"note: {line}" for line in missing]
+        if found is None:
+            verdict = f"no message for {target} in the logs" + (f" since {since}" if since else "")
+            self.app.call_from_thread(self._show, verdict, notes)
+            return
+        lines = describe(found)
+        self.app.call_from_thread(self._show, lines[-1], notes + lines[:-1])
+
+    def _show(self, verdict: str, path: list[str]) -> None:
+        self.query_one("#why-verdict", Static).update(verdict)
+        self.query_one("#why-path", Static).update("\n".join(path))

@@ -1,0 +1,156 @@
+"""`why`'s reading of the logs, on lines as Postfix 3.7 and Dovecot 2.3 write them (copied from the
+lab's): each outcome named, found by queue id, Message-ID or address, rotated and broken logs."""
+
+from __future__ import annotations
+
+import gzip
+
+from wizard.system import System
+from wizard.tracing import BOUNCED, DEFERRED, DELIVERED, REFUSED, read_logs, trace
+
+HEAD = "Dec 02 05:18:57 mail postfix/"
+
+
+def message(qid: str, to: str, relay: str, dsn: str, status: str, text: str, sender: str = "bob@ext.test",
+            msgid: str = "<m1@ext.test>") -> list[str]:
+    return [f"{HEAD}smtpd[26601]: {qid}: client=exthost.ext.test[192.0.2.50]",
+            f"{HEAD}cleanup[26605]: {qid}: message-id={msgid}",
+            f"{HEAD}qmgr[26600]: {qid}: from=<{sender}>, size=283, nrcpt=1 (queue active)",
+            f"{HEAD}lmtp[26606]: {qid}: to=<{to}>, relay={relay}, delay=0.11, delays=0.09/0.01/0.01/0.01, "
+            f"dsn={dsn}, status={status} ({text})"]
+
+
+LMTP = message("5B8E91623B8", "alice@example.test", "mail.example.test[private/dovecot-lmtp]", "2.0.0", "sent",
+               "250 2.0.0 <alice@example.test> 2JBGGUGqD2vvZwAAg+zDdQ Saved")
+DOVECOT = ["Dec 02 05:18:57 lmtp(alice@example.test)<26607><2JBGGUGqD2vvZwAAg+zDdQ>: Info: "
+           "msgid=<m1@ext.test>: saved mail to INBOX"]
+
+
+def test_a_local_delivery_is_followed_into_dovecot():
+    found = trace(LMTP + DOVECOT, "5B8E91623B8")
+    assert found.outcome == DELIVERED and found.path[-1] == DOVECOT[0]
+    assert found.verdict.startswith("delivered: Dovecot took it into alice@example.test's mailbox")
+    assert trace(LMTP + DOVECOT, "<m1@ext.test>").queue_id == "5B8E91623B8"
+    assert trace(LMTP + DOVECOT, "m1@ext.test").queue_id == "5B8E91623B8", "an address that is a Message-ID"
+    assert trace(LMTP + DOVECOT, "ALICE@example.test").queue_id == "5B8E91623B8"
+    assert trace(LMTP, "nobody@example.test") is None and trace(LMTP, "ABCDEF123") is None
+
+
+def test_remote_outcomes_are_named_with_what_to_do():
+    cases = {
+        ("sent", "2.0.0", "250 2.0.0 Ok: queued as 9C1F2"): (DELIVERED, "its queue id 9C1F2"),
+        ("deferred", "4.4.1", "connect to exthost.ext.test[192.0.2.50]:25: Connection timed out"):
+            (DEFERRED, "Outbound port 25 is likely blocked"),
+        ("deferred", "4.4.1", "connect to exthost.ext.test[192.0.2.50]:25: Connection refused"):
+            (DEFERRED, "refused the connection"),
+        ("deferred", "4.4.3", "Host or domain name not found. Name service error for name=ext.test type=MX"):
+            (DEFERRED, "cannot be looked up"),
+        ("deferred", "4.7.1", "host exthost.ext.test[192.0.2.50] said: 450 4.7.1 greylisted, try again"):
+            (DEFERRED, "greylisted"),
+        ("bounced", "5.7.26", "host exthost.ext.test[192.0.2.50] said: 550 5.7.26 Unauthenticated email is not "
+                              "accepted (in reply to end of DATA command)"): (BOUNCED, "Publish SPF, DKIM and DMARC"),
+        ("bounced", "5.7.1", "host mx.example.net[198.51.100.7] said: 554 5.7.1 Service unavailable; Client host "
+                             "[203.0.113.5] blocked using zen.spamhaus.org"): (BOUNCED, "block list (zen.spamhaus.org)"),
+        ("bounced", "5.1.1", "host exthost.ext.test[192.0.2.50] said: 550 5.1.1 <carol@ext.test>: User unknown"):
+            (BOUNCED, "no such mailbox there"),
+    }
+    for (status, dsn, text), (outcome, words) in cases.items():
+        lines = message("C9CD3162360", "carol@ext.test", "exthost.ext.test[192.0.2.50]:25", dsn, status, text,
+                        sender="alice@example.test")
+        found = trace(lines, "C9CD3162360")
+        assert found.outcome == outcome and words in found.verdict, (text, found.verdict)
+
+
+def test_a_refusal_at_our_door_is_found_by_address_and_names_the_rule():
+    refusal = (f"{HEAD}smtpd[26327]: NOQUEUE: reject: RCPT from exthost.ext.test[192.0.2.50]: 454 4.7.1 "
+               "<bob@ext.test>: Relay access denied; from=<bob@ext.test> to=<bob@ext.test> proto=SMTP helo=<ext.test>")
+    found = trace(LMTP + [refusal], "bob@ext.test")
+    assert found.outcome == REFUSED and found.queue_id == "" and found.others == 1
+    assert "at RCPT, from exthost.ext.test[192.0.2.50]" in found.verdict and "relay restrictions" in found.verdict
+    # A later message for the same address is the latest word, not the old refusal.
+    assert trace([refusal] + LMTP, "bob@ext.test").outcome == DELIVERED
+
+
+def test_rotated_logs_are_read_and_an_unreadable_one_is_named(tmp_path):
+    logs = tmp_path / "var/log"
+    logs.mkdir(parents=True)
+    (logs / "mail.log.2.gz").write_bytes(gzip.compress("\n".join(LMTP[:2]).encode()))
+    (logs / "mail.log.1").write_text("\n".join(LMTP[2:]) + "\n")
+    (logs / "mail.log").write_text("")
+    lines, missing = read_logs(System(tmp_path))
+    assert trace(lines, "5B8E91623B8").outcome == DELIVERED and missing == []
+    (logs / "mail.log.2.gz").write_bytes(b"not gzip at all")
+    lines, missing = read_logs(System(tmp_path))
+    assert missing and "mail.log.2.gz could not be read" in missing[0]
+    assert trace(lines, "5B8E91623B8").outcome == DELIVERED, "the readable part still tells"
+
+
+REFUSAL = (f"{HEAD}smtpd[26327]: NOQUEUE: reject: RCPT from exthost.ext.test[192.0.2.50]: 454 4.7.1 "
+           "<carol@ext.test>: Relay access denied; from=<eve@ext.test> to=<carol@ext.test> proto=SMTP helo=<ext.test>")
+
+
+def sandbox_with_logs(tmp_path):
+    logs = tmp_path / "var/log"
+    logs.mkdir(parents=True)
+    (logs / "mail.log").write_text("\n".join(LMTP + [REFUSAL]) + "\n")
+    (logs / "dovecot.log").write_text("\n".join(DOVECOT) + "\n")
+    return tmp_path
+
+
+def test_the_cli_says_what_happened_and_exits_by_it(tmp_path):
+    from conftest import mailwizard
+
+    root = str(sandbox_with_logs(tmp_path))
+    delivered = mailwizard("why", "<m1@ext.test>", "--root", root)
+    assert delivered.returncode == 0, delivered.stdout + delivered.stderr
+    lines = delivered.stdout.splitlines()
+    assert lines[0] == "<m1@ext.test>: message 5B8E91623B8"
+    assert "postfix/qmgr" in lines[3] and "saved mail to INBOX" in lines[-2]
+    assert lines[-1].startswith("delivered: Dovecot took it into alice@example.test's mailbox")
+    refused = mailwizard("why", "carol@ext.test", "--root", root)
+    assert refused.returncode == 1 and "refused at this server's own door" in refused.stdout.splitlines()[-1]
+    unknown = mailwizard("why", "ABCDEF1234", "--root", root)
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    assert unknown.stdout.startswith("no message for ABCDEF1234 in the logs since Dec 02 05:18:57")
+
+
+def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
+    import asyncio
+    import tomllib
+
+    from fixture_data import ANSWERS
+    from steps import ALL_STEPS
+    from wizard.answers import parse_answers
+    from wizard.engine import Engine
+    from wizard.tui.app import WizardApp
+    from wizard.tui.screens import WhyScreen
+
+    engine = Engine(System(sandbox_with_logs(tmp_path)), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    seen = {}
+
+    async def main():
+        app = WizardApp(engine)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.3)
+            for _ in range(3):          # the resume prompt, if any
+                if app.screen is app.screen_stack[0]:
+                    break
+                await pilot.press("escape")
+                await pilot.pause()
+            await pilot.press("w")
+            await pilot.pause()
+            assert isinstance(app.screen, WhyScreen)
+            await pilot.press(*"carol@ext.test", "enter")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                seen["verdict"] = str(app.screen.query_one("#why-verdict").render())
+                if seen["verdict"].startswith("refused"):
+                    break
+            seen["path"] = str(app.screen.query_one("#why-path").render())
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
+    assert seen["verdict"].startswith("refused at this server's own door, at RCPT"), seen
+    assert "relay restrictions" in seen["verdict"] and "postfix/smtpd    reject: RCPT from" in seen["path"]
