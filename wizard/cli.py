@@ -347,7 +347,8 @@ def cmd_lab(args) -> int:
         return EXIT_REFUSED
     lab = Lab(System(), lab_plan(args))
     try:
-        if args.action in ("publish", "unpublish", "strict", "lenient", "renew", "stop-ca", "block-80", "open-80"):
+        if args.action in ("publish", "unpublish", "strict", "lenient", "renew", "stop-ca", "block-80", "open-80",
+                           "block-25", "open-25"):
             lines = lab_world(args, lab)
         else:
             lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
@@ -376,6 +377,8 @@ def lab_world(args, lab) -> list[str]:
         return [lab.stop_acme()]
     if args.action in ("block-80", "open-80"):
         return [lab.block_port_80(args.action == "block-80")]
+    if args.action in ("block-25", "open-25"):
+        return [lab.block_outbound_25(args.action == "block-25")]
     if args.action in ("strict", "lenient"):
         set_receiver(lab.plan, args.action)
         return [f"the outside mail server {lab.plan.exthost} is now {args.action}"]
@@ -493,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
                          "in network namespaces")
     lab.add_argument("action", choices=("up", "down", "status", "publish", "unpublish", "strict", "lenient",
-                                        "renew", "stop-ca", "block-80", "open-80"))
+                                        "renew", "stop-ca", "block-80", "open-80", "block-25", "open-25"))
     lab.set_defaults(func=cmd_lab)
     return parser
 

@@ -171,6 +171,9 @@ def delivered_verdict(to: str, relay: str, text: str) -> str:
 
 
 def deferred_reason(text: str) -> str:
+    held = re.match(r"delivery temporarily suspended: (.*)", text)
+    if held:        # Postfix holds mail for a destination that just failed, with that failure's reason
+        return deferred_reason(held.group(1)) + " (Postfix holds mail for it since that last failure.)"
     if "Connection timed out" in text:
         return (f"the other server did not answer ({text}). Outbound port 25 is likely blocked, "
                 "as many cloud and home providers do: send through their relay host, or ask them to open it.")
@@ -178,6 +181,9 @@ def deferred_reason(text: str) -> str:
         return f"the other server refused the connection ({text}): it is down or not a mail server."
     if re.search(r"Host or domain name not found|Name service error|Host not found", text):
         return f"its domain cannot be looked up ({text}): check the address, and this box's resolver."
+    if re.search(r":25: (No route to host|Network is unreachable)", text):
+        return (f"this server cannot reach port 25 of the other one ({text}): outbound port 25 is likely "
+                "blocked (a firewall here, or the provider): send through a relay host, or have it opened.")
     if re.search(r"No route to host|Network is unreachable", text):
         return f"the network does not reach it ({text}): check this box's routes and firewall."
     if re.search(r"greylist", text, re.I):

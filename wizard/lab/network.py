@@ -341,15 +341,25 @@ class Lab:
 
     def block_port_80(self, blocked: bool) -> str:
         """A firewall on the way in: the outside's connections to port 80 are rejected."""
-        rule = ["ipproto", "tcp", "dport", "80", "unreachable"]
-        listed = self.system.query(["ip", "-n", self.plan.ext_ns, "rule", "list"]).stdout
-        there = "dport 80 unreachable" in listed
-        if blocked and not there:
-            self.system.run(["ip", "-n", self.plan.ext_ns, "rule", "add", *rule], timeout=10)
-        elif not blocked and there:
-            self.system.run(["ip", "-n", self.plan.ext_ns, "rule", "del", *rule], timeout=10)
+        self._firewall(self.plan.ext_ns, 80, blocked)
         return (f"port 80 of {self.plan.fqdn} is now closed to the outside (as a firewall would)" if blocked
                 else f"port 80 of {self.plan.fqdn} is open to the outside again")
+
+    def block_outbound_25(self, blocked: bool) -> str:
+        """What many providers do: the mail server's own connections to port 25 elsewhere fail."""
+        self._firewall(self.plan.mail_ns, 25, blocked)
+        return (f"{self.plan.fqdn} can no longer reach port 25 of other servers (as many providers block it)"
+                if blocked else f"{self.plan.fqdn} reaches port 25 of other servers again")
+
+    def _firewall(self, ns: str, port: int, blocked: bool) -> None:
+        """A rule in the namespace's own routing policy: its TCP connections to `port` are refused
+        as unreachable (its loopback, looked up first, is not affected)."""
+        rule = ["ipproto", "tcp", "dport", str(port), "unreachable"]
+        there = f"dport {port} unreachable" in self.system.query(["ip", "-n", ns, "rule", "list"]).stdout
+        if blocked and not there:
+            self.system.run(["ip", "-n", ns, "rule", "add", *rule], timeout=10)
+        elif not blocked and there:
+            self.system.run(["ip", "-n", ns, "rule", "del", *rule], timeout=10)
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:
