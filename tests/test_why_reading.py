@@ -154,3 +154,31 @@ def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
         engine.close()
     assert seen["verdict"].startswith("refused at this server's own door, at RCPT"), seen
     assert "relay restrictions" in seen["verdict"] and "postfix/smtpd    reject: RCPT from" in seen["path"]
+
+
+def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
+    import tomllib
+
+    from fixture_data import ANSWERS
+    from steps import ALL_STEPS
+    from wizard.answers import parse_answers
+    from wizard.engine import Engine
+    from wizard.report import html_report, markdown
+
+    bounced = message("C9CD3162360", "carol@ext.test", "exthost.ext.test[192.0.2.50]:25", "5.7.26", "bounced",
+                      "host exthost.ext.test[192.0.2.50] said: 550 5.7.26 Unauthenticated email is not accepted",
+                      sender="alice@example.test")
+    root = sandbox_with_logs(tmp_path)
+    (root / "var/log/mail.log").write_text("\n".join(bounced) + "\n")
+    engine = Engine(System(root), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    try:
+        engine.state.steps["sasl"] = {"status": "failed", "message": "a probe did not meet its expectation",
+                                      "probes": [{"id": "relay", "title": "relay", "status": "failed",
+                                                  "expected": "handed on", "actual": "bounced",
+                                                  "transcript": ["S: 250 2.0.0 Ok: queued as C9CD3162360"]}]}
+        text = markdown(engine)
+        assert ("- what became of the mail (`mailwizard why`): bounced for carol@ext.test (5.7.26): the other "
+                "server could not authenticate the mail") in text
+        assert "what became of the mail: bounced for carol@ext.test" in html_report(engine)
+    finally:
+        engine.close()

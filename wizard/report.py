@@ -6,6 +6,7 @@ reference: it reads offline and prints well)."""
 from __future__ import annotations
 
 import html
+import re
 import time
 
 from wizard.engine import Engine
@@ -51,6 +52,18 @@ def _without_secrets(engine: Engine, text: str) -> str:
     return text
 
 
+def _followed(engine: Engine, probe: dict) -> str:
+    """For a failed probe whose mail was queued: `why`'s verdict on that queue id."""
+    if probe.get("status") != "failed":
+        return ""
+    queued = next((m.group(1) for line in probe.get("transcript", [])
+                   for m in [re.search(r"queued as ([0-9A-Za-z]+)", line)] if m), "")
+    if not queued:
+        return ""
+    found, _, _ = engine.why(queued)
+    return found.verdict if found else ""
+
+
 def _certificate_lines(facts) -> list[tuple[str, str]]:
     return [("for", facts.subject), ("issued by", facts.issuer), ("serial", facts.serial),
             ("valid until", f"{facts.not_after} ({facts.days_left} days left; certbot renews it)")]
@@ -93,6 +106,9 @@ def markdown(engine: Engine) -> str:
                     f"- expected: {probe['expected']}", f"- got: {probe.get('actual') or '—'}"]
             if probe.get("reason"):
                 out.append(f"- why: {probe['reason']}")
+            followed = _followed(engine, probe)
+            if followed:
+                out.append(f"- what became of the mail (`mailwizard why`): {followed}")
             if probe.get("transcript"):
                 out += ["", "```", *probe["transcript"], "```"]
     return _without_secrets(engine, "\n".join(out) + "\n")
@@ -139,7 +155,9 @@ def html_report(engine: Engine) -> str:
             out.append(f'<h3 class="{e(probe["status"])}">{e(probe["id"])}: {e(probe["title"])} — '
                        f'{e(probe_status(probe["status"]).report)}</h3>')
             out.append(f"<p>expected: {e(probe['expected'])}<br>got: {e(probe.get('actual') or '—')}"
-                       + (f"<br>why: {e(probe['reason'])}" if probe.get("reason") else "") + "</p>")
+                       + (f"<br>why: {e(probe['reason'])}" if probe.get("reason") else "")
+                       + (f"<br>what became of the mail: {e(followed)}" if (followed := _followed(engine, probe)) else "")
+                       + "</p>")
             if probe.get("transcript"):
                 out.append(f"<pre>{e(chr(10).join(probe['transcript']))}</pre>")
     out.append("</body></html>")
