@@ -94,9 +94,15 @@ class WalkContext:
         return "KEY-NOT-MADE-YET"
 
     def in_this_lab(self, answers: Answers) -> Answers:
-        """Answers made without a [lab] (the TUI's form), for the lab this walk runs in: its
-        namespaces and addresses, not the default lab's."""
-        if not self.lab or dict(answers.lab) != DEFAULT_LAB:
+        """The answers as a lab walk takes them: the lab's own CA when none was chosen (written
+        into them, so the state, the replay file and a later `status` outside the lab agree on
+        the walk), and for answers made without a [lab] (the TUI's form) the lab this walk runs
+        in: its namespaces and addresses, not the default lab's."""
+        if not self.lab:
+            return answers
+        if "ca" not in dict(answers.certificate):
+            answers = dataclasses.replace(answers, certificate=answers.certificate + (("ca", "lab"),))
+        if dict(answers.lab) != DEFAULT_LAB:
             return answers
         from wizard.lab.network import lab_we_are_in
 

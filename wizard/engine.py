@@ -135,7 +135,7 @@ class Engine:
         if self.ctx.answers is None and self.state.answers:
             self.ctx.answers = Answers.from_record(self.state.answers)
         if self.ctx.answers is not None:
-            self.ctx.answers = with_user_changes(self.ctx.answers, self.state.user_changes)
+            self.ctx.answers = with_user_changes(self.ctx.in_this_lab(self.ctx.answers), self.state.user_changes)
 
     def close(self) -> None:
         self.store.unlock()
