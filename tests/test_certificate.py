@@ -131,6 +131,7 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
         out = refused_walk(answers)
         assert "192.0.2.99" in out and "A record" in out, out
         still_self_signed()
+        mail_still_flows("wrong-a-record")
     finally:
         publish(plan, rows)
 
@@ -231,3 +232,27 @@ def test_with_ca_none_the_walk_passes_over_the_chapter_and_keeps_the_self_signed
     answers.write_text(answers.read_text().replace('ca = "none"', 'ca = "lab"'))
     status = ok("status", "--lab", "--answers", str(answers))
     assert re.search(r"\[\s*re-run\] certificate ", status), status
+
+
+def test_a_web_server_on_port_80_answers_the_challenge_through_its_webroot(lab_up, tmp_path):
+    """Port 80 already serves a web site: certbot cannot listen there, and with `webroot` it writes
+    the challenge where that web server serves it, and pebble fetches it from there."""
+    answers = lab_up
+    webroot = tmp_path / "www"
+    (webroot / "index.html").parent.mkdir()
+    (webroot / "index.html").write_text("a web site\n")
+    web = subprocess.Popen(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable, "-m", "http.server", "80",
+                            "--directory", str(webroot)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ok("run", "--lab", "--answers", str(answers), "--through", "dns-auth")
+        out = refused_walk(answers)
+        assert "listens on port 80" in out and "[certificate] webroot" in out, out
+        answers.write_text(answers.read_text() + f'[certificate]\nwebroot = "{webroot}"\n')
+        out = ok("run", "--lab", "--answers", str(answers), "-v")
+        assert "[ok] certificate" in out and "certbot answers through the webroot" in out, out
+        assert len(set(served_serials(trust=True).values())) == 1
+        assert "webroot_path" in (Path("/etc/letsencrypt/renewal") / f"{FQDN}.conf").read_text(), \
+            "renewals answer through the web server too"
+    finally:
+        web.terminate()
+        web.wait(10)

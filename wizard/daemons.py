@@ -62,6 +62,44 @@ def postfix_prepares_its_chroot() -> bool:
         return False
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RELOAD_WAIT = 5.0
+
+
+def _uptime_ticks() -> int:
+    try:
+        return int(float(Path("/proc/uptime").read_text().split()[0]) * CLOCK_TICKS)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _wait_for_new_servers(master: int, since: int) -> None:
+    """`postfix reload` only signals the master: smtpd processes started before it may still
+    take the next connection with the old settings (a new milter, new TLS files). Wait, bounded,
+    until every smtpd the master started before the reload has gone (a busy one ends its session
+    first; after RELOAD_WAIT the walk goes on regardless)."""
+    deadline = time.monotonic() + RELOAD_WAIT
+    while time.monotonic() < deadline:
+        old = [pid for pid, comm, parent, started in _processes()
+               if parent == master and comm == "smtpd" and started <= since]
+        if not old:
+            return
+        time.sleep(0.05)
+
+
+def _processes():
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        yield int(entry), comm, int(fields[1]), int(fields[19])
+
+
 @dataclass
 class Postfix:
     system: System
@@ -96,10 +134,16 @@ class Postfix:
             return self.start()
         if in_other_netns(read_pid(self.system.path(POSTFIX_PID))):
             return self.restart()
+        master = read_pid(self.system.path(POSTFIX_PID))
+        since = _uptime_ticks()
         if systemd_booted():
-            return self.system.run(["systemctl", "reload", "postfix"])
-        self._prepare_chroot()
-        return self.system.run(["postfix", "reload"])
+            done = self.system.run(["systemctl", "reload", "postfix"])
+        else:
+            self._prepare_chroot()
+            done = self.system.run(["postfix", "reload"])
+        if done.ok and master:
+            _wait_for_new_servers(master, since)
+        return done
 
     def take_new_config(self) -> CommandResult:
         """After new files: Postfix reloads (a running master re-reads them at once)."""
