@@ -4,7 +4,7 @@ A chapter is one module holding one `STEP`; its explanation is `assets/explain/<
 """
 
 from steps import (certificate, dkim, dns_auth, dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
-                   postfix_names, postfix_tls, prereq, restrictions, sasl, submission, tls_auth_only, virtual_lmtp,
+                   postfix_names, postfix_tls, prereq, relay_host, restrictions, sasl, submission, tls_auth_only, virtual_lmtp,
                    vmail)
 
 ALL_STEPS = (
@@ -24,6 +24,7 @@ ALL_STEPS = (
     extras.STEP,
     next_steps.STEP,
     # After the tutorial: today's internet.
+    relay_host.STEP,
     submission.STEP,
     dkim.STEP,
     dns_auth.STEP,

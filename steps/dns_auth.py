@@ -5,8 +5,9 @@ published; in the lab the step publishes them itself and the outside server turn
 from wizard.model import Bounced, DkimSigned, DnsRecord, Probe, Relayed, SmtpMail, Step
 
 RECORDS = (
-    DnsRecord("{maildomain}", "TXT", "v=spf1 mx -all",
-              why="SPF: only the domain's mail servers (its MX hosts) send as it; anyone else fails."),
+    DnsRecord("{maildomain}", "TXT", "v=spf1 mx{spf_relay} -all",
+              why="SPF: only the domain's mail servers (its MX hosts) send as it (and the relay host, "
+                  "when mail leaves through one); anyone else fails."),
     DnsRecord("{dkim_selector}._domainkey.{maildomain}", "TXT", "v=DKIM1; k=rsa; p={dkim_public_key}",
               why="DKIM: the public half of the key rspamd signs with."),
     DnsRecord("_dmarc.{maildomain}", "TXT", "v=DMARC1; p={dmarc_policy}; rua=mailto:{dmarc_report}",

@@ -23,7 +23,10 @@ _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
-             "submission", "certificate"}
+             "submission", "certificate", "relay"}
+KNOWN_RELAY = {"host", "port", "user", "password", "spf"}
+# The port a relay host takes mail from its customers on: submission (RFC 6409).
+DEFAULT_RELAY_PORT = 587
 KNOWN_CERTIFICATE = {"ca", "email", "webroot", "trust"}
 # The ACME CAs known by name; any other https:// directory URL may be given instead.
 ACME_DIRECTORIES = {
@@ -140,6 +143,23 @@ class MailUser:
 
 
 @dataclass(frozen=True)
+class Relay:
+    """The relay host ("smarthost") all outgoing mail goes through, where port 25 is closed."""
+
+    host: str
+    port: int = DEFAULT_RELAY_PORT
+    user: str = ""
+    spf: str = ""           # the SPF mechanism that covers the relay's senders ("" : a:HOST)
+    # Kept in memory only (like a mail user's password): never in the state or the replay file.
+    password: str = field(default="", repr=False, compare=False)
+
+    @property
+    def nexthop(self) -> str:
+        """As relayhost and the password map write it: brackets, so no MX lookup is done."""
+        return f"[{self.host}]:{self.port}"
+
+
+@dataclass(frozen=True)
 class Answers:
     maildomain: str = DEFAULT_MAILDOMAIN
     mailhost: str = DEFAULT_MAILHOST
@@ -155,6 +175,7 @@ class Answers:
     dmarc_report: str = ""                   # rua address; "" means postmaster@maildomain
     auth_on_25: bool = False                 # keep AUTH on port 25 for old clients (off by default)
     certificate: tuple[tuple[str, str], ...] = ()   # [certificate]: ca, email, webroot, trust as given
+    relay: "Relay | None" = None             # [relay]: a relay host for all outgoing mail
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -191,7 +212,21 @@ class Answers:
             "dmarc_report": self.dmarc_report or f"postmaster@{self.maildomain}",
             "auth_on_25": "yes" if self.auth_on_25 else "no",
             **self.certificate_values(),
+            **self.relay_values(),
         }
+
+    def relay_values(self) -> dict[str, str]:
+        relay = self.relay
+        if relay is None:
+            return {"relay": "no", "relay_host": "", "relay_port": "", "relay_user": "",
+                    "relay_nexthop": "", "spf_relay": ""}
+        return {"relay": "yes", "relay_host": relay.host, "relay_port": str(relay.port),
+                "relay_user": relay.user, "relay_nexthop": relay.nexthop,
+                "spf_relay": " " + (relay.spf or f"a:{relay.host}")}
+
+    def secrets(self) -> dict[str, str]:
+        """The secrets the answers gave (asked at run time when they give none)."""
+        return {"relay_password": self.relay.password} if self.relay and self.relay.password else {}
 
     def certificate_values(self, in_lab: bool = False) -> dict[str, str]:
         """The [certificate] choices as values. No `ca` given: the lab's own CA in a lab walk,
@@ -222,7 +257,13 @@ class Answers:
             "dmarc": {"policy": self.dmarc_policy, **({"report": self.dmarc_report} if self.dmarc_report else {})},
             **({"submission": {"auth_on_25": True}} if self.auth_on_25 else {}),
             **({"certificate": dict(self.certificate)} if self.certificate else {}),
+            **({"relay": self._relay_record()} if self.relay else {}),
         }
+
+    def _relay_record(self) -> dict:
+        relay = self.relay
+        return {"host": relay.host, "port": relay.port, "user": relay.user,
+                **({"spf": relay.spf} if relay.spf else {})}
 
     def to_toml(self) -> str:
         """These answers as an answers file: what `run --answers` needs to rebuild this walk.
@@ -246,6 +287,12 @@ class Answers:
             lines += ["", "[submission]", "auth_on_25 = true"]
         if self.certificate:
             lines += ["", "[certificate]"] + [f"{key} = {q(value)}" for key, value in self.certificate]
+        if self.relay:
+            lines += ["", "[relay]", f"host = {q(self.relay.host)}", f"port = {self.relay.port}",
+                      f"user = {q(self.relay.user)}"]
+            if self.relay.spf:
+                lines.append(f"spf = {q(self.relay.spf)}")
+            lines.append("# password: asked at run time (it is never written into this file)")
         lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
         return "\n".join(lines) + "\n"
 
@@ -331,9 +378,67 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     policy, report = parse_dmarc(data.get("dmarc", {}))
     auth_on_25 = parse_submission(data.get("submission", {}))
     certificate = parse_certificate(data.get("certificate", {}))
+    relay = parse_relay(data.get("relay"))
+    if relay and relay.host in (f"{mailhost}.{maildomain}", maildomain):
+        raise AnswersError(f"relay.host: {relay.host} is this server itself; give your provider's "
+                           "relay host (its \"smarthost\"), like smtp.provider.net.")
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
                    exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
-                   tuple(certificate.items()), source)
+                   tuple(certificate.items()), relay, source)
+
+
+_SPF_MECHANISM = re.compile(r"^(a|mx|include|ip4|ip6|exists):[A-Za-z0-9._:/%{}-]+$")
+
+
+def parse_relay(raw) -> Relay | None:
+    """[relay]: host (a name, optionally with :port), port (587), user, password, spf. No table,
+    no relay: mail goes straight to each recipient's server, as in the tutorial."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise AnswersError("relay: write it as a [relay] table.")
+    _unknown(raw.keys(), KNOWN_RELAY, "relay")
+    if "host" not in raw:
+        raise AnswersError("relay.host: give the relay host your provider names for outgoing mail, "
+                           "like smtp.provider.net (or leave out [relay] to send directly).")
+    host = _str(raw["host"], "relay.host").strip().strip("[]").lower()
+    port_text = ""
+    if host.count(":") == 1:
+        host, port_text = host.split(":")
+        host = host.strip("[]")
+    if re.match(r"^[0-9.]+$", host) or ":" in host:
+        raise AnswersError(f"relay.host: '{host}' is an address, not a host name; give the name your "
+                           "provider gives (its TLS certificate and your password are for that name).")
+    host = check_domain(host, "relay.host")
+    port = raw.get("port", port_text or DEFAULT_RELAY_PORT)
+    if isinstance(port, str) and port.strip().isdigit():
+        port = int(port.strip())
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise AnswersError(f"relay.port: '{port}' is not a port (1 to 65535); relay hosts take mail "
+                           "from their customers on 587 (or 2525).")
+    if port == 465:
+        raise AnswersError("relay.port: 465 (TLS from the first byte) is not supported by the relay-host "
+                           "chapter; give the port where your provider offers STARTTLS, 587 as a rule.")
+    user = _str(raw.get("user", ""), "relay.user").strip()
+    if not user:
+        raise AnswersError("relay.user: the relay host needs a login; give the user name your "
+                           "provider gave you (often your address).")
+    if any(c.isspace() or c == ":" or ord(c) < 32 for c in user) or len(user) > 256:
+        raise AnswersError("relay.user: a user name without blanks or ':' (Postfix's password map "
+                           "separates the user from the password with ':').")
+    password = ""
+    if "password" in raw:
+        password = _str(raw["password"], "relay.password")
+        if not password or password != password.strip() or any(ord(c) < 32 or c == "\x7f" for c in password):
+            raise AnswersError("relay.password: give it without control characters and without blanks "
+                               "at either end (or leave it out: it is then asked at run time).")
+        if len(password) > 256:
+            raise AnswersError("relay.password: longer than 256 characters.")
+    spf = _str(raw.get("spf", ""), "relay.spf").strip()
+    if spf and not _SPF_MECHANISM.match(spf):
+        raise AnswersError(f"relay.spf: '{spf}' is not one SPF mechanism; write what your provider "
+                           "says to add, like include:spf.provider.net.")
+    return Relay(host, port, user, spf, password)
 
 
 def parse_certificate(raw) -> dict[str, str]:
@@ -562,6 +667,8 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
     if kept and not fields.get("password") and kept.password:
         users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
         answers = replace(answers, users=users)
+    if previous is not None and previous.relay is not None:
+        answers = replace(answers, relay=previous.relay)    # not on the form: kept, password too
     return answers
 
 

@@ -396,11 +396,46 @@ def check_outbound_25(ctx: CheckContext, domain: str) -> CheckResult:
         return CheckResult(name, False, f"no answer from {address}:25 within {ctx.timeout:g} s",
                            "a 220 greeting",
                            "your provider most likely blocks outgoing port 25 (common on home and "
-                           "cloud networks): ask them to open it, or send through their relay host",
+                           "cloud networks): ask them to open it, or send through their relay host "
+                           "(give [relay] host and user in the answers: the relay-host chapter)",
                            advisory=True)
     return CheckResult(name, False, f"{address}:25 {verdict}", "a 220 greeting",
                        f"{domain}'s mail server is down or a firewall on this side rejects port 25",
                        advisory=True)
+
+
+def check_relay_host(ctx: CheckContext, host: str, port: str) -> CheckResult:
+    """The relay host answers, offers STARTTLS, and after it AUTH (what Postfix will need)."""
+    from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
+
+    name = f"relay host {host}:{port}"
+    addresses = addresses_of(host, ctx.timeout)
+    if not addresses:
+        return CheckResult(name, False, f"{host} has no address (A record)", "an address",
+                           "check [relay] host against your provider's instructions")
+    try:
+        with Dialogue(connect(host, int(port), ctx.timeout), Transcript(), ctx.timeout) as talk:
+            greeting = talk.read_reply()
+            talk.send(f"EHLO {ctx.values.get('fqdn', 'localhost')}")
+            offered = talk.read_reply().text.upper().split()
+            if "STARTTLS" not in offered:
+                return CheckResult(name, False, f"{host} answers ({greeting.last}) but offers no STARTTLS",
+                                   "STARTTLS", "the password would travel in clear: use the port your "
+                                   "provider gives for authenticated submission (587, or 465)")
+            talk.send("STARTTLS")
+            talk.read_reply()
+            talk.start_tls(host)
+            talk.send(f"EHLO {ctx.values.get('fqdn', 'localhost')}")
+            offered = talk.read_reply().text.upper()
+            talk.send("QUIT")
+    except DialogueError as exc:
+        return CheckResult(name, False, str(exc), "a 220 greeting",
+                           f"nothing usable answers on {host}:{port}: check the host and port, and that "
+                           "this box may connect out to that port")
+    if "AUTH" not in offered:
+        return CheckResult(name, False, f"{host} offers no AUTH after STARTTLS", "AUTH",
+                           "this relay host does not take a login on this port: check its port")
+    return CheckResult(name, True, f"{greeting.last}; STARTTLS, then AUTH offered")
 
 
 def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
@@ -744,6 +779,7 @@ CHECKS = {
     "port-owner": check_port_owner,
     "listening": check_listening,
     "outbound-25": check_outbound_25,
+    "relay-host": check_relay_host,
     "reachable": check_reachable,
     "http-01": check_http_01,
     "renewal": check_renewal,

@@ -70,7 +70,8 @@ class Printer:
         diff = change.diff.splitlines()
         added = sum(1 for l in diff if l.startswith("+") and not l.startswith("+++"))
         removed = sum(1 for l in diff if l.startswith("-") and not l.startswith("---"))
-        what = "restore the original" if change.restore_original else f"+{added} -{removed} lines"
+        what = ("restore the original" if change.restore_original
+                else "it holds a secret: not shown" if change.secret else f"+{added} -{removed} lines")
         self.say(f"    change {change.path}: {what}")
         if self.verbose:
             for line in diff:
@@ -117,13 +118,25 @@ def ask_on_terminal(question: str) -> str:
         return ""
 
 
+def ask_secret_on_terminal(question: str) -> str:
+    """A password, typed without echo; nothing when there is no terminal to ask on."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return ""
+    try:
+        return getpass.getpass(f"{question}: ")
+    except (EOFError, KeyboardInterrupt):
+        return ""
+
+
 def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
     from wizard.session import SessionOptions, open_session
 
     return open_session(SessionOptions.from_args(args), need_answers=need_answers,
                         emit=printer or Printer(getattr(args, "verbose", False)),
                         confirm=confirm or make_confirm(getattr(args, "yes", False)),
-                        ask=ask_on_terminal)
+                        ask=ask_on_terminal, ask_secret=ask_secret_on_terminal)
 
 
 def peek_engine(args) -> Engine:

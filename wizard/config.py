@@ -209,7 +209,20 @@ def managed_paths(steps) -> list[str]:
     return seen
 
 
-def unified_diff(path: str, old: str | None, new: str | None) -> str:
+def is_secret(path: str, steps) -> bool:
+    """A file the steps make readable by its owner alone (a password map) holds a secret: its
+    content is never shown, only that it changes."""
+    mode, _ = file_attributes(path, steps)
+    return mode is not None and mode & 0o077 == 0
+
+
+def unified_diff(path: str, old: str | None, new: str | None, secret: bool = False) -> str:
+    if secret:
+        if old == new:
+            return ""
+        counts = f"{len((old or '').splitlines())} line(s) before, {len((new or '').splitlines())} after"
+        return (f"--- {path} (now)\n+++ {path} (after)\n"
+                f"# {path} holds a secret (readable by root alone): its lines are not shown ({counts})\n")
     return "".join(difflib.unified_diff(
         (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
         fromfile=f"{path} (now)", tofile=f"{path} (after)"))

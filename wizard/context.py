@@ -14,7 +14,7 @@ from typing import Callable
 from wizard.answers import DEFAULT_LAB, Answers, MailUser
 from wizard.config import fill
 from wizard.events import Event
-from wizard.model import Step
+from wizard.model import Question, Step
 from wizard.platform import Platform, detect
 from wizard.state import REPLAY_FILE, State, StateStore
 from wizard.system import System
@@ -35,6 +35,7 @@ class WalkContext:
     platform_found: Platform | None = None
     lab: bool = False           # running inside the lab's mail namespace: the outside is ours
     _public_keys: dict = field(default_factory=dict, repr=False)   # key path → (mtime, public half)
+    given: dict = field(default_factory=dict, repr=False)          # answers to the steps' questions
 
     @property
     def platform(self) -> Platform:
@@ -65,7 +66,37 @@ class WalkContext:
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
         values["dkim_public_key"] = self.dkim_public_key(values)
+        for question in self.questions():
+            values[question.name] = self.answer_to(question, values)
         return values
+
+    def questions(self) -> list[Question]:
+        return [question for step in self.steps for question in step.asks]
+
+    def answer_to(self, question: Question, values: dict[str, str]) -> str:
+        """The answer from the person this session, the answers file, the environment, or the
+        file an earlier run wrote it into; "" when none has it (the step then asks)."""
+        import os
+
+        found = (self.given.get(question.name) or self.need_answers().secrets().get(question.name)
+                 or os.environ.get(f"MAILWIZARD_{question.name.upper()}", ""))
+        if found or not question.kept_in:
+            return found
+        try:
+            prefix = fill(question.kept_after, values)
+        except ValueError:
+            return ""
+        for line in (self.system.read_text(question.kept_in) or "").splitlines():
+            if prefix and line.startswith(prefix):
+                return line[len(prefix):].strip()
+        return ""
+
+    def secrets(self) -> list[str]:
+        """Every secret this walk knows in clear: what a face, log or report must never show."""
+        values = self.values() if self.answers is not None else {}
+        found = [values.get(q.name, "") for q in self.questions() if q.secret]
+        found += [u.password for u in self.answers.users] if self.answers is not None else []
+        return [secret for secret in found if secret]
 
     def applies(self, step: Step) -> bool:
         """Whether the answers take this chapter in (see Step.when)."""

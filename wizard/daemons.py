@@ -172,9 +172,13 @@ class Postfix:
         with tempfile.TemporaryDirectory(prefix="mailwizard-postconf-") as scratch:
             for name in ("main.cf", "master.cf"):
                 self._scratch_copy(scratch, name, ours.get(f"{POSTFIX_DIR}/{name}"))
-            maps = [Path(scratch, Path(p).name) for p in ours if Path(p).name not in ("main.cf", "master.cf")]
-            for target in maps:
-                target.write_text(ours[f"{POSTFIX_DIR}/{target.name}"])
+            # Maps by their path below /etc/postfix (sasl/relay_passwd → sasl_relay_passwd); the
+            # scratch directory is private (0700), as a password map must stay.
+            maps = []
+            for path, text in ours.items():
+                if path not in (f"{POSTFIX_DIR}/main.cf", f"{POSTFIX_DIR}/master.cf"):
+                    maps.append(Path(scratch, path[len(POSTFIX_DIR) + 1:].replace("/", "_")))
+                    maps[-1].write_text(text)
             past = time.time() - POSTFIX_FRESH_FILE_SECONDS
             for item in Path(scratch).iterdir():
                 os.utime(item, (past, past))

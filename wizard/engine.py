@@ -74,7 +74,8 @@ class Engine:
                  emit: Callable[[Event], None] | None = None,
                  confirm: Callable[[str, bool], bool] = _no_confirm,
                  platform: Platform | None = None, lab: bool = False,
-                 ask: Callable[[str], str] | None = None):
+                 ask: Callable[[str], str] | None = None,
+                 ask_secret: Callable[[str], str] | None = None):
         self._listeners: list[Callable[[Event], None]] = [emit] if emit else []
         self.ctx = WalkContext(system, tuple(steps), lambda event: self.emit(event), StateStore(system),
                                answers=answers, platform_found=platform, lab=lab)
@@ -83,6 +84,7 @@ class Engine:
         self.files = FileTransaction(self.ctx)
         self.prover = Prover(self.ctx)
         self.prover.ask = ask
+        self.ask_secret = ask_secret        # a face's way to ask for a password (not echoed)
         self.mailboxes = Mailboxes(self.ctx, self.planner, self.files)
         self.publisher = Publisher(self.ctx)
         self.rollback = Rollback(self.ctx, self.planner, self.files, self.publisher)
@@ -106,6 +108,10 @@ class Engine:
     def ask_through(self, ask: Callable[[str], str]) -> None:
         """From now on, a manual vantage point's questions go to `ask` (a face's dialog)."""
         self.prover.ask = ask
+
+    def ask_secrets_through(self, ask_secret: Callable[[str], str]) -> None:
+        """From now on, a step's questions for a password go to `ask_secret` (a face's dialog)."""
+        self.ask_secret = ask_secret
 
     # ---- the session ---------------------------------------------------------------------------
     def open(self, need_answers: bool = True, teaching: bool | None = None) -> "Engine":
@@ -297,6 +303,10 @@ class Engine:
             # Passed over: nothing checked, installed, made or proven; its files render without
             # it (what an earlier walk with other answers wrote of it is taken back here).
             self.emit(Note(step.id, f"passed over: {fill(step.otherwise, values)}"))
+        problem = self._answer_questions(step, values) if taken else ""
+        if problem:
+            return self._finish(step, BLOCKED, [], problem)
+        values = self.values()
         problem = self._prepare(step, values) if taken else ""
         if problem:
             return self._finish(step, *problem)
@@ -327,6 +337,21 @@ class Engine:
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
 
+    def _answer_questions(self, step: Step, values: dict[str, str]) -> str:
+        """What the step asks and nobody has answered yet is asked through the face (before
+        anything is written); unanswered, the step is refused with where to give it."""
+        for question in step.asks:
+            if values.get(question.name):
+                continue
+            answer = self.ask_secret(fill(question.text, values)) if self.ask_secret else ""
+            if not answer or answer != answer.strip() or any(ord(c) < 32 for c in answer):
+                where = f" ({question.given_as})" if question.given_as else ""
+                return (f"no usable answer to \"{fill(question.text, values)}\": give it in the answers "
+                        f"file{where}, or as MAILWIZARD_{question.name.upper()} in the environment, or "
+                        "run in a terminal (or the wizard's screens) to be asked")
+            self.ctx.given[question.name] = answer
+        return ""
+
     def _prepare(self, step: Step, values: dict[str, str]) -> tuple[str, list, str] | None:
         """Checks, packages and what the step makes sure exists; (status, [], why) if one fails."""
         problem = self.prover.blocking_check(step, values) or self._cancelled()
@@ -344,6 +369,10 @@ class Engine:
         if problem:
             return FAILED, [], problem
         return None
+
+    def secrets(self) -> list[str]:
+        """What a face or the report must never show (passwords the walk knows in clear)."""
+        return self.ctx.secrets()
 
     def certificate(self):
         """What is known of the CA's certificate the walk got (issuer, serial, expiry), once the

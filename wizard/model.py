@@ -263,10 +263,13 @@ class Relayed:
     mailbox, `{ext_mailbox}`); on a real box the other server's acceptance is the proof.
     `shows`: texts the message must carry as it arrived there (the receiver's verdict, such as
     `spf=pass` in its Authentication-Results header); only the lab's receiver can be read.
+    `via`: Postfix must have handed it to this relay host; a deferral is then a failure (the
+    relay host is the user's to reach), not "cannot tell".
     """
 
     mailbox: str = "{ext_mailbox}"
     shows: tuple[str, ...] = ()
+    via: str = ""           # the relay host it must go through (`relay=HOST[...]` in the log)
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,23 @@ class Probe:
         return self
 
 
+# ---- what a step asks the person at run time ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    """A value the answers may leave out, asked when the step runs (a password the replay file
+    must never hold). Its answer fills `{name}`; it comes, in this order, from the answers, the
+    environment variable MAILWIZARD_<NAME>, the box (what follows `kept_after` on a line of
+    `kept_in`, the file an earlier run wrote it into) or the person, asked by the face."""
+
+    name: str                       # the placeholder: "relay_password"
+    text: str                       # the question, with placeholders
+    kept_in: str = ""               # the file the answer is written into
+    kept_after: str = ""            # the text before the answer on its line there
+    given_as: str = ""              # where an answers file gives it: "[relay] password"
+    secret: bool = True             # never shown, echoed, logged or reported
+
+
 # ---- DNS records a step asks for ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -376,6 +396,7 @@ class Step:
     receiver: str = ""                          # "strict": the lab's outside server judges as providers do
     when: tuple[str, str] = ()                  # (value, wanted): the chapter applies only then
     otherwise: str = ""                         # why it is passed over when it does not apply
+    asks: tuple[Question, ...] = ()             # values asked at run time when the answers lack them
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their

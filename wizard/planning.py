@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.config import extends_box, managed_paths, render_file, unified_diff
+from wizard.config import extends_box, is_secret, managed_paths, render_file, unified_diff
 from wizard.context import WalkContext
 from wizard.model import Step
 from wizard.state import originals_copy
@@ -21,10 +21,11 @@ class FileChange:
     old: str | None
     new: str | None          # None: the original file comes back (or goes, if there was none)
     restore_original: bool = False
+    secret: bool = False     # readable by root alone: the diff says that it changes, not how
 
     @property
     def diff(self) -> str:
-        return unified_diff(self.path, self.old, self.new)
+        return unified_diff(self.path, self.old, self.new, self.secret)
 
 
 @dataclass
@@ -71,7 +72,7 @@ class Planner:
                 continue
             old = self.ctx.system.read_text(path)
             if old != new:
-                changes.append(FileChange(path, old, new))
+                changes.append(FileChange(path, old, new, secret=is_secret(path, self.ctx.steps)))
         return changes
 
     def render_hashes(self, k: int) -> dict[str, str]:

@@ -33,14 +33,14 @@ def _steps(engine: Engine):
 
 def _diffs(engine: Engine, step) -> list[str]:
     """What the step changed: the difference between the renders before and after it."""
-    from wizard.config import managed_paths, unified_diff
+    from wizard.config import is_secret, managed_paths, unified_diff
 
     k = engine.index(step.id) + 1
     out = []
     for path in managed_paths(engine.steps[:k]):
         before, after = engine.render(path, k - 1), engine.render(path, k)
         if after is not None and before != after:
-            out.append(_without_secrets(engine, unified_diff(path, before, after)))
+            out.append(_without_secrets(engine, unified_diff(path, before, after, is_secret(path, engine.steps))))
     return out
 
 
@@ -49,6 +49,8 @@ def _without_secrets(engine: Engine, text: str) -> str:
         for secret in {user.password_hash, user.password_hash.split("}", 1)[-1], user.password}:
             if secret:
                 text = text.replace(secret, "(password hash, not shown)")
+    for secret in engine.secrets():
+        text = text.replace(secret, "(secret, not shown)")
     return text
 
 

@@ -3,7 +3,7 @@ original back byte for byte, removes what we made and forgets the walk."""
 
 from __future__ import annotations
 
-from wizard.config import managed_paths
+from wizard.config import is_secret, managed_paths
 from wizard.context import EngineError, WalkContext
 from wizard.daemons import daemon
 from wizard.ensure import undo_made
@@ -72,7 +72,8 @@ class Rollback:
                     continue
             elif new == old:
                 continue
-            changes.append(FileChange(path, old, new, restore_original=new is None))
+            changes.append(FileChange(path, old, new, restore_original=new is None,
+                                      secret=is_secret(path, ctx.steps)))
         return changes
 
     def reset(self) -> None:

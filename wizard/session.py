@@ -60,13 +60,14 @@ def answers_from_file(system: System, options: SessionOptions) -> Answers | None
 def build_engine(options: SessionOptions, *, teaching: bool | None = None,
                  emit: Callable[[Event], None] | None = None,
                  confirm: Callable[[str, bool], bool] | None = None,
-                 ask: Callable[[str], str] | None = None) -> Engine:
+                 ask: Callable[[str], str] | None = None,
+                 ask_secret: Callable[[str], str] | None = None) -> Engine:
     """The engine for these options, not yet opened (see `open_session`, `peek_session`)."""
     system = system_for(options)
     teaching = teaching_mode(system, options) if teaching is None else teaching
     extra = {"confirm": confirm} if confirm else {}
     return Engine(system, answers_from_file(system, options), walk_steps(teaching), emit=emit,
-                  lab=options.lab, ask=ask, **extra)
+                  lab=options.lab, ask=ask, ask_secret=ask_secret, **extra)
 
 
 def open_session(options: SessionOptions, *, need_answers: bool = True, **faces) -> Engine:

@@ -174,6 +174,18 @@ def deferred_reason(text: str) -> str:
     held = re.match(r"delivery temporarily suspended: (.*)", text)
     if held:        # Postfix holds mail for a destination that just failed, with that failure's reason
         return deferred_reason(held.group(1)) + " (Postfix holds mail for it since that last failure.)"
+    if "SASL authentication failed" in text:
+        said = re.search(r"said: (5\d\d[ -].*|4\d\d[ -].*)", text)
+        if said:
+            return (f"the relay host refused this server's login ({said.group(1)}): check [relay] user "
+                    "and password (Postfix reads them from /etc/postfix/sasl/relay_passwd), then run the "
+                    "relay-host step again.")
+        return (f"Postfix could not log in to the relay host ({text}): the SASL modules for PLAIN and "
+                "LOGIN (Debian's libsasl2-modules) are missing, or the relay offers no mechanism "
+                "Postfix may use.")
+    if "TLS is required, but" in text:
+        return (f"the relay host would not encrypt ({text}): the password is never sent in clear; check "
+                "the relay host's name and port with your provider (587 with STARTTLS, usually).")
     if "Connection timed out" in text:
         return (f"the other server did not answer ({text}). Outbound port 25 is likely blocked, "
                 "as many cloud and home providers do: send through their relay host, or ask them to open it.")
@@ -208,6 +220,9 @@ def bounced_reason(text: str) -> str:
     if re.search(r"5\.7\.26|5\.7\.23|DMARC|SPF|DKIM|unauthenticated", reply, re.I):
         return (f"the other server could not authenticate the mail: \"{reply}\". Publish SPF, DKIM and "
                 "DMARC (the dkim and dns-auth chapters), then send again.")
+    if re.search(r"^530[ -]|Authentication required", reply):
+        return (f"the relay host wants a login this server did not give: \"{reply}\". The password map "
+                "has no entry for it: run the relay-host step again with [relay] user and password.")
     if re.search(r"5\.1\.1|User unknown|no such user|does not exist", reply, re.I):
         return f"no such mailbox there: \"{reply}\". Check the address."
     if "loops back to myself" in reply:

@@ -29,16 +29,21 @@ VALIDITY_DAYS = 45          # the lifetime Let's Encrypt is moving to
 START_TIMEOUT = 15.0
 
 
-def listener_files(acme_dir: Path, name: str, address: str) -> tuple[Path, Path]:
-    """The certificate and key of pebble's own HTTPS listener (what certbot is told to trust)."""
-    cert, key = acme_dir / "listener.pem", acme_dir / "listener.key"
+def self_signed(cert: Path, key: Path, name: str, address: str, subject: str) -> tuple[Path, Path]:
+    """A certificate for a lab service's own listener (made once; the key readable by root alone)."""
     if not cert.exists():
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-                        "-subj", "/CN=mailwizard lab ACME listener", "-keyout", str(key), "-out", str(cert),
+                        "-subj", f"/CN={subject}", "-keyout", str(key), "-out", str(cert),
                         "-addext", f"subjectAltName=DNS:{name},IP:{address}"],
                        check=True, capture_output=True, timeout=60)
         key.chmod(0o600)
     return cert, key
+
+
+def listener_files(acme_dir: Path, name: str, address: str) -> tuple[Path, Path]:
+    """The certificate and key of pebble's own HTTPS listener (what certbot is told to trust)."""
+    return self_signed(acme_dir / "listener.pem", acme_dir / "listener.key", name, address,
+                       "mailwizard lab ACME listener")
 
 
 def write_config(acme_dir: Path, name: str, address: str) -> Path:

@@ -93,6 +93,15 @@ class LabPlan:
         return self.maildir / f"{self.extuser}@{self.extdomain}"
 
     @property
+    def relay_host(self) -> str:
+        return f"relay.{self.extdomain}"
+
+    @property
+    def relay_account(self) -> Path:
+        """The lab relay host's one account: the user on the first line, the password on the second."""
+        return self.rundir / "relay-account"
+
+    @property
     def acme_dir(self) -> Path:
         return self.rundir / "acme"
 
@@ -115,6 +124,7 @@ class LabPlan:
         soa = f"{ns}. hostmaster.{self.extdomain}. 1 3600 600 86400 60"
         reverse_zone = reverse_name(self.mail_address).split(".", 1)[1]
         rows = [[ns, "A", self.dns_address], [self.acme_host, "A", self.ext_address],
+                [self.relay_host, "A", self.ext_address],
                 [reverse_zone, "SOA", soa], [reverse_zone, "NS", f"{ns}."]]
         for domain, host, address in ((self.maildomain, self.fqdn, self.mail_address),
                                       (self.extdomain, self.exthost, self.ext_address)):
@@ -248,10 +258,29 @@ class Lab:
         self._save(record)
         done.append(f"{plan.exthost} ({plan.ext_address}) takes mail for {plan.extdomain} "
                     f"into {plan.maildir}")
+        record["pids"]["relay"] = self._service("relay", self._relay_args())
+        self._save(record)
+        done.append(f"relay host {plan.relay_host}:587 (STARTTLS and a login required; the account "
+                    f"is in {plan.relay_account})")
         done.append(self.start_acme(record))
         record["complete"] = True
         self._save(record)
         return done
+
+    def _relay_args(self) -> list[str]:
+        """The relay host's account (made once per lab, readable by root alone) and certificate."""
+        import secrets
+
+        from wizard.lab.acme import self_signed
+
+        plan = self.plan
+        if not plan.relay_account.exists():
+            plan.relay_account.touch(mode=0o600)
+            plan.relay_account.write_text(f"mailwizard\n{secrets.token_urlsafe(12)}\n")
+        cert, key = self_signed(plan.rundir / "relay.pem", plan.rundir / "relay.key", plan.relay_host,
+                                plan.ext_address, "mailwizard lab relay host")
+        return ["wizard.lab.smarthost", "--listen", plan.ext_address, "--hostname", plan.relay_host,
+                "--cert", str(cert), "--key", str(key), "--account", str(plan.relay_account)]
 
     def start_acme(self, record: dict | None = None) -> str:
         """The lab's ACME CA (pebble), started if it is installed and not running; a lab without
@@ -428,6 +457,10 @@ class Lab:
                 pid = read_pid(pidfile)
                 if pid and pid in self.pids_in(ns):
                     lines.append(f"  {daemon} runs inside {ns}")
+        if plan.relay_account.exists():
+            user = plan.relay_account.read_text().splitlines()[0]
+            lines.append(f"  relay host:    {plan.relay_host}:587, STARTTLS and a login (user {user}; "
+                         f"the password is in {plan.relay_account})")
         if "acme" in (record or {}).get("pids", {}):
             lines.append(f"  ACME CA:       {plan.acme_values()['acme_server']} (pebble; its root, "
                          f"trusted in the lab only: {plan.acme_dir / 'root.pem'})")

@@ -96,7 +96,8 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Delivered):
         return f"delivered to {expect.mailbox}"
     if isinstance(expect, Relayed):
-        return "handed to the recipient's server" + (
+        via = fill(expect.via, values)
+        return (f"handed to the relay host {via}" if via else "handed to the recipient's server") + (
             f" and found in {fill(expect.mailbox, values)}" if fill(expect.mailbox, values) else "")
     if isinstance(expect, Bounced):
         return f"accepted, then bounced: \"{fill(expect.text, values)}\""
@@ -139,6 +140,17 @@ def _file_with(maildir: Path, marker: str) -> Path | None:
             except OSError:
                 continue
     return None
+
+
+def _why_verdict(system, queue_id: str) -> str:
+    """`why`'s one line on this message, from the logs as they are now."""
+    from wizard.tracing import read_logs, trace
+
+    try:
+        found = trace(read_logs(system)[0], queue_id)
+    except OSError as exc:          # the probe's own verdict stands; why's is a help
+        return f"(the logs could not be followed: {exc})"
+    return found.verdict if found else "(the logs say nothing of it yet)"
 
 
 def _lag(path: Path) -> float | None:
@@ -613,12 +625,15 @@ class ProbeRunner:
     def _await_relay(self, expect: Relayed, result: ProbeResult, marker: str, mailbox_start: int,
                      queue_id: str | None) -> None:
         mailbox = fill(expect.mailbox, self.values)
+        via = fill(expect.via, self.values)
         if mailbox:
             # The lab's outside mailbox lies outside --root: it is the lab's, not the box's.
             if wait_for(Path(mailbox), re.compile(re.escape(marker)), start=mailbox_start,
                         timeout=self.delivery_timeout):
                 result.notice_lag = _lag(Path(mailbox))
                 self._judge_arrival(expect, result, Path(mailbox), mailbox_start, marker)
+                if via and result.status == MET:
+                    self._judge_route(via, result, queue_id)
                 return
             fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
             result.actual = (f"not in {mailbox} after {self.delivery_timeout:g} s"
@@ -635,6 +650,12 @@ class ProbeRunner:
                              "Authentication-Results header")
         elif line and "status=sent" in line:
             result.status, result.actual = MET, line.split(": ", 1)[-1]
+            if via:
+                self._judge_route(via, result, queue_id)
+        elif line and "status=deferred" in line and via:
+            result.actual = line.split(": ", 1)[-1]
+            result.reason = ("the relay host did not take it: " + _why_verdict(self.system, queue_id)
+                             + " (the message stays queued; `mailwizard why " + queue_id + "` follows it)")
         elif line and "status=deferred" in line:
             result.status, result.actual = INCONCLUSIVE, line.split(": ", 1)[-1]
             result.reason = ("the other server could not be reached (see the outbound port 25 "
@@ -643,6 +664,16 @@ class ProbeRunner:
         else:
             result.actual = line.split(": ", 1)[-1] if line else \
                 f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+
+    def _judge_route(self, via: str, result: ProbeResult, queue_id: str | None) -> None:
+        """It arrived; it must have gone through the relay host, not straight to the receiver."""
+        line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start) if queue_id else None
+        if line and f"relay={via}[" in line:
+            result.actual += f"; through the relay host {via}"
+            return
+        result.status = MISSED
+        result.actual = (f"it did not go through the relay host {via}: "
+                         + (line.split(": ", 1)[-1] if line else "no delivery line in the log"))
 
     def _judge_arrival(self, expect: Relayed, result: ProbeResult, mailbox: Path, start: int, marker: str) -> None:
         """The message as the outside host keeps it: it must show the receiver's verdict."""

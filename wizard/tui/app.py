@@ -61,6 +61,7 @@ class WizardApp(App):
         self.engine = engine
         engine.listen(self._from_worker)
         engine.ask_through(self._ask_from_worker)
+        engine.ask_secrets_through(self._ask_secret_from_worker)
         self.busy = False
         self.quit_when_done = False
         self.told_ready = False
@@ -302,6 +303,15 @@ class WizardApp(App):
         (bounded: an unanswered dialog counts as no answer after an hour)."""
         from wizard.tui.dialogs import ManualProbeDialog
 
+        return self._answer_in(ManualProbeDialog(question))
+
+    def _ask_secret_from_worker(self, question: str) -> str:
+        """A step's password (the relay host's), typed into a field that shows no character."""
+        from wizard.tui.dialogs import PasswordDialog
+
+        return self._answer_in(PasswordDialog(question))
+
+    def _answer_in(self, dialog) -> str:
         answered = threading.Event()
         answer = {"text": ""}
 
@@ -309,7 +319,7 @@ class WizardApp(App):
             answer["text"] = text or ""
             answered.set()
 
-        self.call_from_thread(self.push_screen, ManualProbeDialog(question), keep)
+        self.call_from_thread(self.push_screen, dialog, keep)
         answered.wait(timeout=3600)
         return answer["text"]
 

@@ -160,6 +160,41 @@ class ManualProbeDialog(ModalScreen[str]):
         self.dismiss("")
 
 
+class PasswordDialog(ModalScreen[str]):
+    """A password a step needs and the answers did not give (it is never written into them):
+    typed into a field that shows no character, used for this session only."""
+
+    BINDINGS = [Binding("escape", "skip", "Cancel")]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input
+
+        with VerticalScroll(classes="dialog"):
+            yield Static(self.question + "\n(not shown, not kept in the answers; Postfix keeps it in a "
+                         "file only root reads)", id="secret-question")
+            yield Input(password=True, placeholder="password", id="secret-answer")
+            with Horizontal():
+                yield Button("Use it", id="done", variant="primary")
+                yield Button("Cancel", id="skip")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#secret-answer").focus()
+
+    def on_input_submitted(self, event) -> None:
+        self.dismiss(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one("#secret-answer").value if event.button.id == "done" else "")
+
+    def action_skip(self) -> None:
+        self.dismiss("")
+
+
 class ReadyScreen(ModalScreen[None]):
     """The walk is through: what to type into a mail client, and the DNS records that help."""
 
