@@ -4,7 +4,7 @@ relay host (a "smarthost") on 587, encrypted, after logging in with the account 
 from wizard.model import FileFragment, Probe, Question, Relayed, Requirement, Setting, SmtpMail, Step
 
 MAIN_CF = "/etc/postfix/main.cf"
-PASSWORDS = "/etc/postfix/sasl/relay_passwd"
+PASSWORDS = "/etc/postfix/sasl_passwd"
 
 STEP = Step(
     id="relay-host",

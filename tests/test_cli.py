@@ -1,5 +1,7 @@
 """Bad input: one clear message, exit code 2, nothing written."""
 
+import re
+
 from conftest import mailwizard
 
 
@@ -44,3 +46,66 @@ def test_check_reports_each_prerequisite_and_writes_nothing(tmp_path):
     assert "add an MX record for example.test" in run.stdout
     assert run.returncode == 1
     assert not sandbox.exists()
+
+
+from conftest import ANSWERS
+
+RELAY = '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'
+
+
+def test_a_relay_password_left_out_is_asked_on_the_terminal_without_echo(tmp_path):
+    import sys
+
+    import pexpect
+
+    from conftest import REPO
+
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS + RELAY)
+    sandbox = tmp_path / "s"
+    secret = "typed-Secret-on-tty-7"
+    child = pexpect.spawn(sys.executable, ["-m", "wizard", "run", "--answers", str(answers), "--root",
+                                           str(sandbox), "--through", "relay-host", "--yes"],
+                          cwd=str(REPO), encoding="utf-8", timeout=120)
+    try:
+        child.expect("The password of me@ext.test at the relay host relay.ext.test: ")
+        child.sendline(secret)
+        child.expect(pexpect.EOF)
+        said = child.before
+    finally:
+        child.close()
+    assert child.exitstatus == 0, said
+    assert secret not in said, "not echoed, not printed"
+    assert "sasl_passwd: it holds a secret: not shown" in said and "[ok] relay-host" in said
+    kept = sandbox / "etc/postfix/sasl_passwd"
+    assert f"[relay.ext.test]:587 me@ext.test:{secret}" in kept.read_text()
+    # A later run reads it back from there: nothing asked, nothing to redo.
+    status = mailwizard("status", "--root", str(sandbox))
+    assert re.search(r"\[\s*done\] relay-host", status.stdout), status.stdout
+
+
+def test_without_a_terminal_a_missing_relay_password_is_refused_with_where_to_give_it(tmp_path):
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS + RELAY)
+    sandbox = tmp_path / "s"
+    run = mailwizard("run", "--answers", str(answers), "--root", str(sandbox), "--through", "relay-host")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "[relay] password" in run.stdout and "MAILWIZARD_RELAY_PASSWORD" in run.stdout
+    assert not (sandbox / "etc/postfix/sasl_passwd").exists(), "nothing written for the relay"
+    given = mailwizard("run", "--answers", str(answers), "--root", str(sandbox), "--through", "relay-host",
+                       env={"MAILWIZARD_RELAY_PASSWORD": "from-the-environment"})
+    assert given.returncode == 0 and "from-the-environment" not in given.stdout + given.stderr
+    assert "me@ext.test:from-the-environment" in (sandbox / "etc/postfix/sasl_passwd").read_text()
+
+
+def test_relay_answers_that_could_break_a_config_line_are_refused_by_name(tmp_path):
+    for relay, named in (('host = "relay.ext.test\\nrelayhost = evil"', "relay.host"),
+                         ('host = "relay.ext.test"\nuser = "me"\nport = 70000', "relay.port"),
+                         ('host = "192.0.2.7"\nuser = "me"', "relay.host"),
+                         ('host = "relay.ext.test"\nuser = "me:you"', "relay.user"),
+                         ('host = "relay.ext.test"\nuser = "me"\npassword = "a\\nb"', "relay.password")):
+        answers = tmp_path / "answers.toml"
+        answers.write_text(ANSWERS + "\n[relay]\n" + relay + "\n")
+        run = mailwizard("run", "--answers", str(answers), "--root", str(tmp_path / "s"))
+        assert run.returncode == 2 and named in run.stderr and "Traceback" not in run.stderr, (relay, run.stderr)
+        assert not (tmp_path / "s" / "etc").exists()

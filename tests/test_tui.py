@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from conftest import ANSWERS
+from pilot_wait import close_opening_dialogs
 from steps import ALL_STEPS
 from wizard.answers import parse_answers
 from wizard.engine import Engine
@@ -388,3 +389,44 @@ def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
 
     run_app(engine, scenario)
     assert tui_rows == cli_rows
+
+
+def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing(tmp_path):
+    """The relay host's password, asked when its step runs (sandbox): the field hides it, the
+    password reaches the root-only file, and no screen shows it."""
+    from wizard.tui.dialogs import PasswordDialog
+
+    answers = parse_answers(tomllib.loads(
+        ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'))
+    engine = Engine(System(tmp_path), answers, ALL_STEPS).open()
+    engine.walk("next-steps")
+    secret = "tui-typed-Secret-42"
+
+    async def scenario(app, pilot):
+        await close_opening_dialogs(app, pilot)
+        app.query_one("#steps").index = engine.index("relay-host")
+        await pilot.pause()
+        planned = app.query_one("#changes").content.code       # the Changes tab's diff
+        assert "sasl_passwd holds a secret" in planned and "relayhost = [relay.ext.test]:587" in planned
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, PasswordDialog) and getattr(app.focused, "id", "") == "secret-answer":
+                break
+        assert isinstance(app.screen, PasswordDialog), "the step asks for the password"
+        assert "me@ext.test at the relay host relay.ext.test" in str(app.screen.query_one("#secret-question").render())
+        await pilot.press(*secret)
+        assert app.focused.password and app.focused.value == secret
+        assert secret not in app.export_screenshot(), "the field shows no character of it"
+        await pilot.press("enter")
+        await wait_idle(app, pilot)
+        assert app.query_one("#step-relay-host", StepItem).has_class("done")
+        assert secret not in app.export_screenshot()
+
+    run_app(engine, scenario)
+    kept = tmp_path / "etc/postfix/sasl_passwd"
+    assert f"[relay.ext.test]:587 me@ext.test:{secret}" in kept.read_text()
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert secret not in (tmp_path / "var/lib/mailwizard/state.json").read_text()
+    replay = next((tmp_path / "var/lib/mailwizard").glob("*.toml")).read_text()
+    assert secret not in replay and "asked at run time" in replay

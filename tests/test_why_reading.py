@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 
+from pilot_wait import close_opening_dialogs
 from wizard.system import System
 from wizard.tracing import BOUNCED, DEFERRED, DELIVERED, REFUSED, read_logs, trace
 
@@ -132,11 +133,7 @@ def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
         app = WizardApp(engine)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause(0.3)
-            for _ in range(3):          # the resume prompt, if any
-                if app.screen is app.screen_stack[0]:
-                    break
-                await pilot.press("escape")
-                await pilot.pause()
+            await close_opening_dialogs(app, pilot)
             await pilot.press("w")
             await pilot.pause()
             assert isinstance(app.screen, WhyScreen)

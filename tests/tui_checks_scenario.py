@@ -17,7 +17,7 @@ from steps import ALL_STEPS  # noqa: E402
 from wizard.answers import load_answers  # noqa: E402
 from wizard.engine import Engine  # noqa: E402
 from wizard.system import System  # noqa: E402
-from pilot_wait import waiter  # noqa: E402
+from pilot_wait import close_opening_dialogs, waiter  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 from wizard.tui.dialogs import PrerequisitesScreen  # noqa: E402
 
@@ -30,11 +30,7 @@ async def checks(answers: str) -> None:
     app = WizardApp(engine)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.5)
-        for _ in range(3):      # a finished walk opens with what to tell mail clients: close it
-            if app.screen is app.screen_stack[0]:
-                break
-            await pilot.press("escape")
-            await pilot.pause(0.2)
+        await close_opening_dialogs(app, pilot)
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, PrerequisitesScreen)
                     and bool(getattr(app.screen, "results", None)))

@@ -392,15 +392,17 @@ def check_outbound_25(ctx: CheckContext, domain: str) -> CheckResult:
     ok, verdict = _connect_verdict(address, 25, ctx.timeout)
     if ok:
         return CheckResult(name, True, f"{hosts[0]} ({address}) answers: {verdict}")
-    if verdict == "timeout":
-        return CheckResult(name, False, f"no answer from {address}:25 within {ctx.timeout:g} s",
-                           "a 220 greeting",
+    if verdict in ("timeout", "Network is unreachable", "No route to host"):
+        found = (f"no answer from {address}:25 within {ctx.timeout:g} s" if verdict == "timeout"
+                 else f"{address}:25 {verdict}")
+        return CheckResult(name, False, found, "a 220 greeting",
                            "your provider most likely blocks outgoing port 25 (common on home and "
                            "cloud networks): ask them to open it, or send through their relay host "
                            "(give [relay] host and user in the answers: the relay-host chapter)",
                            advisory=True)
     return CheckResult(name, False, f"{address}:25 {verdict}", "a 220 greeting",
-                       f"{domain}'s mail server is down or a firewall on this side rejects port 25",
+                       f"{domain}'s mail server is down, or a firewall on this side rejects port 25 "
+                       "(then send through a relay host: [relay] in the answers)",
                        advisory=True)
 
 

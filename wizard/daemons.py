@@ -172,7 +172,7 @@ class Postfix:
         with tempfile.TemporaryDirectory(prefix="mailwizard-postconf-") as scratch:
             for name in ("main.cf", "master.cf"):
                 self._scratch_copy(scratch, name, ours.get(f"{POSTFIX_DIR}/{name}"))
-            # Maps by their path below /etc/postfix (sasl/relay_passwd → sasl_relay_passwd); the
+            # Maps by their path below /etc/postfix (a/b → a_b); the
             # scratch directory is private (0700), as a password map must stay.
             maps = []
             for path, text in ours.items():

@@ -178,7 +178,7 @@ def deferred_reason(text: str) -> str:
         said = re.search(r"said: (5\d\d[ -].*|4\d\d[ -].*)", text)
         if said:
             return (f"the relay host refused this server's login ({said.group(1)}): check [relay] user "
-                    "and password (Postfix reads them from /etc/postfix/sasl/relay_passwd), then run the "
+                    "and password (Postfix reads them from /etc/postfix/sasl_passwd), then run the "
                     "relay-host step again.")
         return (f"Postfix could not log in to the relay host ({text}): the SASL modules for PLAIN and "
                 "LOGIN (Debian's libsasl2-modules) are missing, or the relay offers no mechanism "

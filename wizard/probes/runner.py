@@ -628,16 +628,19 @@ class ProbeRunner:
         via = fill(expect.via, self.values)
         if mailbox:
             # The lab's outside mailbox lies outside --root: it is the lab's, not the box's.
-            if wait_for(Path(mailbox), re.compile(re.escape(marker)), start=mailbox_start,
-                        timeout=self.delivery_timeout):
+            if self._arrives(Path(mailbox), marker, mailbox_start, queue_id):
                 result.notice_lag = _lag(Path(mailbox))
                 self._judge_arrival(expect, result, Path(mailbox), mailbox_start, marker)
                 if via and result.status == MET:
                     self._judge_route(via, result, queue_id)
                 return
             fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
-            result.actual = (f"not in {mailbox} after {self.delivery_timeout:g} s"
-                             + (f"; the log says: {fate}" if fate else ""))
+            result.actual = (f"not in {mailbox}" + (f"; the log says: {fate}" if fate
+                                                    else f" after {self.delivery_timeout:g} s"))
+            if fate and via and "status=deferred" in fate:
+                result.reason = self._not_taken_by_relay(queue_id)
+            elif fate:
+                result.reason = "why: " + _why_verdict(self.system, queue_id)
             return
         if not queue_id:
             result.actual = "the server gave no queue id"
@@ -654,8 +657,7 @@ class ProbeRunner:
                 self._judge_route(via, result, queue_id)
         elif line and "status=deferred" in line and via:
             result.actual = line.split(": ", 1)[-1]
-            result.reason = ("the relay host did not take it: " + _why_verdict(self.system, queue_id)
-                             + " (the message stays queued; `mailwizard why " + queue_id + "` follows it)")
+            result.reason = self._not_taken_by_relay(queue_id)
         elif line and "status=deferred" in line:
             result.status, result.actual = INCONCLUSIVE, line.split(": ", 1)[-1]
             result.reason = ("the other server could not be reached (see the outbound port 25 "
@@ -664,6 +666,23 @@ class ProbeRunner:
         else:
             result.actual = line.split(": ", 1)[-1] if line else \
                 f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+
+    def _not_taken_by_relay(self, queue_id: str) -> str:
+        return (f"the relay host did not take it: {_why_verdict(self.system, queue_id)} (the message "
+                f"stays queued; `mailwizard why {queue_id}` follows it)")
+
+    def _arrives(self, mailbox: Path, marker: str, start: int, queue_id: str | None) -> bool:
+        """The marker shows up in the outside mailbox, or Postfix logs that it could not deliver
+        (deferred, bounced): whichever comes first, bounded by the delivery timeout."""
+        pattern = re.compile(re.escape(marker))
+        deadline = time.monotonic() + self.delivery_timeout
+        while time.monotonic() < deadline:
+            if wait_for(mailbox, pattern, start=start, timeout=0.25):
+                return True
+            fate = self.log.fate(queue_id, self._log_start) if queue_id else ""
+            if "status=deferred" in fate or "status=bounced" in fate:
+                return bool(wait_for(mailbox, pattern, start=start, timeout=0))
+        return False
 
     def _judge_route(self, via: str, result: ProbeResult, queue_id: str | None) -> None:
         """It arrived; it must have gone through the relay host, not straight to the receiver."""
