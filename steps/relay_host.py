@@ -8,7 +8,7 @@ PASSWORDS = "/etc/postfix/sasl_passwd"
 
 STEP = Step(
     id="relay-host",
-    title="All outgoing mail leaves through the relay host {relay_host}:{relay_port}",
+    title="Where port 25 is blocked: all outgoing mail through a relay host",
     chapter="After the tutorial: a relay host",
     explain="relay-host.md",
     when=("relay", "yes"),

@@ -139,3 +139,19 @@ def test_hand_edited_state_files_get_a_clear_refusal_from_the_cli(tmp_path):
             done = mailwizard(*command, "--root", str(tmp_path))
             assert done.returncode == 2, (garbage, command, done.stdout, done.stderr)
             assert done.stderr.startswith("mailwizard: ") and "Traceback" not in done.stderr
+
+
+@SETTINGS
+@given(host=NASTY, user=NASTY, password=NASTY)
+def test_a_relay_host_login_is_refused_or_stays_one_line_of_the_password_map(host, user, password):
+    data = answer_file()
+    data["relay"] = {"host": host, "user": user, "password": password}
+    answers = accepted_or_refused(data)
+    if answers is None:
+        return
+    values = {**answers.values(), "compatibility_level": "3.6", **answers.secrets()}
+    kept = render_file("/etc/postfix/sasl_passwd", ALL_STEPS, values)
+    rows = [line for line in kept.splitlines() if line and not line.startswith("#")]
+    assert rows == [f"[{answers.relay.host}]:587 {answers.relay.user}:{password}"]
+    main_cf = render_file("/etc/postfix/main.cf", ALL_STEPS, values)
+    assert f"\nrelayhost = [{answers.relay.host}]:587\n" in main_cf

@@ -219,10 +219,12 @@ class Answers:
         relay = self.relay
         if relay is None:
             return {"relay": "no", "relay_host": "", "relay_port": "", "relay_user": "",
-                    "relay_nexthop": "", "spf_relay": ""}
+                    "relay_nexthop": "", "spf_relay": "", "relay_password": ""}
         return {"relay": "yes", "relay_host": relay.host, "relay_port": str(relay.port),
                 "relay_user": relay.user, "relay_nexthop": relay.nexthop,
-                "spf_relay": " " + (relay.spf or f"a:{relay.host}")}
+                "spf_relay": " " + (relay.spf or f"a:{relay.host}"),
+                # Filled by the walk (answers, environment, the box, or asked): see Question.
+                "relay_password": ""}
 
     def secrets(self) -> dict[str, str]:
         """The secrets the answers gave (asked at run time when they give none)."""
