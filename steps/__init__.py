@@ -3,7 +3,7 @@
 A chapter is one module holding one `STEP`; its explanation is `assets/explain/<id>.md`.
 """
 
-from steps import (certificate, dkim, dns_auth, dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
+from steps import (blocklists, certificate, dkim, dns_auth, dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
                    postfix_names, postfix_tls, prereq, relay_host, restrictions, sasl, submission, tls_auth_only, virtual_lmtp,
                    vmail)
 
@@ -28,5 +28,6 @@ ALL_STEPS = (
     submission.STEP,
     dkim.STEP,
     dns_auth.STEP,
+    blocklists.STEP,
     certificate.STEP,
 )

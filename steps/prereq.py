@@ -16,6 +16,7 @@ STEP = Step(
         Requirement("port-owner", ("143", "dovecot")),
         Requirement("port-owner", ("993", "dovecot")),
         Requirement("outbound-25", ("{extdomain}",), advisory=True),
+        Requirement("blocklists", ("{fqdn}", "{blocklists}"), advisory=True),
     ),
     undo="Nothing to undo: this step only looks.",
 )

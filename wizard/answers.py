@@ -23,7 +23,12 @@ _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
-             "submission", "certificate", "relay"}
+             "submission", "certificate", "relay", "blocklists"}
+KNOWN_BLOCKLISTS = {"lists"}
+# Well-known DNS block lists of clients' addresses, free for a small server that queries through
+# its own resolver. Each has terms of use, so none is chosen for the user: naming one agrees.
+SUGGESTED_BLOCKLISTS = ("zen.spamhaus.org", "bl.spamcop.net")
+MAX_BLOCKLISTS = 5
 KNOWN_RELAY = {"host", "port", "user", "password", "spf"}
 # The port a relay host takes mail from its customers on: submission (RFC 6409).
 DEFAULT_RELAY_PORT = 587
@@ -176,6 +181,7 @@ class Answers:
     auth_on_25: bool = False                 # keep AUTH on port 25 for old clients (off by default)
     certificate: tuple[tuple[str, str], ...] = ()   # [certificate]: ca, email, webroot, trust as given
     relay: "Relay | None" = None             # [relay]: a relay host for all outgoing mail
+    blocklists: tuple[str, ...] | None = None    # [blocklists] lists; None: not given (none; the lab's in a lab)
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -213,7 +219,17 @@ class Answers:
             "auth_on_25": "yes" if self.auth_on_25 else "no",
             **self.certificate_values(),
             **self.relay_values(),
+            **self.blocklist_values(),
         }
+
+    def blocklist_values(self) -> dict[str, str]:
+        lists = self.blocklists or ()
+        # Only real listings count: a list's error answers (Spamhaus' 127.255.255.x to queries
+        # through public resolvers) must never be taken for "listed", or all mail is refused.
+        rules = "".join(f"reject_rbl_client {name}=127.0.0.[2..254], " for name in lists)
+        return {"blocklists_on": "yes" if lists else "no", "blocklists": " ".join(lists) or "-",
+                "blocklist_first": lists[0] if lists else "", "blocklist_restrictions": rules,
+                "listed_client": ""}       # an address a list lists, to send from: only the lab has one
 
     def relay_values(self) -> dict[str, str]:
         relay = self.relay
@@ -260,6 +276,7 @@ class Answers:
             **({"submission": {"auth_on_25": True}} if self.auth_on_25 else {}),
             **({"certificate": dict(self.certificate)} if self.certificate else {}),
             **({"relay": self._relay_record()} if self.relay else {}),
+            **({"blocklists": {"lists": list(self.blocklists)}} if self.blocklists is not None else {}),
         }
 
     def _relay_record(self) -> dict:
@@ -289,6 +306,8 @@ class Answers:
             lines += ["", "[submission]", "auth_on_25 = true"]
         if self.certificate:
             lines += ["", "[certificate]"] + [f"{key} = {q(value)}" for key, value in self.certificate]
+        if self.blocklists is not None:
+            lines += ["", "[blocklists]", f"lists = {q(list(self.blocklists))}"]
         if self.relay:
             lines += ["", "[relay]", f"host = {q(self.relay.host)}", f"port = {self.relay.port}",
                       f"user = {q(self.relay.user)}"]
@@ -381,12 +400,31 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     auth_on_25 = parse_submission(data.get("submission", {}))
     certificate = parse_certificate(data.get("certificate", {}))
     relay = parse_relay(data.get("relay"))
+    blocklists = parse_blocklists(data.get("blocklists"))
     if relay and relay.host in (f"{mailhost}.{maildomain}", maildomain):
         raise AnswersError(f"relay.host: {relay.host} is this server itself; give your provider's "
                            "relay host (its \"smarthost\"), like smtp.provider.net.")
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
                    exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
-                   tuple(certificate.items()), relay, source)
+                   tuple(certificate.items()), relay, blocklists, source)
+
+
+def parse_blocklists(raw) -> tuple[str, ...] | None:
+    """[blocklists] lists: the DNS block lists port 25 checks clients against ([] for none)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise AnswersError("blocklists: write it as a [blocklists] table.")
+    _unknown(raw.keys(), KNOWN_BLOCKLISTS, "blocklists")
+    lists = raw.get("lists", [])
+    if not isinstance(lists, list) or not all(isinstance(name, str) for name in lists):
+        raise AnswersError('blocklists.lists: write a list of names in quotes, like ["zen.spamhaus.org"] '
+                           "(or [] for none).")
+    if len(lists) > MAX_BLOCKLISTS:
+        raise AnswersError(f"blocklists.lists: at most {MAX_BLOCKLISTS} lists (each costs a DNS lookup "
+                           "for every client that connects).")
+    names = tuple(dict.fromkeys(check_domain(_str(name, "blocklists.lists"), "blocklists.lists") for name in lists))
+    return names
 
 
 _SPF_MECHANISM = re.compile(r"^(a|mx|include|ip4|ip6|exists):[A-Za-z0-9._:/%{}-]+$")
@@ -669,8 +707,8 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
     if kept and not fields.get("password") and kept.password:
         users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
         answers = replace(answers, users=users)
-    if previous is not None and previous.relay is not None:
-        answers = replace(answers, relay=previous.relay)    # not on the form: kept, password too
+    if previous is not None:        # not on the form: kept (the relay's password too)
+        answers = replace(answers, relay=previous.relay, blocklists=previous.blocklists)
     return answers
 
 

@@ -360,11 +360,12 @@ def cmd_lab(args) -> int:
         return EXIT_REFUSED
     lab = Lab(System(), lab_plan(args))
     try:
-        if args.action in ("publish", "unpublish", "strict", "lenient", "renew", "stop-ca", "block-80", "open-80",
-                           "block-25", "open-25"):
-            lines = lab_world(args, lab)
-        else:
+        if args.action in ("up", "down", "status"):
+            if args.address:
+                raise LabError(f"`lab {args.action}` takes no address.")
             lines = {"up": lab.up, "down": lab.down, "status": lab.status}[args.action]()
+        else:
+            lines = lab_world(args, lab)
     except LabError as exc:
         print(f"mailwizard lab: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -384,6 +385,8 @@ def lab_world(args, lab) -> list[str]:
 
     if not lab.is_up():
         raise LabError(f"the lab '{lab.plan.name}' is not up: run `mailwizard lab up` first.")
+    if args.action in ("list", "unlist", "blocklist-refuses", "blocklist-answers"):
+        return [block_list_change(args, lab.plan)]
     if args.action == "renew":
         return lab.renew()
     if args.action == "stop-ca":
@@ -405,6 +408,27 @@ def lab_world(args, lab) -> list[str]:
     publish(lab.plan, rows)
     return [f"published in the lab's DNS: {name} {rdtype} {value if len(value) < 70 else value[:66] + ' …'}"
             for name, rdtype, value in rows]
+
+
+def block_list_change(args, plan) -> str:
+    """`lab list ADDRESS`, `lab unlist ADDRESS`: who the lab's block list lists;
+    `lab blocklist-refuses` / `blocklist-answers`: whether it answers at all (Spamhaus' trap)."""
+    import ipaddress
+
+    from wizard.lab.network import LabError, set_blocklist
+
+    if args.action.startswith("blocklist-"):
+        refuses = args.action == "blocklist-refuses"
+        set_blocklist(plan, refuses=refuses)
+        return (f"{plan.blocklist} now answers every query with 127.255.255.254, as Spamhaus answers "
+                "queries that come through public resolvers" if refuses else f"{plan.blocklist} answers again")
+    try:
+        address = str(ipaddress.IPv4Address(args.address or ""))
+    except ValueError:
+        raise LabError(f"`lab {args.action}` needs an IPv4 address, like {plan.dns_address}.") from None
+    listed = [a for a in plan.blocklist_state()["listed"] if a != address]
+    set_blocklist(plan, listed=listed + [address] if args.action == "list" else listed)
+    return f"{plan.blocklist} " + ("now lists " if args.action == "list" else "no longer lists ") + address
 
 
 def enter_lab(args, argv: list[str]) -> int | None:
@@ -509,7 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", parents=[after], help="the classroom lab: a simulated internet "
                          "in network namespaces")
     lab.add_argument("action", choices=("up", "down", "status", "publish", "unpublish", "strict", "lenient",
-                                        "renew", "stop-ca", "block-80", "open-80", "block-25", "open-25"))
+                                        "renew", "stop-ca", "block-80", "open-80", "block-25", "open-25",
+                                        "list", "unlist", "blocklist-refuses", "blocklist-answers"))
+    lab.add_argument("address", nargs="?", default="", help="for list and unlist: the client address")
     lab.set_defaults(func=cmd_lab)
     return parser
 

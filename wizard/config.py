@@ -9,7 +9,7 @@ import difflib
 from dataclasses import dataclass
 
 from wizard.dialect import DOVECOT_CONF, translate_dovecot
-from wizard.model import Block, Remove, Service, Step, UserTable
+from wizard.model import Block, Extend, Remove, Service, Step, UserTable
 
 HEADER = "# Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.\n"
 
@@ -61,6 +61,19 @@ def _render_block(block: Block, depth: int) -> list[str]:
     return out
 
 
+def _extend(entries: dict, item: Extend, values: dict[str, str]) -> None:
+    """`item`'s items into the comma list of the line it names (see model.Extend)."""
+    line = entries.get(item.name)
+    added = [part.strip() for part in _one_line(item.name, fill(item.items, values)).split(",") if part.strip()]
+    if not isinstance(line, Line) or not added:
+        return
+    parts = [part.strip() for part in line.value.split(",") if part.strip()]
+    at = parts.index(item.after) + 1 if item.after in parts else len(parts)
+    parts[at:at] = added
+    why = line.why + (" " if line.why and item.why else "") + item.why
+    entries[item.name] = Line(line.name, ", ".join(parts), why, line.one_per_line)
+
+
 def extends_box(path: str, steps) -> bool:
     """Whether the steps write `path` into the box's own file (master.cf) rather than anew."""
     return any(f.path == path and f.format == "master" for s in steps for f in s.files)
@@ -100,6 +113,8 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
             for item in fragment.settings:
                 if isinstance(item, Remove):
                     entries.pop(fill(item.name, values), None)
+                elif isinstance(item, Extend):
+                    _extend(entries, item, values)
                 elif isinstance(item, Block):
                     block = _filled_block(item, values)
                     entries.pop(block.name, None)       # a replaced block moves to the end

@@ -125,7 +125,7 @@ class WalkContext:
         return "KEY-NOT-MADE-YET"
 
     def in_this_lab(self, answers: Answers) -> Answers:
-        """The answers as a lab walk takes them: the lab's own CA when none was chosen (written
+        """The answers as a lab walk takes them: the lab's own CA and block list when none was chosen (written
         into them, so the state, the replay file and a later `status` outside the lab agree on
         the walk), and for answers made without a [lab] (the TUI's form) the lab this walk runs
         in: its namespaces and addresses, not the default lab's."""
@@ -133,6 +133,8 @@ class WalkContext:
             return answers
         if "ca" not in dict(answers.certificate):
             answers = dataclasses.replace(answers, certificate=answers.certificate + (("ca", "lab"),))
+        if answers.blocklists is None:      # the lab's own block list, served by the lab's DNS
+            answers = dataclasses.replace(answers, blocklists=(f"bl.{answers.extdomain}",))
         if dict(answers.lab) != DEFAULT_LAB:
             return answers
         from wizard.lab.network import lab_we_are_in

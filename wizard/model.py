@@ -34,6 +34,17 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Extend:
+    """Adds items to a comma list an earlier step set (`smtpd_recipient_restrictions`), right
+    after the item `after` (at the end when it is "" or not in the list); the rest stays as it was."""
+
+    name: str
+    items: str                      # a comma list, may hold placeholders; "" adds nothing
+    after: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class Remove:
     """Takes a setting or block out of the file again (the tutorial comments it out)."""
 
@@ -84,7 +95,7 @@ class FileFragment:
     """
 
     path: str
-    settings: tuple["Setting | Block | Remove | Service", ...] = ()
+    settings: tuple["Setting | Block | Remove | Service | Extend", ...] = ()
     start_empty: bool = False
     table: UserTable | None = None
     format: str = "conf"            # "conf", "map", "master" or "script" (see above)
@@ -328,6 +339,7 @@ class Probe:
     erratum: Erratum | None = None
     expect_24: Expectation | None = None  # what Dovecot 2.4 answers, where it differs from 2.3
     when: tuple[str, str] = ()            # (value, wanted): run only when the answers give it that value
+    source: str = ""                      # the vantage point's address to start from ("" : its own)
 
     def in_dialect(self, dovecot_dialect: str) -> "Probe":
         if dovecot_dialect == "2.4" and self.expect_24 is not None:

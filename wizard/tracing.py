@@ -245,7 +245,10 @@ def refused_verdict(line: str) -> str:
     elif "Helo command rejected" in reply:
         why = "its HELO rules: the client must greet with a proper host name"
     elif re.search(r"blocked using|listed", reply):
-        why = "a block list: the client's address is listed"
+        listed = re.search(r"blocked using ([\w.-]+)", reply)
+        why = (f"the block list {listed.group(1) if listed else 'it checks'}: the client's address is "
+               "listed there (a client on a block list is refused on port 25; people who log in on "
+               "587 are not looked up)")
     return (f"refused at this server's own door, at {stage}, from {client}: \"{reply}\" — by {why}. "
             f"Nothing was queued (sender {sender or '<>'}, recipient {rcpt}).")
 

@@ -102,6 +102,39 @@ class LabPlan:
         return self.rundir / "relay-account"
 
     @property
+    def blocklist(self) -> str:
+        """The lab's DNS block list zone (RFC 5782), served by the lab's DNS."""
+        return f"bl.{self.extdomain}"
+
+    @property
+    def blocklist_file(self) -> Path:
+        """What the lab's block list lists, and whether it refuses to answer (as Spamhaus does)."""
+        return self.rundir / "blocklist.json"
+
+    def blocklist_state(self) -> dict:
+        try:
+            state = json.loads(self.blocklist_file.read_text())
+            return {"listed": list(state["listed"]), "refuses": bool(state.get("refuses"))}
+        except (OSError, ValueError, KeyError, TypeError):
+            # A new lab lists its outside host's second address: a spammer to try from.
+            return {"listed": [self.dns_address], "refuses": False}
+
+    def blocklist_records(self) -> list[list[str]]:
+        state = self.blocklist_state()
+        def entry(address: str) -> str:
+            return ".".join(reversed(address.split("."))) + "." + self.blocklist
+        if state["refuses"]:    # every query answered with the "public resolver" error code
+            asked = {"127.0.0.2", self.mail_address, self.ext_address, self.dns_address, *state["listed"]}
+            return [[entry(a), "A", "127.255.255.254"] for a in sorted(asked)]
+        rows = [[entry("127.0.0.2"), "A", "127.0.0.2"],
+                [entry("127.0.0.2"), "TXT", '"the test entry every list has (RFC 5782)"']]
+        for address in state["listed"]:     # TXT values as a zone file writes them: quoted
+            rows += [[entry(address), "A", "127.0.0.2"],
+                     [entry(address), "TXT", f'"listed by the mailwizard lab\'s block list '
+                                             f'(mailwizard lab unlist {address})"']]
+        return rows
+
+    @property
     def acme_dir(self) -> Path:
         return self.rundir / "acme"
 
@@ -123,18 +156,19 @@ class LabPlan:
         ns = f"ns.{self.extdomain}"
         soa = f"{ns}. hostmaster.{self.extdomain}. 1 3600 600 86400 60"
         reverse_zone = reverse_name(self.mail_address).split(".", 1)[1]
-        rows = [[ns, "A", self.dns_address], [self.acme_host, "A", self.ext_address],
+        rows = [[ns, "A", self.dns_address], [reverse_name(self.dns_address), "PTR", f"{ns}."],
+                [self.acme_host, "A", self.ext_address],
                 [self.relay_host, "A", self.ext_address],
                 [reverse_zone, "SOA", soa], [reverse_zone, "NS", f"{ns}."]]
         for domain, host, address in ((self.maildomain, self.fqdn, self.mail_address),
                                       (self.extdomain, self.exthost, self.ext_address)):
             rows += [[domain, "SOA", soa], [domain, "NS", f"{ns}."], [host, "A", address],
                      [domain, "MX", f"10 {host}."], [reverse_name(address), "PTR", f"{host}."]]
-        return rows
+        return rows + self.blocklist_records()
 
     def values(self) -> dict[str, str]:
         return {"ext_mailbox": str(self.ext_mailbox), "mail_address": self.mail_address,
-                "ext_address": self.ext_address}
+                "ext_address": self.ext_address, "listed_client": self.dns_address}
 
 
 def reverse_name(address: str) -> str:
@@ -150,6 +184,17 @@ def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -
         records = [r for r in plan.records() if (r[0].lower(), r[1]) not in replaced] + extra
     data = {"records": records, "servfail": list(servfail), "silent": silent}
     System().write_file(plan.zone_file, json.dumps(data, indent=1))
+
+
+def set_blocklist(plan: LabPlan, listed: list[str] | None = None, refuses: bool | None = None) -> None:
+    """A teacher's hand on the lab's block list: who is listed, and whether it refuses to answer."""
+    state = plan.blocklist_state()
+    if listed is not None:
+        state["listed"] = listed
+    if refuses is not None:
+        state["refuses"] = refuses
+    System().write_file(plan.blocklist_file, json.dumps(state, indent=1))
+    write_zone(plan)
 
 
 def published(plan: LabPlan) -> list[list[str]]:
@@ -470,6 +515,10 @@ class Lab:
         lines.append(f"  outside mail server: {mode}" + (
             " (checks SPF, DKIM, DMARC and reverse DNS as the big providers do; refuses with 5.7.x)"
             if mode == "strict" else " (takes any mail for its domain, as in the tutorial)"))
+        blocklist = plan.blocklist_state()
+        lines.append(f"  block list:    {plan.blocklist} " + (
+            "refuses to answer (127.255.255.254, as Spamhaus answers public resolvers)" if blocklist["refuses"]
+            else "lists " + (", ".join(blocklist["listed"]) or "nobody")))
         extra = published(plan)
         if extra:
             lines.append(f"  published in the lab's DNS: " + ", ".join(f"{name} {rdtype}" for name, rdtype, _ in extra))

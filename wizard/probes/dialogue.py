@@ -56,9 +56,10 @@ class Reply:
         return f"{self.code} {self.lines[-1] if self.lines else ''}".strip()
 
 
-def connect(host: str, port: int, timeout: float) -> socket.socket:
+def connect(host: str, port: int, timeout: float, source: str = "") -> socket.socket:
     try:
-        return socket.create_connection((host, port), timeout=timeout)
+        return socket.create_connection((host, port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
     except OSError as exc:
         raise DialogueError(f"cannot connect to {host}:{port} ({exc.strerror or exc})") from None
 
@@ -152,26 +153,30 @@ def command_socket(argv: list[str]) -> socket.socket:
 
 
 def open_channel(host: str, port: int, timeout: float, via: str = "local",
-                 ssh_config: str = "") -> socket.socket:
+                 ssh_config: str = "", source: str = "") -> socket.socket:
     """A connection to host:port from a vantage point: local, netns:NAME or ssh:user@host
-    (`ssh -W` opens it from there; `ssh_config` is passed as `ssh -F`)."""
+    (`ssh -W` opens it from there; `ssh_config` is passed as `ssh -F`). `source`: the address
+    the connection starts from (one of the vantage point's own)."""
     if via in ("local", ""):
-        return connect(host, port, timeout)
+        return connect(host, port, timeout, source)
     kind, _, where = via.partition(":")
     if kind == "netns":
         return command_socket(["ip", "netns", "exec", where, sys.executable, "-m",
-                               "wizard.probes.relay", host, str(port), f"{timeout:g}"])
-    if kind == "ssh":
+                               "wizard.probes.relay", host, str(port), f"{timeout:g}", *([source] if source else [])])
+    if kind == "ssh" and not source:
         options = ["-F", ssh_config] if ssh_config else []
         return command_socket(["ssh", *options, "-o", "BatchMode=yes",
                                "-o", f"ConnectTimeout={max(1, int(timeout))}", "-W", f"{host}:{port}", where])
+    if kind == "ssh":
+        raise DialogueError(f"ssh -W cannot choose the address a connection starts from ({source})")
     raise DialogueError(f"no way to connect from vantage point '{via}'")
 
 
-def telnet_line(host: str, port: int, via: str = "local") -> str:
+def telnet_line(host: str, port: int, via: str = "local", source: str = "") -> str:
     """How the tutorial's reader would open this connection by hand."""
     prefix = "" if via in ("local", "") else f"[{via}] "
-    return f"{prefix}$ telnet {shlex.quote(host)} {port}"
+    bind = f"-b {source} " if source else ""
+    return f"{prefix}$ telnet {bind}{shlex.quote(host)} {port}"
 
 
 class Dialogue:

@@ -1,6 +1,6 @@
 """A tiny `nc`: joins stdin/stdout to one TCP connection, run inside another network namespace.
 
-The netns vantage point starts it with `ip netns exec NS python -m wizard.probes.relay HOST PORT`
+The netns vantage point starts it with `ip netns exec NS python -m wizard.probes.relay HOST PORT [TIMEOUT [SOURCE]]`
 so a probe's connection really starts on the outside host, names resolved by that host's DNS.
 """
 
@@ -15,9 +15,13 @@ PREFIX = "mailwizard-relay:"
 
 
 def main(argv: list[str] | None = None) -> int:
-    host, port, timeout = (argv or sys.argv[1:]) + ["10"] * (3 - len(argv or sys.argv[1:]))
+    args = list(argv or sys.argv[1:])
+    host, port = args[0], args[1]
+    timeout = args[2] if len(args) > 2 else "10"
+    source = args[3] if len(args) > 3 else ""      # the address to start from (the outside's own)
     try:
-        sock = socket.create_connection((host, int(port)), timeout=float(timeout))
+        sock = socket.create_connection((host, int(port)), timeout=float(timeout),
+                                        source_address=(source, 0) if source else None)
     except OSError as exc:
         os.write(1, f"{PREFIX} cannot connect to {host}:{port} ({exc.strerror or exc})\n".encode())
         return 1

@@ -102,7 +102,7 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Bounced):
         return f"accepted, then bounced: \"{fill(expect.text, values)}\""
     if isinstance(expect, Refused):
-        text = f" \"{expect.text}\"" if expect.text else ""
+        text = f" \"{fill(expect.text, values)}\"" if expect.text else ""
         return f"refused at {expect.stage} with {' or '.join(expect.codes)}{text}"
     if isinstance(expect, Offers):
         parts = [f"EHLO lists {', '.join(expect.words)}"] if expect.words else []
@@ -286,9 +286,11 @@ class ProbeRunner:
             result.reason = ("the answers give no clear password for the mail user (only a hash), so "
                              "the wizard cannot log in; give it with --answers to prove this step")
             return
-        transcript.add("C", telnet_line(host, probe.port, via)
+        source = fill(probe.source, self.values)
+        transcript.add("C", telnet_line(host, probe.port, via, source)
                        + ("   (TLS from the first byte)" if action.implicit_tls else ""))
-        channel = open_channel(host, probe.port, self.reply_timeout, via, self.values.get("ssh_config", ""))
+        channel = open_channel(host, probe.port, self.reply_timeout, via, self.values.get("ssh_config", ""),
+                               source)
         with Dialogue(channel, transcript, self.reply_timeout) as talk:
             if action.implicit_tls:
                 talk.start_tls(self.values.get("fqdn", host))
@@ -399,10 +401,9 @@ class ProbeRunner:
         result.status, result.actual = FAILED, f"{stage}: {reply.last}"
         return False
 
-    @staticmethod
-    def _judge_refusal(expect: Refused, reply: Reply, result: ProbeResult) -> None:
+    def _judge_refusal(self, expect: Refused, reply: Reply, result: ProbeResult) -> None:
         result.actual = f"{expect.stage}: {reply.last}"
-        if reply.code in expect.codes and expect.text.lower() in reply.text.lower():
+        if reply.code in expect.codes and fill(expect.text, self.values).lower() in reply.text.lower():
             result.status = MET
         else:
             result.status = FAILED
