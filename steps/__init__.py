@@ -3,9 +3,10 @@
 A chapter is one module holding one `STEP`; its explanation is `assets/explain/<id>.md`.
 """
 
-from steps import (blocklists, certificate, dkim, dns_auth, dovecot_imap, dovecot_tls, extras, install, next_steps, password_hash, postfix_blank,
-                   postfix_names, postfix_tls, prereq, relay_host, restrictions, sasl, submission, tls_auth_only, virtual_lmtp,
-                   vmail)
+from steps import (admin_addresses, blocklists, certificate, dkim, dns_auth, dovecot_imap, dovecot_tls,
+                   extras, install, next_steps, password_hash, postfix_blank, postfix_names, postfix_tls,
+                   prereq, pure_virtual, relay_host, restrictions, sasl, submission, tls_auth_only,
+                   virtual_lmtp, vmail)
 
 ALL_STEPS = (
     prereq.STEP,
@@ -23,7 +24,9 @@ ALL_STEPS = (
     restrictions.STEP,
     extras.STEP,
     next_steps.STEP,
-    # After the tutorial: today's internet.
+    # After the tutorial: its own next steps, then today's internet.
+    admin_addresses.STEP,
+    pure_virtual.STEP,
     relay_host.STEP,
     submission.STEP,
     dkim.STEP,

@@ -23,7 +23,11 @@ _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|
 _VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
-             "submission", "certificate", "relay", "blocklists"}
+             "submission", "certificate", "relay", "blocklists", "aliases"}
+KNOWN_ALIASES = {"to", "addresses", "pure_virtual"}
+# RFC 2142's addresses for a mail service: postmaster (mail), abuse (everyone). Others the
+# answers may add: hostmaster (DNS), webmaster (web), security, noc, info, support, sales.
+DEFAULT_ALIASES = ("postmaster", "abuse")
 KNOWN_BLOCKLISTS = {"lists"}
 # Well-known DNS block lists of clients' addresses, free for a small server that queries through
 # its own resolver. Each has terms of use, so none is chosen for the user: naming one agrees.
@@ -165,6 +169,16 @@ class Relay:
 
 
 @dataclass(frozen=True)
+class Aliases:
+    """The administrative addresses (RFC 2142) and the mailbox that reads them; `pure_virtual`:
+    no local delivery at all, root's and the daemons' mail goes there too."""
+
+    to: str = ""                    # an address of a mail user; "" : the first user
+    addresses: tuple[str, ...] = DEFAULT_ALIASES
+    pure_virtual: bool = False
+
+
+@dataclass(frozen=True)
 class Answers:
     maildomain: str = DEFAULT_MAILDOMAIN
     mailhost: str = DEFAULT_MAILHOST
@@ -182,6 +196,7 @@ class Answers:
     certificate: tuple[tuple[str, str], ...] = ()   # [certificate]: ca, email, webroot, trust as given
     relay: "Relay | None" = None             # [relay]: a relay host for all outgoing mail
     blocklists: tuple[str, ...] | None = None    # [blocklists] lists; None: not given (none; the lab's in a lab)
+    aliases: "Aliases | None" = None         # [aliases]: who reads the administrative addresses
     source: str = field(default="defaults", compare=False)
 
     @property
@@ -220,7 +235,16 @@ class Answers:
             **self.certificate_values(),
             **self.relay_values(),
             **self.blocklist_values(),
+            **self.alias_values(),
         }
+
+    def alias_values(self) -> dict[str, str]:
+        aliases = self.aliases or Aliases()
+        first = self.users[0].address if self.users else f"postmaster@{self.maildomain}"
+        to = aliases.to or first
+        return {"aliases": " ".join(aliases.addresses) or "-", "aliases_to": to,
+                "aliases_to_local": to.split("@")[0], "aliases_to_domain": to.split("@")[1],
+                "pure_virtual": "yes" if aliases.pure_virtual else "no"}
 
     def blocklist_values(self) -> dict[str, str]:
         lists = self.blocklists or ()
@@ -277,7 +301,12 @@ class Answers:
             **({"certificate": dict(self.certificate)} if self.certificate else {}),
             **({"relay": self._relay_record()} if self.relay else {}),
             **({"blocklists": {"lists": list(self.blocklists)}} if self.blocklists is not None else {}),
+            **({"aliases": self._aliases_record()} if self.aliases is not None else {}),
         }
+
+    def _aliases_record(self) -> dict:
+        return {**({"to": self.aliases.to} if self.aliases.to else {}),
+                "addresses": list(self.aliases.addresses), "pure_virtual": self.aliases.pure_virtual}
 
     def _relay_record(self) -> dict:
         relay = self.relay
@@ -308,6 +337,10 @@ class Answers:
             lines += ["", "[certificate]"] + [f"{key} = {q(value)}" for key, value in self.certificate]
         if self.blocklists is not None:
             lines += ["", "[blocklists]", f"lists = {q(list(self.blocklists))}"]
+        if self.aliases is not None:
+            lines += ["", "[aliases]"] + ([f"to = {q(self.aliases.to)}"] if self.aliases.to else []) + [
+                f"addresses = {q(list(self.aliases.addresses))}",
+                f"pure_virtual = {'true' if self.aliases.pure_virtual else 'false'}"]
         if self.relay:
             lines += ["", "[relay]", f"host = {q(self.relay.host)}", f"port = {self.relay.port}",
                       f"user = {q(self.relay.user)}"]
@@ -401,12 +434,51 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     certificate = parse_certificate(data.get("certificate", {}))
     relay = parse_relay(data.get("relay"))
     blocklists = parse_blocklists(data.get("blocklists"))
+    aliases = parse_aliases(data.get("aliases"), maildomain, users)
     if relay and relay.host in (f"{mailhost}.{maildomain}", maildomain):
         raise AnswersError(f"relay.host: {relay.host} is this server itself; give your provider's "
                            "relay host (its \"smarthost\"), like smtp.provider.net.")
     return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
                    exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
-                   tuple(certificate.items()), relay, blocklists, source)
+                   tuple(certificate.items()), relay, blocklists, aliases, source)
+
+
+def parse_aliases(raw, maildomain: str, users: list) -> Aliases | None:
+    """[aliases]: to (one of the mail users; default the first), addresses (local parts;
+    default postmaster and abuse), pure_virtual (true: no local mailboxes at all)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise AnswersError("aliases: write it as an [aliases] table.")
+    _unknown(raw.keys(), KNOWN_ALIASES, "aliases")
+    to = ""
+    if "to" in raw:
+        local, domain = check_address(_str(raw["to"], "aliases.to"), "aliases.to")
+        to = f"{local}@{domain}"
+        if to not in {u.address for u in users}:
+            raise AnswersError(f"aliases.to: {to} is not one of the mail users; give the address of a "
+                               "mailbox here (a person reads these addresses).")
+    addresses = raw.get("addresses", list(DEFAULT_ALIASES))
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise AnswersError('aliases.addresses: write a list of names in quotes, like ["postmaster", "abuse"].')
+    names = []
+    for address in addresses:
+        local = address.strip().lower()
+        if not _LOCAL_PART.match(local) or len(local) > 64:
+            raise AnswersError(f"aliases.addresses: '{address}' is not the user part of an address "
+                               "(letters, digits and . _ - +), like 'abuse'.")
+        if local in {u.local for u in users}:
+            raise AnswersError(f"aliases.addresses: {local}@{maildomain} is a mailbox already; an alias "
+                               "of the same name would take its mail away.")
+        names.append(local)
+    if "postmaster" not in names:
+        raise AnswersError("aliases.addresses: postmaster must stay (RFC 5321: every mail domain takes "
+                           "mail for it).")
+    pure = raw.get("pure_virtual", False)
+    if not isinstance(pure, bool):
+        raise AnswersError("aliases.pure_virtual: write true or false (no quotes): should this server "
+                           "keep no local mailboxes at all (root's mail goes to the aliases' reader)?")
+    return Aliases(to, tuple(dict.fromkeys(names)), pure)
 
 
 def parse_blocklists(raw) -> tuple[str, ...] | None:
@@ -708,7 +780,8 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
         users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
         answers = replace(answers, users=users)
     if previous is not None:        # not on the form: kept (the relay's password too)
-        answers = replace(answers, relay=previous.relay, blocklists=previous.blocklists)
+        answers = replace(answers, relay=previous.relay, blocklists=previous.blocklists,
+                          aliases=previous.aliases)
     return answers
 
 

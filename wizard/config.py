@@ -33,6 +33,14 @@ def fill(template: str, values: dict[str, str]) -> str:
         raise RenderError(f"placeholder {{{exc.args[0]}}} has no value") from None
 
 
+def each_of(each: str, values: dict[str, str]) -> list[dict[str, str]]:
+    """The values once per item of the list value `each` names (`{each}` set to the item); the
+    values alone when `each` is ""."""
+    if not each:
+        return [values]
+    return [{**values, "each": item} for item in values.get(each, "").split()]
+
+
 def _one_line(name: str, value: str) -> str:
     if any(c in value for c in "\r\n\x00"):
         raise RenderError(f"{name}: a value may not span lines")
@@ -120,9 +128,10 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
                     entries.pop(block.name, None)       # a replaced block moves to the end
                     entries[block.name] = block
                 else:
-                    name = _one_line(item.name, fill(item.name, values))
-                    entries[name] = Line(name, _one_line(name, fill(item.value, values)),
-                                         item.why, item.one_per_line)
+                    for each_values in each_of(item.each, values):
+                        name = _one_line(item.name, fill(item.name, each_values))
+                        entries[name] = Line(name, _one_line(name, fill(item.value, each_values)),
+                                             item.why, item.one_per_line)
     if not started:
         return None
     out = [HEADER]

@@ -331,7 +331,7 @@ class Engine:
         if not taken:
             return self._finish(step, PASSED, [], f"passed over: {fill(step.otherwise, values)}")
         probes = self.prover.probe(step, values, self.cancel_requested) + self.prover.verify(step, values)
-        if self.cancel_requested.is_set() and len(probes) < len(step.probes) + len(step.verify):
+        if self.cancel_requested.is_set() and len(probes) < len(self.prover.instances(step, values)) + len(step.verify):
             return self._finish(step, FAILED, probes, CANCELLED_DURING)
         status = FAILED if any(p.status == MISSED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"

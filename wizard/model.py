@@ -21,6 +21,8 @@ class Setting:
     value: str
     why: str = ""
     one_per_line: bool = False      # a comma list written one item per indented line (E18)
+    each: str = ""                  # a value holding a blank-separated list: one line per item,
+                                    # `{each}` filled with it (the aliases the answers choose)
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,8 @@ class Probe:
     expect_24: Expectation | None = None  # what Dovecot 2.4 answers, where it differs from 2.3
     when: tuple[str, str] = ()            # (value, wanted): run only when the answers give it that value
     source: str = ""                      # the vantage point's address to start from ("" : its own)
+    each: str = ""                        # a value holding a blank-separated list: the probe runs
+                                          # once per item, `{each}` filled with it (id PROBE:ITEM)
 
     def in_dialect(self, dovecot_dialect: str) -> "Probe":
         if dovecot_dialect == "2.4" and self.expect_24 is not None:

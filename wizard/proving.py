@@ -3,16 +3,17 @@ and the daemons' log lines written meanwhile."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
 from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
-from wizard.config import fill
+from wizard.config import each_of, fill
 from wizard.context import WalkContext
 from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
-from wizard.model import Step
+from wizard.model import Probe, Step
 from wizard.probes.runner import ProbeResult, ProbeRunner
 from wizard.publishing import record_check
 from wizard.statuses import MET, MISSED, PASSED
@@ -84,17 +85,27 @@ class Prover:
         if self.ask:
             options.setdefault("ask", self.ask)
         options["passwords"] = {u.address: u.password for u in self.ctx.need_answers().users if u.password}
-        runner = ProbeRunner(self.ctx.system, values, **options)
         results = []
-        for probe in step.probes:
+        for probe, probe_values in self.instances(step, values):
             if cancelled.is_set():
                 break
+            runner = ProbeRunner(self.ctx.system, probe_values, **options)
             runner.on_line = lambda line, pid=probe.id: self.ctx.emit(ProbeLine(step.id, line, pid))
-            self.ctx.emit(ProbeStarted(step.id, fill(probe.title, values), probe))
+            self.ctx.emit(ProbeStarted(step.id, fill(probe.title, probe_values), probe))
             result = runner.run(probe)
             self.ctx.emit(ProbeDone(step.id, result))
             results.append(result)
         return results
+
+    @staticmethod
+    def instances(step: Step, values: dict[str, str]) -> list[tuple[Probe, dict[str, str]]]:
+        """The step's probes as they run: a probe with `each` once per item (id PROBE:ITEM)."""
+        out = []
+        for probe in step.probes:
+            for each_values in each_of(probe.each, values):
+                item = each_values.get("each") if probe.each else None
+                out.append((dataclasses.replace(probe, id=f"{probe.id}:{item}") if item else probe, each_values))
+        return out
 
     def verify(self, step: Step, values: dict[str, str]) -> list[ProbeResult]:
         """The step's after-the-change checks, reported as probes (ownership, permissions)."""
