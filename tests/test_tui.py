@@ -399,7 +399,7 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
     answers = parse_answers(tomllib.loads(
         ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'))
     engine = Engine(System(tmp_path), answers, ALL_STEPS).open()
-    engine.walk("next-steps")
+    engine.walk("pure-virtual")         # every chapter before the relay host's
     secret = "tui-typed-Secret-42"
 
     async def scenario(app, pilot):
