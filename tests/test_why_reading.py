@@ -179,3 +179,66 @@ def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
         assert "what became of the mail: bounced for carol@ext.test" in html_report(engine)
     finally:
         engine.close()
+
+
+def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path):
+    """Enter on a log line follows its message; `w` on the Log tab does the same for the
+    highlighted line; a line that names no message says so."""
+    import asyncio
+    import tomllib
+
+    from fixture_data import ANSWERS
+    from steps import ALL_STEPS
+    from wizard.answers import parse_answers
+    from wizard.engine import Engine
+    from wizard.tracing import target_of_line
+    from wizard.tui.app import WizardApp
+    from wizard.tui.log_lines import LogLines
+    from wizard.tui.screens import WhyScreen
+
+    assert target_of_line(LMTP[3]) == "5B8E91623B8" and target_of_line(REFUSAL) == "carol@ext.test"
+    assert target_of_line(DOVECOT[0]) == "<m1@ext.test>" and target_of_line("postfix/master: reload") == ""
+    engine = Engine(System(sandbox_with_logs(tmp_path)), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine.step_logs["prereq"] = [(f"mail.log: {line}", False) for line in LMTP] + [(f"mail.log: {REFUSAL}", True)]
+    seen = {}
+
+    async def verdict(app, pilot, words: str) -> str:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            text = str(app.screen.query_one("#why-verdict").render())
+            if text.startswith(words):
+                return text
+        return text
+
+    async def main():
+        app = WizardApp(engine)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.3)
+            await close_opening_dialogs(app, pilot)
+            await pilot.press("l")
+            await pilot.pause()
+            lines = app.query_one(LogLines)
+            seen["rows"] = lines.lines
+            lines.focus()
+            lines.highlighted = 3                       # lmtp's status=sent line
+            await pilot.press("enter")
+            await pilot.pause()
+            seen["screen"] = type(app.screen).__name__
+            seen["delivered"] = await verdict(app, pilot, "delivered")
+            await pilot.press("escape")
+            await pilot.pause()
+            lines.focus()
+            lines.highlighted = 4                       # the refusal, marked by a failed probe
+            await pilot.press("w")
+            await pilot.pause()
+            seen["target"] = app.screen.query_one("#why-target").value
+            seen["refused"] = await verdict(app, pilot, "refused")
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
+    assert seen["rows"][4].startswith("✘ mail.log:") and len(seen["rows"]) == 5, seen["rows"]
+    assert seen["screen"] == WhyScreen.__name__
+    assert seen["delivered"].startswith("delivered: Dovecot took it into alice@example.test"), seen
+    assert seen["target"] == "carol@ext.test" and seen["refused"].startswith("refused at this server's own door")

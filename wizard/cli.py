@@ -316,7 +316,7 @@ def cmd_exercise(args) -> int:
 
 def cmd_why(args) -> int:
     """`why TARGET`: the message's path through the logs and one line on what became of it."""
-    from wizard.tracing import DELIVERED, describe
+    from wizard.tracing import DELIVERED, describe, not_found
 
     printer = Printer(True)
     engine = peek_engine(args)
@@ -324,8 +324,7 @@ def cmd_why(args) -> int:
     for line in missing:
         printer.say(f"note: {line}; what follows is from the rest")
     if found is None:
-        printer.say(f"no message for {args.target} in the logs" + (f" since {since}" if since else "")
-                    + ": check the address or id (`postqueue -p` lists what waits in the queue).")
+        printer.say(not_found(args.target, since))
         return EXIT_FAILED
     for line in describe(found):
         printer.say(line)

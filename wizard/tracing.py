@@ -255,6 +255,25 @@ def refused_verdict(line: str) -> str:
 
 # ---- as the faces show it --------------------------------------------------------------------------
 
+def not_found(target: str, since: str) -> str:
+    """What both faces say when the logs know nothing of `target`."""
+    return (f"no message for {target} in the logs" + (f" since {since}" if since else "")
+            + ": check the address or id (`postqueue -p` lists what waits in the queue).")
+
+
+def target_of_line(line: str) -> str:
+    """The message a log line speaks of, as `why` takes it: its queue id; for a refusal at the
+    door (nothing queued), the recipient; for Dovecot's delivery line, the Message-ID; else ""."""
+    if "NOQUEUE: reject:" in line:
+        match = re.search(r"to=<([^>]+)>", line)
+        return match.group(1) if match else ""
+    qid = _qid(line)
+    if qid:
+        return qid[0]
+    match = re.search(r"msgid=(<[^>]+>)", line)
+    return match.group(1) if match else ""
+
+
 _PREFIX = re.compile(r"^(\w{3} [ \d]\d [\d:]{8}|\d{4}-\d\d-\d\dT[\d:.+-]+) \S+ (postfix/[\w/-]+)\[\d+\]: [0-9A-Za-z]+: ")
 
 

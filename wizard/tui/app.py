@@ -10,12 +10,13 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Log, Markdown, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Markdown, ProgressBar, Static, TabbedContent, TabPane
 
 from wizard import events, resources
 from wizard.engine import Engine
 from wizard.flow import labels, touched_by, travelled_by
 from wizard.statuses import PASSED
+from wizard.tui.log_lines import LogLines
 from wizard.tui.mail_flow import MailFlow
 from wizard.tui.step_list import StepItem, StepList
 from wizard.tui.transcript import ProbeTranscript
@@ -84,7 +85,7 @@ class WizardApp(App):
                     with TabPane("Probe", id="tab-probe"):
                         yield ProbeTranscript(id="probe")
                     with TabPane("Log", id="tab-log"):
-                        yield Log(id="daemon-log", highlight=False)
+                        yield LogLines(id="daemon-log")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -213,14 +214,24 @@ class WizardApp(App):
         self.query_one(TabbedContent).active = "tab-log"
 
     def _show_log(self, step) -> None:
-        log = self.query_one("#daemon-log", Log)
-        log.clear()
         window = self.engine.step_logs.get(step.id)
         if window is None:
-            log.write_line("Run this step (r) to see what Postfix and Dovecot log while it runs.")
+            self.query_one(LogLines).show([], "Run this step (r) to see what Postfix and Dovecot log while it runs.")
             return
-        for line, pointed in window or [("(the daemons logged nothing while this step ran)", False)]:
-            log.write_line(("✘ " if pointed else "  ") + line)
+        self.query_one(LogLines).show(window, "(the daemons logged nothing while this step ran)")
+
+    def on_option_list_option_selected(self, event) -> None:
+        """Enter on a log line: what became of the mail it speaks of."""
+        from wizard.tracing import target_of_line
+        from wizard.tui.screens import WhyScreen
+
+        if event.option_list.id != "daemon-log":
+            return
+        target = target_of_line(str(event.option.prompt))
+        if not target:
+            self.notify("this line names no message (no queue id, recipient or Message-ID)", severity="warning")
+            return
+        self.push_screen(WhyScreen(self.engine, target))
 
     def action_prerequisites(self) -> None:
         from wizard.tui.dialogs import PrerequisitesScreen
@@ -259,9 +270,15 @@ class WizardApp(App):
         self.push_screen(ReportScreen(markdown(self.engine)))
 
     def action_why(self) -> None:
+        """The Why screen; from the Log tab, opened on the message of the highlighted line."""
+        from wizard.tracing import target_of_line
         from wizard.tui.screens import WhyScreen
 
-        self.push_screen(WhyScreen(self.engine))
+        target = ""
+        lines = self.query_one(LogLines)
+        if self.query_one(TabbedContent).active == "tab-log" and lines.highlighted is not None:
+            target = target_of_line(str(lines.get_option_at_index(lines.highlighted).prompt))
+        self.push_screen(WhyScreen(self.engine, target))
 
     def action_exercises(self) -> None:
         from wizard.tui.screens import ExercisesScreen

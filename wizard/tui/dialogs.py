@@ -18,7 +18,8 @@ HELP = """\
 | **n** / **b** | next / back in the step list (arrows work too) |
 | **u** | undo the last finished step (its files go back to the step before) |
 | **c** | the prerequisite checks (DNS, host name, ports), re-run with **c** |
-| **l** | the daemons' log lines of the step's last run |
+| **l** | the daemons' log lines of the step's last run; **enter** on a line follows its mail |
+| **w** | why did a mail not arrive: its path through the logs, and what to do |
 | **p** | the report of the whole walk; **e** the break-and-fix exercises |
 | **ctrl+p** | the command palette: every action by name, and the theme |
 | **q** | quit; the state is saved after every change, so starting again resumes |

@@ -112,13 +112,12 @@ class WhyScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _follow(self, target: str) -> None:
-        from wizard.tracing import describe
+        from wizard.tracing import describe, not_found
 
         found, missing, since = self.engine.why(target)
         notes = [f"note: {line}" for line in missing]
         if found is None:
-            verdict = f"no message for {target} in the logs" + (f" since {since}" if since else "")
-            self.app.call_from_thread(self._show, verdict, notes)
+            self.app.call_from_thread(self._show, not_found(target, since), notes)
             return
         lines = describe(found)
         self.app.call_from_thread(self._show, lines[-1], notes + lines[:-1])
