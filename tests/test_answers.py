@@ -149,13 +149,15 @@ def test_the_certificate_ca_is_chosen_never_assumed_and_checked_by_name():
     # No CA given: none on a real box (a real CA only when asked), the lab's own in a lab walk.
     plain = parse()
     assert plain.values()["acme"] == "no" and plain.values()["acme_ca"] == "none"
-    assert plain.certificate_values(in_lab=True)["acme_ca"] == "lab"
+    assert plain.in_a_lab().values()["acme_ca"] == "lab"
+    assert plain.in_a_lab().values()["blocklists"] == "bl.ext.test", "the lab's own block list too"
+    assert plain.values()["blocklists_on"] == "no", "no block list is chosen on a real box"
     chosen = parse(certificate={"ca": "LetsEncrypt", "email": "hostmaster@example.test"})
     values = chosen.values()
     assert values["acme_server"] == "https://acme-v02.api.letsencrypt.org/directory"
     assert values["acme_email"] == "hostmaster@example.test" and values["tls_root"] == ""
     assert values["tls_cert"] == "/etc/letsencrypt/live/mail.example.test/fullchain.pem"
-    assert chosen.certificate_values(in_lab=True)["acme_ca"] == "letsencrypt", "a choice stays in the lab"
+    assert chosen.in_a_lab().values()["acme_ca"] == "letsencrypt", "a choice stays in the lab"
     assert parse(certificate={"ca": "letsencrypt-staging"}).values()["tls_root"] == "untrusted"
     own = parse(certificate={"ca": "https://acme.internal:8443/dir", "trust": "/etc/ssl/internal-ca.pem"}).values()
     assert own["acme_server"] == "https://acme.internal:8443/dir" and own["tls_root"] == "/etc/ssl/internal-ca.pem"

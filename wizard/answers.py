@@ -270,11 +270,21 @@ class Answers:
         """The secrets the answers gave (asked at run time when they give none)."""
         return {"relay_password": self.relay.password} if self.relay and self.relay.password else {}
 
-    def certificate_values(self, in_lab: bool = False) -> dict[str, str]:
-        """The [certificate] choices as values. No `ca` given: the lab's own CA in a lab walk,
-        else none (a real CA is used only when asked: asking is agreeing to its terms)."""
+    def in_a_lab(self) -> "Answers":
+        """These answers as a lab walk takes them: the lab's own CA and block list where the
+        answers choose none (on a real box none is chosen for the user: choosing one agrees to
+        its terms)."""
+        answers = self
+        if "ca" not in dict(answers.certificate):
+            answers = replace(answers, certificate=answers.certificate + (("ca", "lab"),))
+        if answers.blocklists is None:      # the lab's own block list, served by the lab's DNS
+            answers = replace(answers, blocklists=(f"bl.{answers.extdomain}",))
+        return answers
+
+    def certificate_values(self) -> dict[str, str]:
+        """The [certificate] choices as values. No `ca` given: none (see in_a_lab)."""
         given = dict(self.certificate)
-        ca = given.get("ca") or ("lab" if in_lab else "none")
+        ca = given.get("ca") or "none"
         live = f"{CERTBOT_LIVE}/{self.fqdn}"
         # The root a client verifies the served chain against: "" is the system's trust store,
         # a staging CA's is trusted by nobody, the lab's is set by the lab.

@@ -62,7 +62,6 @@ class WalkContext:
             values.update(plan.values())
             if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
-            values.update(answers.certificate_values(in_lab=True))
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
         values["dkim_public_key"] = self.dkim_public_key(values)
@@ -125,16 +124,13 @@ class WalkContext:
         return "KEY-NOT-MADE-YET"
 
     def in_this_lab(self, answers: Answers) -> Answers:
-        """The answers as a lab walk takes them: the lab's own CA and block list when none was chosen (written
-        into them, so the state, the replay file and a later `status` outside the lab agree on
-        the walk), and for answers made without a [lab] (the TUI's form) the lab this walk runs
-        in: its namespaces and addresses, not the default lab's."""
+        """The answers as a lab walk takes them: the lab's own CA and block list when none was
+        chosen (written into them, so the state, the replay file and a later `status` outside the
+        lab agree on the walk), and for answers made without a [lab] (the TUI's form) the lab
+        this walk runs in: its namespaces and addresses, not the default lab's."""
         if not self.lab:
             return answers
-        if "ca" not in dict(answers.certificate):
-            answers = dataclasses.replace(answers, certificate=answers.certificate + (("ca", "lab"),))
-        if answers.blocklists is None:      # the lab's own block list, served by the lab's DNS
-            answers = dataclasses.replace(answers, blocklists=(f"bl.{answers.extdomain}",))
+        answers = answers.in_a_lab()
         if dict(answers.lab) != DEFAULT_LAB:
             return answers
         from wizard.lab.network import lab_we_are_in

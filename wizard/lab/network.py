@@ -401,11 +401,11 @@ class Lab:
     def renew(self) -> list[str]:
         """certbot's renewal, forced, inside the lab (as its timer would, trusting the lab's CA):
         its deploy hook is what must bring the new certificate to the daemons."""
-        from wizard.acme import CERTBOT_TIMEOUT, renew_argv
+        from wizard.acme import CERTBOT_TIMEOUT, certbot_env, renew_argv
 
         plan = self.plan
-        done = self.system.run(["ip", "netns", "exec", plan.mail_ns, "env",
-                                f"REQUESTS_CA_BUNDLE={plan.acme_values()['acme_trust']}",
+        trust = [f"{k}={v}" for k, v in (certbot_env(plan.acme_values()) or {}).items()]
+        done = self.system.run(["ip", "netns", "exec", plan.mail_ns, "env", *trust,
                                 *renew_argv({"fqdn": plan.fqdn})], timeout=CERTBOT_TIMEOUT)
         lines = [line for line in (done.stdout + done.stderr).splitlines()
                  if line.strip() and not line.startswith(("- -", " * ", "If you like"))]
