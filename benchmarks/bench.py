@@ -187,7 +187,7 @@ def walk(box: Box, answers: Path) -> list[dict]:
     from wizard.platform import detect
     from wizard.system import System
 
-    loaded = load_answers(answers)
+    loaded = load_answers(answers).in_a_lab()        # as `run --lab` takes them
     plan = LabPlan.from_answers(loaded)
     values = {**loaded.values(), **detect(System()).values(), **plan.values(), **lab_values(plan),
               "vantage": f"netns:{plan.ext_ns}"}

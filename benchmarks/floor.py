@@ -22,6 +22,7 @@ from wizard.config import extends_box, file_attributes, fill, managed_paths, ren
 from wizard.mailauth import zone_strings  # noqa: E402
 from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, Imap,  # noqa: E402
                           InInbox, Refused, Relayed, Sendmail, SmtpMail, SystemUser)
+from wizard.proving import Prover  # noqa: E402
 from wizard.probes.runner import MARKER_HEADER, auth_plain, message_lines, smtp_stages  # noqa: E402
 
 PRELUDE = r'''#!/bin/bash
@@ -101,6 +102,7 @@ def q(text: str) -> str:
 
 
 def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> str:
+    steps = [step for step in steps if step.applies(values)]     # what the walk takes, no more
     out = [PRELUDE, f"EXT_NS=${{EXT_NS:-{values.get('ext_ns', 'mwlab-ext')}}}\n"]
     # A file a chapter extends (master.cf) is the box's own as the floor finds it.
     box_texts = {path: Path(path).read_text() for path in managed_paths(steps)
@@ -126,8 +128,8 @@ def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> s
         out += lab_world_lines(steps[:k], values)
         for name in step.stop:
             out.append("dovecot stop 2>/dev/null\n" if name == "dovecot" else "")
-        for probe in step.probes:
-            out += probe_lines(probe, values, passwords)
+        for probe, probe_values in Prover.instances(step, values):
+            out += probe_lines(probe, probe_values, passwords)
     out.append("stamp end\n")
     return "".join(out)
 
