@@ -48,7 +48,10 @@ def whole_files_only(originals: dict[str, bytes | None]) -> None:
     values = {**answers.values(), **detect(System()).values()}
     for path in managed_paths(STEPS):
         box_text = (originals[path] or b"").decode() if extends_box(path, STEPS) else None
-        renders = {render_file(path, STEPS[:k], values, users=answers.users, box_text=box_text)
+        # As the walk renders them: only the chapters the answers take (the relay host without
+        # [relay] is passed over and writes nothing).
+        renders = {render_file(path, [s for s in STEPS[:k] if s.applies(values)], values,
+                               users=answers.users, box_text=box_text)
                    for k in range(len(STEPS) + 1)}
         allowed = {r.encode() for r in renders if r is not None} | {originals[path]}
         current = Path(path).read_bytes() if Path(path).exists() else None

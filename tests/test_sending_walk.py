@@ -59,7 +59,9 @@ def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
     assert "    reject_unknown_helo_hostname,\n    reject_unknown_sender_domain,\n" in main_cf
     postconf = subprocess.run(["postconf", "-h", "smtpd_recipient_restrictions"], capture_output=True,
                               text=True).stdout
-    assert len([r for r in postconf.replace(",", " ").split() if r]) == 10
+    restrictions = [r.strip() for r in postconf.split(",") if r.strip()]
+    # The tutorial's ten, and the lab's block list right after reject_unauth_destination.
+    assert len(restrictions) == 11 and restrictions[5] == "reject_rbl_client bl.ext.test=127.0.0.[2..254]", restrictions
 
 
 def test_independent_clients_confirm_the_final_server(final_server):

@@ -77,7 +77,7 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     tmux("send-keys", "-t", SESSION, "Enter")
     time.sleep(0.5)
     tmux("send-keys", "-t", SESSION, "r")       # resumed at the first unfinished step
-    wait_for("✔ Start Postfix from an empty main.cf")
+    wait_for("✔ Start Postfix from an empty main")   # the list's scroll bar may take the end
     assert (root / "etc/postfix/main.cf").exists()
     tmux("send-keys", "-t", SESSION, "?")
     wait_for("run the selected step")
