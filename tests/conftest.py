@@ -35,6 +35,13 @@ def mailwizard(*args: str, env: dict | None = None, timeout: float = 300,
                           capture_output=True, text=True, timeout=timeout, input=input)
 
 
+def ok(*args: str, env: dict | None = None) -> str:
+    """mailwizard through its CLI, which must succeed; what it said."""
+    done = mailwizard(*args, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
 def smtp_greeting() -> str:
     """The first line port 25 sends, read with a plain socket (independent of our probes)."""
     import socket

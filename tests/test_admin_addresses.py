@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import mailwizard
+from conftest import ok
 
 pytestmark = pytest.mark.daemons
 
 ALIASES = '\n[aliases]\naddresses = ["postmaster", "abuse", "hostmaster"]\npure_virtual = true\n'
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def test_the_administrative_addresses_and_a_pure_virtual_server(lab_up):

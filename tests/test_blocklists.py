@@ -7,23 +7,16 @@ a list that does not answer apart, and Postfix refuses nobody on a list's error 
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, in_namespace, mailwizard
+from conftest import in_namespace, LAB_NAME, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
 LISTED, UNLISTED = "192.0.2.53", "192.0.2.50"     # the outside host's two addresses
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def send_from(source: str, tag: str) -> str:
@@ -41,9 +34,13 @@ def send_from(source: str, tag: str) -> str:
 
 
 def fresh_smtpd() -> None:
-    """An smtpd process remembers a list's answers while it lives: new ones see the list anew."""
-    subprocess.run(["postfix", "reload"], check=True, capture_output=True)
-    time.sleep(1)
+    """An smtpd process remembers a list's answers while it lives: new ones see the list anew.
+    The wizard's own reload returns once the smtpd processes from before it have gone."""
+    assert in_namespace(f"{LAB_NAME}-mail", """
+        from wizard.daemons import daemon
+        from wizard.system import System
+        print(daemon(System(), "postfix").reload().ok)
+    """) == "True"
 
 
 def check_line(answers: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard
+from conftest import in_namespace, LAB_NAME, mailwizard, ok, STATE_DIR
 
 pytestmark = pytest.mark.daemons
 
@@ -25,11 +25,6 @@ MAILDIR = Path("/var/vmail/example.test/alice/mail")
 REPO = Path(__file__).resolve().parent.parent
 SELF_SIGNED = "/etc/dovecot/dovecot.pem"
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def refused_walk(answers: Path) -> str:

@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import mailwizard
+from conftest import ANSWERS, mailwizard
 
 
 def test_malformed_answers_file_is_refused_and_nothing_is_written(tmp_path):
@@ -47,8 +47,6 @@ def test_check_reports_each_prerequisite_and_writes_nothing(tmp_path):
     assert run.returncode == 1
     assert not sandbox.exists()
 
-
-from conftest import ANSWERS
 
 RELAY = '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard, stop_rspamd
+from conftest import in_namespace, LAB_NAME, mailwizard, ok, STATE_DIR, stop_rspamd
 
 pytestmark = pytest.mark.daemons
 
@@ -19,11 +19,6 @@ SIGNING_CONF = Path("/etc/rspamd/local.d/dkim_signing.conf")
 SELECTOR = "mwtest1"
 KEY = Path(f"/var/lib/rspamd/dkim/example.test.{SELECTOR}.key")
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 BROKEN = Path("/etc/rspamd/local.d/options.inc")

@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, in_namespace, mailwizard
+from conftest import in_namespace, LAB_NAME, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
 LAB_RUN = Path("/run/mailwizard-lab") / LAB_NAME
 EXT_MAILBOX = LAB_RUN / "mail" / "bob@ext.test"
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def zone_lines(out: str) -> dict[str, str]:

@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, mailwizard
+from conftest import LAB_NAME, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
 PASSWORDS = Path("/etc/postfix/sasl_passwd")
 
-
-def ok(*args: str, env: dict | None = None) -> str:
-    done = mailwizard(*args, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def test_mail_leaves_through_the_relay_host_when_port_25_is_closed(lab_up, tmp_path):

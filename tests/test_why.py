@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, in_namespace, mailwizard
+from conftest import in_namespace, LAB_NAME, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
 FQDN = "mail.example.test"
 
-
-def ok(*args: str) -> str:
-    done = mailwizard(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def send(sender: str, rcpt: str, tag: str, login: bool = False, port: int = 25) -> str:

@@ -140,15 +140,20 @@ def judge(content: bytes, address: str, mail_from: str, helo: str, hostname: str
     return Verdict(value)
 
 
-async def serve(listen: str, port: int, hostname: str, handler: MailboxHandler) -> None:
+async def serve_until_terminated(protocol, listen: str, port: int) -> None:
+    """A lab server: listen, say "ready" (what Lab waits for), serve until SIGTERM."""
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname=hostname, ident="ESMTP lab mail server"), listen, port)
+    server = await loop.create_server(protocol, listen, port)
     print("ready", flush=True)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with server:
         await stop.wait()
+
+
+async def serve(listen: str, port: int, hostname: str, handler: MailboxHandler) -> None:
+    await serve_until_terminated(lambda: SMTP(handler, hostname=hostname, ident="ESMTP lab mail server"),
+                                 listen, port)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import smtplib
 import ssl
 import sys
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from wizard.lab.sink import serve_until_terminated
 
 SUBMISSION_PORT = 587
 FORWARD_TIMEOUT = 20.0
@@ -84,16 +85,10 @@ class RelayHandler:
 async def serve(listen: str, port: int, hostname: str, cert: Path, key: Path, account: Path) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
+    await serve_until_terminated(
         lambda: SMTP(RelayHandler(hostname), hostname=hostname, ident="ESMTP lab relay host",
                      tls_context=context, require_starttls=True, auth_required=True,
                      auth_require_tls=True, authenticator=Authenticator(account)), listen, port)
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    async with server:
-        await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
