@@ -42,7 +42,8 @@ def served_serials(trust: bool) -> dict[int, str]:
         context = ssl.create_default_context(cafile={str(ROOT)!r}) if {trust!r} else ssl._create_unverified_context()
         seen = {{}}
         def serial(sock):
-            return format(int(sock.getpeercert(binary_form=False)["serialNumber"], 16), "X") if {trust!r} \\
+            # As Python's ssl writes it: even-length hex, a leading zero kept (as openssl does).
+            return sock.getpeercert(binary_form=False)["serialNumber"] if {trust!r} \\
                 else ssl.DER_cert_to_PEM_cert(sock.getpeercert(binary_form=True))[-80:]
         for port in (25, 587):
             with smtplib.SMTP("{FQDN}", port, timeout=20) as client:
