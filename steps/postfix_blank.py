@@ -39,7 +39,12 @@ STEP = Step(
                 "(with a blank file it dies and port 25 stays silent)."),
         Erratum("E1", "Postfix logs to /var/log/mail.log itself: a fresh Debian 12 has no "
                 "syslog daemon, so /var/log/syslog does not exist."),
-        Erratum("E2", "Postfix is started with `postfix start` when the box has no systemd."),
+        Erratum("E2", "This box has no systemd: Postfix is started with `postfix start`, "
+                "Dovecot with `dovecot` (the tutorial's `service X restart` needs an init system).",
+                on="no-systemd"),
+        Erratum("E2", "systemd runs this box: Postfix and Dovecot are started and reloaded with "
+                "`systemctl`; Dovecot is reloaded, not restarted after each step, so systemd's "
+                "start limit (5 starts in 10 s) is never reached.", on="systemd"),
         Erratum("aliases", "A Postfix installed without a mail configuration (Debian 13) has no "
                 "/etc/aliases; mailwizard writes one (postmaster: root) and runs newaliases."),
     ),

@@ -92,6 +92,9 @@ STEP = Step(
         Erratum("E5", "If smtpd was throttled by an earlier failure, a reload is not enough: "
                 "mailwizard stops and starts Postfix when port 25 stays silent."),
         Erratum("E6", "Without systemd nothing copies resolv.conf into Postfix's chroot; "
-                "mailwizard runs Debian's configure-instance.sh before starting Postfix."),
+                "mailwizard runs Debian's configure-instance.sh before starting Postfix.",
+                on="no-systemd"),
+        Erratum("E6", "Postfix's chroot gets this box's resolv.conf from Debian's postfix@- unit, "
+                "which copies it in before each start; nothing to add here.", on="systemd"),
     ),
 )

@@ -66,13 +66,14 @@ SOURCE_ONLY = {"pyspf", "dkimpy", "authheaders"}
 SOURCE_ONLY_DEPS = ["authres>=1.2"]        # authheaders' own, also source only
 
 
-def wheelhouse(into: Path) -> None:
-    """The project's dependencies as wheels for the chroot's Python 3.13, fetched by the host's
-    pip (whose index settings and CA bundle work here), so the chroot installs with --no-index."""
+def wheelhouse(into: Path, python: str = "3.13") -> None:
+    """The project's dependencies as wheels for the box's Python (3.13 on trixie, 3.11 on
+    bookworm), fetched by the host's pip (whose index settings and CA bundle work here), so the
+    box installs with --no-index."""
     from packaging.requirements import Requirement    # pytest's own dependency
 
     # pip download judges markers by the running Python, not by --python-version: judge them here.
-    trixie_python = {"python_version": "3.13", "python_full_version": "3.13.5"}
+    trixie_python = {"python_version": python, "python_full_version": f"{python}.0"}
     wanted = ["setuptools>=64"]
     for line in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]:
         requirement = Requirement(line)
@@ -89,10 +90,10 @@ def wheelhouse(into: Path) -> None:
                       "--wheel-dir", str(into), *pure, *SOURCE_ONLY_DEPS])
         assert built.returncode == 0, "building wheels of pure-Python sources failed:\n" + built.stderr[-3000:]
     got = _run([sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-                "--dest", str(into), "--only-binary=:all:", "--python-version", "3.13",
-                "--implementation", "cp", "--abi", "cp313", "--platform", "manylinux_2_17_x86_64",
+                "--dest", str(into), "--only-binary=:all:", "--python-version", python,
+                "--implementation", "cp", "--abi", "cp" + python.replace(".", ""), "--platform", "manylinux_2_17_x86_64",
                 "--platform", "manylinux2014_x86_64", "--platform", "any", *wanted])
-    assert got.returncode == 0, "fetching wheels for Python 3.13 failed:\n" + got.stderr[-3000:]
+    assert got.returncode == 0, f"fetching wheels for Python {python} failed:\n" + got.stderr[-3000:]
 
 
 class Trixie:

@@ -25,8 +25,11 @@ class Box:
     in_namespace: Callable[[str, str], str]
     mailwizard: Callable[..., subprocess.CompletedProcess]
     root: Path = Path("/")
+    bound: tuple[str, ...] = ()     # the host's own directories, bound into the box
 
     def path(self, inside: str) -> Path:
+        if any(inside == b or inside.startswith(b + "/") for b in self.bound):
+            return Path(inside)
         return self.root / inside.lstrip("/")
 
 

@@ -351,6 +351,10 @@ def check_port_owner(ctx: CheckContext, port: str, daemon: str) -> CheckResult:
         held = f"held by {daemon}" if holders else f"free for {daemon}"
         return CheckResult(name, True, held)
     pid, program = wrong[0]
+    if daemon == "postfix" and not ctx.system.path("/usr/sbin/postfix").exists():
+        return CheckResult(name, False, f"{program} (pid {pid}) listens on port {port}", f"free or {daemon}",
+                           "the install step offers to replace it with Postfix (apt removes it; "
+                           "headless, --yes says yes)", advisory=True)
     fix = KNOWN_SQUATTERS.get(program, f"stop {program} (pid {pid}) and remove the package it came from "
                                        f"(`dpkg -S /proc/{pid}/exe` after `readlink`)")
     return CheckResult(name, False, f"{program} (pid {pid}) listens on port {port}", f"free or {daemon}",

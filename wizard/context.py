@@ -154,6 +154,15 @@ class WalkContext:
         known = ", ".join(s.id for s in self.steps)
         raise EngineError(f"there is no step '{step_id}' (steps: {known}).")
 
+    def remember_service(self, service) -> None:
+        """How `service` was before the walk first touched it, so reset can leave it that way."""
+        from wizard.daemons import as_found
+
+        if service.name not in self.state.services and not self.system.sandbox:
+            found = as_found(service)
+            if found is not None:
+                self.state.services[service.name] = found
+
     def save(self, why: str) -> None:
         self.store.save(self.state, why)
 

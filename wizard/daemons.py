@@ -1,7 +1,9 @@
 """Postfix and Dovecot as services: validate, (re)load, tell whether they run and answer.
 
-With systemd (PID 1, as sd_booted(3) tells) everything goes through systemctl; without it the
-daemons' own commands are used, as on a box or container where nothing manages services.
+With systemd (PID 1, as sd_booted(3) tells) everything goes through systemctl, by way of
+`wizard.units` (which keeps clear of systemd's start limit and reports whose fault a failure
+is); without it the daemons' own commands are used, as on a box or container where nothing
+manages services.
 Whether a daemon runs is told by `postfix status` or Dovecot's pid file, never by the process
 list (a stopped daemon may linger there as a zombie).
 """
@@ -15,9 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
 from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
+from wizard.units import Unit
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 POSTFIX_POST_INSTALL = "/usr/lib/postfix/sbin/post-install"
@@ -105,6 +108,13 @@ class Postfix:
     system: System
     name: str = "postfix"
 
+    def __post_init__(self):
+        self.unit = Unit(self.system, "postfix", "postfix@-")   # postfix.service only groups instances
+
+    @property
+    def told(self) -> list[str]:
+        return self.unit.told
+
     def running(self) -> bool:
         return self.system.query(["postfix", "status"]).ok
 
@@ -119,13 +129,13 @@ class Postfix:
 
     def start(self) -> CommandResult:
         if systemd_booted():
-            return self.system.run(["systemctl", "start", "postfix"])
+            return self.unit.start()
         self._prepare_chroot()
         return self.system.run(["postfix", "start"], daemonizes=True, timeout=60)
 
     def stop(self) -> CommandResult:
         if systemd_booted():
-            return self.system.run(["systemctl", "stop", "postfix"])
+            return self.unit.stop()
         return self.system.run(["postfix", "stop"])
 
     def reload(self) -> CommandResult:
@@ -137,7 +147,7 @@ class Postfix:
         master = read_pid(self.system.path(POSTFIX_PID))
         since = _uptime_ticks()
         if systemd_booted():
-            done = self.system.run(["systemctl", "reload", "postfix"])
+            done = self.unit.reload()
         else:
             self._prepare_chroot()
             done = self.system.run(["postfix", "reload"])
@@ -151,7 +161,7 @@ class Postfix:
 
     def restart(self) -> CommandResult:
         if systemd_booted():
-            return self.system.run(["systemctl", "restart", "postfix"])
+            return self.unit.restart()
         if not self.running():
             return self.start()
         self.stop()
@@ -252,9 +262,11 @@ class Postfix:
 
 @dataclass
 class Dovecot:
-    """Dovecot is restarted, not reloaded, after each change, as the tutorial does: a reload
-    (SIGHUP) takes effect a moment later, and a probe sent in that moment would judge the old
-    configuration."""
+    """Without systemd Dovecot is restarted after each change, as the tutorial does. Under
+    systemd it is reloaded (`systemctl reload`, which runs `doveadm reload`): a walk changes it
+    after nearly every step, and that many restarts run into systemd's start limit. A reload
+    (SIGHUP) takes effect a moment after the command returns, so it is waited for in the log:
+    no probe may judge the old configuration."""
 
     system: System
     name: str = "dovecot"
@@ -262,13 +274,22 @@ class Dovecot:
     log_path = DOVECOT_LOG
     said_at_start: list[str] = field(default_factory=list)   # its log's lines during the last start
 
+    def __post_init__(self):
+        self.unit = Unit(self.system, "dovecot")
+
+    @property
+    def told(self) -> list[str]:
+        return self.unit.told
+
     def running(self) -> bool:
+        if systemd_booted() and not self.system.sandbox:
+            return self.unit.active()
         return pid_alive(read_pid(self.system.path(DOVECOT_PID)))
 
     def start(self) -> CommandResult:
         log_start = self._log().offset()
         if systemd_booted():
-            result = self.system.run(["systemctl", "start", "dovecot"])
+            result = self.unit.start()
         else:
             result = self.system.run(["dovecot"], daemonizes=True, timeout=30)
         if result.ok:
@@ -278,7 +299,7 @@ class Dovecot:
 
     def stop(self) -> CommandResult:
         if systemd_booted():
-            result = self.system.run(["systemctl", "stop", "dovecot"])
+            result = self.unit.stop()
         else:
             result = self.system.run(["dovecot", "stop"])
         deadline = time.monotonic() + 10
@@ -288,20 +309,42 @@ class Dovecot:
 
     def restart(self) -> CommandResult:
         if systemd_booted():
-            result = self.system.run(["systemctl", "restart", "dovecot"])
+            log_start = self._log().offset()
+            result = self.unit.restart()
             if result.ok:
                 self._wait_started()
+            self.said_at_start = self._log().lines_since(log_start)[-5:]
             return result
         if self.running():
             self.stop()
         return self.start()
 
-    def take_new_config(self) -> CommandResult:
-        """After new files: Dovecot restarts (see the class's note on why not a reload)."""
-        return self.restart()
+    def reload(self) -> CommandResult:
+        """A running Dovecot re-reads its files (a stopped one starts); returns once it has."""
+        if not systemd_booted() or not self.running():
+            return self.restart() if self.running() else self.start()
+        log_start = self._log().offset()
+        result = self.unit.reload()
+        if result.ok:
+            self._wait_reloaded(log_start)
+            self._wait_started()
+        return result
 
-    def _log(self) -> MailLog:
-        return MailLog(self.system.path(DOVECOT_LOG))
+    def take_new_config(self) -> CommandResult:
+        """After new files: a reload under systemd, else a restart (see the class's note)."""
+        return self.reload() if systemd_booted() else self.restart()
+
+    def _log(self) -> DaemonLog:
+        return DaemonLog(self.system, DOVECOT_LOG)
+
+    def _wait_reloaded(self, log_start, timeout: float = RELOAD_WAIT) -> None:
+        """Until the master says it took the SIGHUP (bounded: a log nobody can read ends it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any("SIGHUP received" in line for line in self._log().lines_since(log_start)):
+                time.sleep(0.1)     # it logs first, then reads the files: a moment for that
+                return
+            time.sleep(0.05)
 
     def _wait_started(self, timeout: float = 10.0) -> None:
         """Until the master's pid file names a live process and, when the config enables IMAP,
@@ -359,16 +402,27 @@ class Rspamd:
     log_path = RSPAMD_LOG
     said_at_start: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        self.unit = Unit(self.system, "rspamd")
+
+    @property
+    def told(self) -> list[str]:
+        return self.unit.told
+
     def running(self) -> bool:
+        if systemd_booted() and not self.system.sandbox:
+            return self.unit.active()       # Debian's unit runs it in the foreground: no pid file
         return pid_alive(read_pid(self.system.path(RSPAMD_PID)))
 
     def in_other_netns(self) -> bool:
+        if systemd_booted():
+            return False    # systemd starts it in the box's own network, whoever asks
         return in_other_netns(read_pid(self.system.path(RSPAMD_PID)))
 
     def start(self) -> CommandResult:
         log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
         if systemd_booted():
-            result = self.system.run(["systemctl", "start", "rspamd"])
+            result = self.unit.start()
         else:
             # What the systemd unit's RuntimeDirectory= would make.
             self.system.run(["install", "-d", "-o", "_rspamd", "-g", "_rspamd", "-m", "755", "/run/rspamd"])
@@ -381,7 +435,7 @@ class Rspamd:
 
     def stop(self) -> CommandResult:
         if systemd_booted():
-            result = self.system.run(["systemctl", "stop", "rspamd"])
+            result = self.unit.stop()
         else:
             pid = read_pid(self.system.path(RSPAMD_PID))
             result = self.system.run(["kill", "-TERM", str(pid)]) if pid_alive(pid) else \
@@ -392,6 +446,14 @@ class Rspamd:
         return result
 
     def restart(self) -> CommandResult:
+        if systemd_booted():
+            log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
+            result = self.unit.restart()
+            if result.ok:
+                self._wait_started()
+            said = MailLog(self.system.path(RSPAMD_LOG)).lines_since(log_start)
+            self.said_at_start = [line for line in said if "cannot" in line or "error" in line.lower()][-5:]
+            return result
         if self.running():
             self.stop()
         return self.start()
@@ -420,6 +482,34 @@ class Rspamd:
         if not result.ok or "syntax OK" not in result.stdout:
             return (result.stdout + result.stderr).strip() or result.describe()
         return None
+
+
+PROGRAMS = {"postfix": "/usr/sbin/postfix", "dovecot": "/usr/sbin/dovecot", "rspamd": "/usr/bin/rspamd"}
+
+
+def as_found(service) -> dict | None:
+    """Whether `service` runs (and, under systemd, starts at boot) now; None when not installed."""
+    if not service.system.path(PROGRAMS[service.name]).exists():
+        return None
+    enabled = service.unit.enabled() if systemd_booted() and not service.system.sandbox else None
+    return {"running": service.running(), "enabled": enabled}
+
+
+def put_back(service, found: dict) -> list[str]:
+    """`service` running or stopped (and enabled or not) as it was found; what was done."""
+    done = []
+    if found.get("running") and not service.running():
+        if service.validate() is None and service.start().ok:
+            done.append(f"{service.name} started again: it ran before the walk")
+        else:
+            done.append(f"{service.name} ran before the walk but does not start with the box's own files")
+    elif not found.get("running") and service.running():
+        service.stop()
+        done.append(f"{service.name} stopped: it was stopped before the walk")
+    if found.get("enabled") is not None and systemd_booted() and service.unit.enabled() != found["enabled"]:
+        service.unit.set_enabled(found["enabled"])
+        done.append(f"{service.name} {'enabled' if found['enabled'] else 'disabled'} at boot again, as it was")
+    return done
 
 
 def daemon(system: System, name: str):

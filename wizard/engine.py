@@ -201,8 +201,9 @@ class Engine:
                 and any(f.path == DOVECOT_CONF for f in step.files))
 
     def errata(self, step: Step) -> tuple[Erratum, ...]:
-        """Where this step differs from the tutorial on this box."""
-        return step.errata + ((ERRATUM_24,) if self._writes_dovecot_24(step) else ())
+        """Where this step differs from the tutorial on this box (its service manager included)."""
+        true_here = tuple(e for e in step.errata if e.true_of(self.platform.systemd))
+        return true_here + ((ERRATUM_24,) if self._writes_dovecot_24(step) else ())
 
     def explanation(self, step: Step) -> str:
         """The step's explanation, with a word on the dialect when it writes Dovecot 2.4's."""
@@ -360,7 +361,7 @@ class Engine:
         for erratum in self.errata(step):
             self.emit(ErratumMet(step.id, erratum))
         self._stop_daemons(step)
-        problem = install_packages(self.ctx, step, values)
+        problem = install_packages(self.ctx, step, values, self.confirm)
         if problem:
             return BLOCKED, [], problem
         problem = ensure_all(self.system, step.ensure, values, self.state,
@@ -414,6 +415,7 @@ class Engine:
     def _stop_daemons(self, step: Step) -> None:
         for name in step.stop:
             service = daemon(self.system, name)
+            self.ctx.remember_service(service)
             if not self.system.sandbox and service.running():
                 service.stop()
                 self.emit(Note(step.id, f"stopped {name}: it comes into play in a later chapter"))

@@ -100,6 +100,7 @@ def _restart(engine: Engine, names, edited) -> None:
         let_dovecot_see_passwd_file()   # an edited users.db counts from the next second on
     for name in names:
         service = daemon(engine.system, name)
+        engine.ctx.remember_service(service)
         if service.running():
             service.stop()
         service.start()

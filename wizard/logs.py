@@ -34,3 +34,57 @@ class MailLog:
     def fate(self, queue_id: str, start: int = 0) -> str:
         match = re.search(_FATE.format(qid=re.escape(queue_id)), read_since(self.path, start))
         return match.group(0) if match else ""
+
+
+# The units whose journal holds a daemon's lines while it writes no file of its own.
+JOURNAL_UNITS = {MAIL_LOG: ("postfix@-.service", "postfix.service"), DOVECOT_LOG: ("dovecot.service",),
+                 "/var/log/rspamd/rspamd.log": ("rspamd.service",)}
+
+
+class DaemonLog:
+    """A daemon's lines wherever this box keeps them: the file it writes itself and, on a box
+    run by systemd, its unit's lines in the journal (where they are while no log file is
+    configured yet, or on a box without rsyslog). A mark is [file size, journal cursor]; a line
+    the file and the journal both hold (rsyslog copies the journal) is given once."""
+
+    def __init__(self, system, path: str):
+        from wizard.system import systemd_booted
+
+        self.system, self.file = system, MailLog(system.path(path))
+        self.units = JOURNAL_UNITS.get(path, ()) if systemd_booted() and not system.sandbox else ()
+
+    def offset(self) -> list:
+        return [self.file.offset(), self._cursor()]
+
+    def lines_since(self, mark) -> list[str]:
+        size, cursor = (mark, "") if isinstance(mark, int) else (mark[0], mark[1])
+        lines = self.file.lines_since(size)
+        if not self.units or not cursor:
+            return lines
+        known = {_message(line) for line in lines}
+        return [line for line in self._journal("--after-cursor", cursor) if _message(line) not in known] + lines
+
+    def _cursor(self) -> str:
+        if not self.units:
+            return ""
+        out = self.system.query(["journalctl", "-q", "--no-pager", "-n", "1", "-o", "cat", "--show-cursor"])
+        for line in reversed(out.stdout.splitlines()):
+            if line.startswith("-- cursor: "):
+                return line[len("-- cursor: "):].strip()
+        return ""
+
+    def _journal(self, *where: str) -> list[str]:
+        argv = ["journalctl", "-q", "--no-pager", "-o", "short", *where]
+        for unit in self.units:
+            argv += ["-u", unit]
+        out = self.system.query(argv)
+        return out.stdout.splitlines() if out.ok else []
+
+
+def _message(line: str) -> str:
+    """A log line without its time stamp and host: `program[pid]: text`."""
+    parts = line.split(" ")
+    for i, part in enumerate(parts):
+        if part.endswith(":") and ("[" in part or "/" in part):
+            return " ".join(parts[i:])
+    return line

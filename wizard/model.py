@@ -169,10 +169,17 @@ Ensure = SystemUser | Directory | Certificate | MailAliases | DkimKey | AcmeCert
 
 @dataclass(frozen=True)
 class Erratum:
-    """Where today's Debian differs from the tutorial: one line the user reads."""
+    """Where today's Debian differs from the tutorial: one line the user reads.
+
+    `on`: the boxes it is true of, "systemd" (systemd is PID 1) or "no-systemd" (a container or
+    chroot where the daemons are started by their own commands); "" for every box."""
 
     ref: str
     text: str
+    on: str = ""
+
+    def true_of(self, systemd: bool) -> bool:
+        return not self.on or self.on == ("systemd" if systemd else "no-systemd")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Callable
+
 from wizard.config import fill
 from wizard.context import WalkContext
 from wizard.events import Note, Progress
@@ -15,8 +18,12 @@ def installed(ctx: WalkContext, package: str) -> bool:
     return out.ok and "install ok installed" in out.stdout
 
 
-def install_packages(ctx: WalkContext, step: Step, values: dict[str, str]) -> str:
-    """Install what `step` needs and is missing; the problem, or "" when all are there."""
+def install_packages(ctx: WalkContext, step: Step, values: dict[str, str],
+                     confirm: Callable[[str, bool], bool] = lambda question, risky: not risky) -> str:
+    """Install what `step` needs and is missing; the problem, or "" when all are there.
+
+    Postfix replaces whatever other MTA holds port 25 (apt removes it: they conflict), but only
+    once the user said yes to that (headless: --yes)."""
     if not step.packages:
         return ""
     missing = [p for p in step.packages if not installed(ctx, p)]
@@ -28,6 +35,10 @@ def install_packages(ctx: WalkContext, step: Step, values: dict[str, str]) -> st
         # The lab's namespaces reach nothing beyond the lab, so apt cannot fetch there.
         return (f"{' '.join(missing)} not installed, and the lab has no way to the package mirrors: "
                 f"install it outside the lab (`apt-get install {' '.join(missing)}`), then run again.")
+    if "postfix" in missing:
+        problem = _make_way_for_postfix(ctx, step, confirm)
+        if problem:
+            return problem
     if missing:
         ctx.emit(Note(step.id, f"installing {' '.join(missing)}"))
         selections = "\n".join(fill(line, values) for line in step.debconf) + "\n"
@@ -45,6 +56,35 @@ def install_packages(ctx: WalkContext, step: Step, values: dict[str, str]) -> st
     else:
         ctx.emit(Note(step.id, "all packages are installed already"))
     ctx.emit(Note(step.id, f"found: {ctx.platform.describe()}"))
+    return ""
+
+
+def other_mta(system) -> tuple[str, str] | None:
+    """(program, package) of a mail server other than Postfix that holds port 25 here."""
+    from wizard.checks import listeners
+
+    for pid, program in listeners(25):
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if exe.startswith("/usr/lib/postfix/"):
+            continue
+        owner = system.query(["dpkg-query", "-S", exe]).stdout.split(":")[0].strip()
+        return program, owner or "an unknown package"
+    return None
+
+
+def _make_way_for_postfix(ctx: WalkContext, step: Step, confirm) -> str:
+    holder = other_mta(ctx.system)
+    if holder is None:
+        return ""
+    program, package = holder
+    said = f"{program} (from {package}) holds port 25"
+    if not confirm(f"{said}. Installing Postfix replaces it: apt removes {package}. Go ahead?", True):
+        return (f"{said}: Postfix would replace it, and mailwizard does that only with your consent. "
+                f"Run again with --yes (or answer y), or remove it yourself (`apt-get remove {package}`).")
+    ctx.emit(Note(step.id, f"{said}: replacing {package} with Postfix, as you agreed"))
     return ""
 
 

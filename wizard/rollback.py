@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from wizard.config import is_secret, managed_paths
 from wizard.context import EngineError, WalkContext
-from wizard.daemons import daemon
+from wizard.daemons import daemon, put_back
 from wizard.ensure import undo_made
 from wizard.events import ChangePlanned, Note, StepDone, StepStarted
 from wizard.model import FILES_GO_BACK
@@ -36,6 +36,8 @@ class Rollback:
         if problem:
             ctx.emit(StepDone(step.id, FAILED, problem))
             return step.id, FAILED, problem
+        if not ctx.system.sandbox:
+            self._services_back(n for s in later for n in s.stop)
         for s in later:
             ctx.state.steps.pop(s.id, None)
             if s.undo and (not s.files or s.undo != FILES_GO_BACK):
@@ -88,12 +90,24 @@ class Rollback:
         undo_made(ctx.system, ctx.state, lambda text: ctx.emit(Note("", text)))
         if restored and not ctx.system.sandbox:
             self._daemons_on_their_own_files()
+        if not ctx.system.sandbox:
+            self._services_back(ctx.state.services)
         for path in restored:
             ctx.system.remove_file(originals_copy(path))
         self.publisher.sync_lab(0)
         ctx.state = State()
         ctx.store.clear()
         ctx.emit(Note("", "original files restored: " + (", ".join(restored) or "none")))
+
+    def _services_back(self, names) -> None:
+        """The services the walk stopped or started, as the box had them before it."""
+        for name in dict.fromkeys(names):
+            found = self.ctx.state.services.get(name)
+            if found is None:
+                continue
+            for line in put_back(daemon(self.ctx.system, name), found) or [
+                    f"{name} {'runs' if found['running'] else 'stays stopped'}, as before the walk"]:
+                self.ctx.emit(Note("", line))
 
     def _daemons_on_their_own_files(self) -> None:
         postfix = daemon(self.ctx.system, "postfix")

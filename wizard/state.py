@@ -40,6 +40,7 @@ class State:
     made: list[dict] = field(default_factory=list)            # users, directories we made
     teaching: bool = False                                    # the walk takes the lessons
     user_changes: dict = field(default_factory=dict)          # `mailwizard user`: added, removed
+    services: dict = field(default_factory=dict)              # name -> {running, enabled} as first met
 
     def status_of(self, step_id: str) -> str:
         return self.steps.get(step_id, {}).get("status", "pending")
@@ -48,7 +49,8 @@ class State:
         return json.dumps({"format": FORMAT, "answers": self.answers, "steps": self.steps,
                            "written": self.written, "originals": self.originals,
                            "created": self.created, "made": self.made,
-                           "teaching": self.teaching, "user_changes": self.user_changes}, indent=2, sort_keys=True) + "\n"
+                           "teaching": self.teaching, "user_changes": self.user_changes,
+                           "services": self.services}, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "State":
@@ -64,7 +66,8 @@ class State:
             return cls(data.get("answers"), dict(data.get("steps") or {}),
                        dict(data.get("written") or {}), dict(data.get("originals") or {}),
                        list(data.get("created") or []), list(data.get("made") or []),
-                       bool(data.get("teaching")), dict(data.get("user_changes") or {}))
+                       bool(data.get("teaching")), dict(data.get("user_changes") or {}),
+                       dict(data.get("services") or {}))
         except (TypeError, ValueError):
             raise StateError(f"{STATE_FILE} has a damaged structure; move it aside to start over.") from None
 

@@ -154,6 +154,7 @@ class FileTransaction:
 
     def _reload(self, step_id: str, services, stop_if_invalid: bool = False) -> str:
         for service in services:
+            self.ctx.remember_service(service)
             complaint = service.validate()
             if complaint and stop_if_invalid:
                 # Undo brought back the box's own file, which this daemon cannot run with as it
@@ -167,10 +168,11 @@ class FileTransaction:
                 return f"{service.name} check failed:\n{complaint}"
             crashpoint(f"reload:{step_id}:{service.name}")
             result = service.take_new_config()
+            self._tell(step_id, service)
             if not result.ok and stop_if_invalid:
                 service.stop()
-                self._note(step_id, f"{service.name} stopped: it does not start with its "
-                           f"original configuration ({result.describe()[-160:]})")
+                self._note(step_id, f"{service.name} stopped: it did not take its original "
+                           f"configuration back ({result.describe()[-200:]})")
                 continue
             if not result.ok:
                 return f"{service.name} did not reload: {result.describe()}"
@@ -183,6 +185,13 @@ class FileTransaction:
                 if problem:
                     return problem
         return ""
+
+    def _tell(self, step_id: str, service) -> None:
+        """What the service manager made of the action (a cleared failed state, a wait for
+        systemd's start limit), in the user's log."""
+        for line in service.told:
+            self._note(step_id, line)
+        service.told.clear()
 
     def _postfix_answers(self, step_id: str, postfix) -> str:
         if postfix.greeting(timeout=3.0):
