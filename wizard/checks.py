@@ -900,7 +900,7 @@ def run_requirements(system: System, requirements: list[Requirement], values: di
         except BaseException as exc:        # reported as the check's result, never a traceback
             slots[i] = exc
 
-    import dns.resolver  # noqa: F401  once, here: thirty threads importing it at once cost a budget
+    import dns.resolver  # noqa: F401  -- once, here: thirty threads importing it at once cost a budget
 
     threads = [threading.Thread(target=work, args=(i, r), daemon=True) for i, r in enumerate(requirements)]
     for thread in threads:

@@ -108,12 +108,20 @@ class Postfix:
     system: System
     name: str = "postfix"
 
-    def __post_init__(self):
-        self.unit = Unit(self.system, "postfix", "postfix@-")   # postfix.service only groups instances
+    _unit: Unit | None = None
+
+    @property
+    def unit(self) -> Unit:
+        """Debian 12's postfix.service only groups the instances (a oneshot): the master runs in
+        `postfix@-`. Debian 13's postfix.service runs the master itself."""
+        if self._unit is None:
+            grouping = self.system.query(["systemctl", "show", "postfix", "-p", "Type"]).stdout.strip()
+            self._unit = Unit(self.system, "postfix", "postfix@-" if grouping == "Type=oneshot" else "postfix")
+        return self._unit
 
     @property
     def told(self) -> list[str]:
-        return self.unit.told
+        return self.unit.told if self._unit else []
 
     def running(self) -> bool:
         return self.system.query(["postfix", "status"]).ok
@@ -326,7 +334,9 @@ class Dovecot:
         log_start = self._log().offset()
         result = self.unit.reload()
         if result.ok:
-            self._wait_reloaded(log_start)
+            refused = self._wait_reloaded(log_start)
+            if refused:
+                return CommandResult(result.argv, 1, "", "Dovecot kept its old configuration: " + refused)
             self._wait_started()
         return result
 
@@ -337,14 +347,20 @@ class Dovecot:
     def _log(self) -> DaemonLog:
         return DaemonLog(self.system, DOVECOT_LOG)
 
-    def _wait_reloaded(self, log_start, timeout: float = RELOAD_WAIT) -> None:
-        """Until the master says it took the SIGHUP (bounded: a log nobody can read ends it)."""
+    def _wait_reloaded(self, log_start, timeout: float = RELOAD_WAIT) -> str:
+        """Until the master says it took the SIGHUP (bounded: a log nobody can read ends it);
+        what it refused, if anything: a master that cannot switch (a port it cannot bind, a
+        setting only a restart changes) logs an error and goes on with the old configuration."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any("SIGHUP received" in line for line in self._log().lines_since(log_start)):
-                time.sleep(0.1)     # it logs first, then reads the files: a moment for that
-                return
+                time.sleep(0.3)     # it logs first, then reads the files and binds: a moment for that
+                said = self._log().lines_since(log_start)
+                return "; ".join(line.split("master: ", 1)[-1] for line in said
+                                 if "master: Error:" in line or "master: Fatal:" in line
+                                 or "Config reload failed" in line)
             time.sleep(0.05)
+        return ""
 
     def _wait_started(self, timeout: float = 10.0) -> None:
         """Until the master's pid file names a live process and, when the config enables IMAP,

@@ -109,7 +109,9 @@ def _certificate(system: System, item: Certificate, values: dict[str, str], stat
                 backup = f"{path}.mailwizard-before"
                 system.move(path, backup)
                 note(f"kept the old {path} as {backup}")
-                state.created.append(backup)
+                # Reset moves it back: it is the box's own (Debian 13's is a link to the
+                # snakeoil pair, which its own dovecot.conf needs to start).
+                state.made.append({"kind": "moved-aside", "path": path, "backup": backup})
             system.write_file(path, data, mode=mode, uid=0, gid=0)
             state.created.append(path)
     note(f"E13: Debian left no certificate; made a self-signed one for {name} "
@@ -231,6 +233,13 @@ def undo_made(system: System, state, note: Note) -> None:
             except OSError:
                 if target.exists():
                     note(f"kept {item['path']}: it holds mail")
+        elif item.get("kind") == "moved-aside":
+            backup, target = system.path(item["backup"]), system.path(item["path"])
+            if backup.is_symlink() or backup.exists():
+                if target.is_symlink() or target.exists():
+                    target.unlink()
+                system.move(item["backup"], item["path"])
+                note(f"put back the box's own {item['path']} (kept aside as {item['backup']})")
         elif item.get("kind") == "acme-certificate":
             note(f"certbot's certificate stays in {item['path']} with its account and renewal settings "
                  "(you may need them; `certbot delete` removes them)")

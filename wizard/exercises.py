@@ -15,7 +15,7 @@ from wizard.daemons import daemon, let_dovecot_see_passwd_file
 from wizard.context import EngineError
 from wizard.engine import Engine
 from wizard.statuses import PASSED
-from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog
 from wizard.model import Exercise
 from wizard.probes.runner import MET, ProbeRunner
 from wizard.state import STATE_DIR
@@ -66,7 +66,7 @@ def start(engine: Engine, name: str) -> str:
     if exercise.publishes and not engine.ctx.lab:
         raise EngineError(f"exercise '{name}' changes DNS, which only the lab lets the wizard do: "
                           "run it with --lab (after `mailwizard lab up`).")
-    offsets = {log: MailLog(engine.system.path(log)).offset() for log in (MAIL_LOG, DOVECOT_LOG)}
+    offsets = {log: DaemonLog(engine.system, log).offset() for log in (MAIL_LOG, DOVECOT_LOG)}
     for path, text in new_text.items():
         engine.system.write_file(f"{BACKUPS}{path}", engine.system.read_bytes(path) or b"", mode=0o600)
         engine.system.write_file(path, text)
@@ -130,7 +130,7 @@ def check(engine: Engine) -> tuple[bool, list[str]]:
         if hint.log == "probe":
             text = seen
         else:
-            log = MailLog(engine.system.path(logs[hint.log]))
+            log = DaemonLog(engine.system, logs[hint.log])
             text = "\n".join(log.lines_since(record["offsets"].get(logs[hint.log], 0)))
         if re.search(hint.pattern, text):
             lines.append(f"hint: {hint.hint}")

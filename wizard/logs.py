@@ -61,8 +61,8 @@ class DaemonLog:
         lines = self.file.lines_since(size)
         if not self.units or not cursor:
             return lines
-        known = {_message(line) for line in lines}
-        return [line for line in self._journal("--after-cursor", cursor) if _message(line) not in known] + lines
+        known = {message_of(line) for line in lines}
+        return [line for line in self._journal("--after-cursor", cursor) if message_of(line) not in known] + lines
 
     def _cursor(self) -> str:
         if not self.units:
@@ -81,7 +81,7 @@ class DaemonLog:
         return out.stdout.splitlines() if out.ok else []
 
 
-def _message(line: str) -> str:
+def message_of(line: str) -> str:
     """A log line without its time stamp and host: `program[pid]: text`."""
     parts = line.split(" ")
     for i, part in enumerate(parts):

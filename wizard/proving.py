@@ -12,7 +12,7 @@ from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
 from wizard.config import each_of, fill
 from wizard.context import WalkContext
 from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
-from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog
 from wizard.model import Probe, Step
 from wizard.probes.runner import ProbeResult, ProbeRunner
 from wizard.publishing import record_check
@@ -123,7 +123,7 @@ class Prover:
     # ---- the daemons' logs --------------------------------------------------------------------
     def mark_logs(self) -> None:
         """Remember where the daemons' logs end now: the step's window starts here."""
-        self._log_marks = {name: MailLog(self.ctx.system.path(path)).offset() for name, path in DAEMON_LOGS}
+        self._log_marks = {name: DaemonLog(self.ctx.system, path).offset() for name, path in DAEMON_LOGS}
 
     def log_window(self, probes: list[ProbeResult]) -> list[tuple[str, bool]]:
         """The daemons' log lines written since `mark_logs`, each with whether a failed probe
@@ -132,6 +132,6 @@ class Prover:
         window = []
         for name, path in DAEMON_LOGS:
             start = self._log_marks.get(name, 0)
-            for line in MailLog(self.ctx.system.path(path)).lines_since(start)[-LOG_WINDOW_LINES:]:
+            for line in DaemonLog(self.ctx.system, path).lines_since(start)[-LOG_WINDOW_LINES:]:
                 window.append((f"{name}: {line}", any(line in p for p in pointed)))
         return window

@@ -3,7 +3,7 @@ original back byte for byte, removes what we made and forgets the walk."""
 
 from __future__ import annotations
 
-from wizard.config import is_secret, managed_paths
+from wizard.config import fill, is_secret, managed_paths
 from wizard.context import EngineError, WalkContext
 from wizard.daemons import daemon, put_back
 from wizard.ensure import undo_made
@@ -27,7 +27,7 @@ class Rollback:
         step = self._step_to_undo(step_id)
         k = ctx.index(step.id)
         later = [s for s in ctx.steps[k:] if ctx.state.status_of(s.id) != PENDING]
-        ctx.emit(StepStarted(step.id, f"undo {step.title}", step))
+        ctx.emit(StepStarted(step.id, f"undo {fill(step.title, ctx.values())}", step))
         changes = self._changes_back_to(k)
         for change in changes:
             ctx.emit(ChangePlanned(step.id, change))

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.logs import DOVECOT_LOG, MAIL_LOG
-from wizard.system import System
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, message_of
+from wizard.system import System, systemd_booted
 
 QUEUE_ID = re.compile(r"^(?:[0-9A-F]{6,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{12,20})$")
 _LINE_QID = re.compile(r"\bpostfix/[\w/-]+\[\d+\]: ([0-9A-Za-z]{6,20}): ")
@@ -49,8 +49,12 @@ def read_logs(system: System) -> tuple[list[str], list[str]]:
                 missing.append(f"{path} could not be read ({exc})")
                 continue
             lines += data.decode("utf-8", errors="replace").splitlines()
-        if not found and base == MAIL_LOG:
-            lines += _journal(system, missing)
+        if base == MAIL_LOG and (not found or (systemd_booted() and not system.sandbox)):
+            # No mail.log, or one Postfix may have stopped writing (the box's own main.cf back
+            # after a reset, on a box without rsyslog): the journal's lines it does not hold.
+            known = {message_of(line) for line in lines}
+            lines += [line for line in _journal(system, missing if not found else [])
+                      if message_of(line) not in known]
     return lines, missing
 
 

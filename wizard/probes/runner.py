@@ -18,7 +18,7 @@ from pathlib import Path
 from wizard.acme import facts_of_file, facts_of_pem
 from wizard.checks import run_requirement
 from wizard.config import fill
-from wizard.logs import DOVECOT_LOG, MAIL_LOG, MailLog
+from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
 from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Imap, InInbox, Offers, Probe,
                           Refused, Relayed, Sendmail, SmtpMail, Trusted)
@@ -178,8 +178,9 @@ class ProbeRunner:
         self.ask = ask
         self.delivery_timeout = delivery_timeout
         self.reply_timeout = reply_timeout
-        self.log = MailLog(system.path(MAIL_LOG))
+        self.log = MailLog(system.path(MAIL_LOG))           # byte offsets: what a probe waits for
         self.dovecot_log = MailLog(system.path(DOVECOT_LOG))
+        self.daemon_logs = {"mail.log": DaemonLog(system, MAIL_LOG), "dovecot.log": DaemonLog(system, DOVECOT_LOG)}
 
     def run(self, probe: Probe) -> ProbeResult:
         probe = probe.in_dialect(self.values.get("dovecot_dialect", "2.3"))
@@ -206,8 +207,9 @@ class ProbeRunner:
                 result.reason = f"cannot be shown here: {check.found}. {check.fix[:1].upper()}{check.fix[1:]}."
                 return result
         started = time.monotonic()
-        log_start = self._log_start = self.log.offset()
+        self._log_start = self.log.offset()
         self._dovecot_start = self.dovecot_log.offset()
+        marks = {name: log.offset() for name, log in self.daemon_logs.items()}
         transcript = Transcript(sink=self.on_line)
         try:
             if isinstance(probe.expect, Trusted):
@@ -226,8 +228,8 @@ class ProbeRunner:
         result.transcript_extra = []
         result.seconds = round(time.monotonic() - started, 3)
         if result.status == FAILED:
-            result.log_lines = ([f"mail.log: {l}" for l in self.log.lines_since(log_start)[-20:]]
-                                + [f"dovecot.log: {l}" for l in self.dovecot_log.lines_since(self._dovecot_start)[-20:]])
+            result.log_lines = [f"{name}: {line}" for name, log in self.daemon_logs.items()
+                                for line in log.lines_since(marks[name])[-20:]]
         return result
 
     def _via(self, probe: Probe) -> str:
@@ -691,7 +693,7 @@ class ProbeRunner:
         if line and f"relay={via}[" in line:
             result.actual += f"; through the relay host {via}"
             return
-        result.status = MISSED
+        result.status = FAILED
         result.actual = (f"it did not go through the relay host {via}: "
                          + (line.split(": ", 1)[-1] if line else "no delivery line in the log"))
 
