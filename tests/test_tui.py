@@ -430,3 +430,43 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
     assert secret not in (tmp_path / "var/lib/mailwizard/state.json").read_text()
     replay = next((tmp_path / "var/lib/mailwizard").glob("*.toml")).read_text()
     assert secret not in replay and "asked at run time" in replay
+
+
+def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
+    """What goes beyond writing the step's files (here: a file changed by hand; on a box with
+    exim4, apt replacing it) is asked in a dialog, no by default; the CLI asks on its terminal
+    or takes --yes (tests/test_systemd.py for exim4, test_postfix_walk for hand edits)."""
+    from wizard.tui.dialogs import ConfirmDialog
+
+    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine.walk("postfix-blank")
+    main_cf = tmp_path / "etc/postfix/main.cf"
+    main_cf.write_text(main_cf.read_text() + "# mine\n")
+
+    async def answer(app, pilot, key: str) -> str:
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ConfirmDialog):
+                break
+        assert isinstance(app.screen, ConfirmDialog), "the overwrite is asked"
+        question = str(app.screen.query_one("#confirm-question").render())
+        await pilot.press(key)
+        await wait_idle(app, pilot)
+        return question
+
+    async def scenario(app, pilot):
+        await close_opening_dialogs(app, pilot)
+        app.query_one("#steps").index = engine.index("postfix-names")
+        await pilot.pause()
+        question = await answer(app, pilot, "n")
+        assert "/etc/postfix/main.cf was changed by hand" in question
+        assert not app.query_one("#step-postfix-names", StepItem).has_class("done")
+        assert "# mine" in main_cf.read_text()
+        await answer(app, pilot, "y")
+        assert app.query_one("#step-postfix-names", StepItem).has_class("done")
+
+    run_app(engine, scenario)
+    assert "# mine" not in main_cf.read_text()
+    kept = list((tmp_path / "var/lib/mailwizard").rglob("main.cf.*"))
+    assert kept and "# mine" in kept[0].read_text(), "the hand edit is kept"

@@ -109,6 +109,10 @@ class Engine:
         """From now on, a manual vantage point's questions go to `ask` (a face's dialog)."""
         self.prover.ask = ask
 
+    def confirm_through(self, confirm: Callable[[str, bool], bool]) -> None:
+        """From now on, what needs the user's yes is asked through `confirm` (a face's dialog)."""
+        self.confirm = confirm
+
     def ask_secrets_through(self, ask_secret: Callable[[str], str]) -> None:
         """From now on, a step's questions for a password go to `ask_secret` (a face's dialog)."""
         self.ask_secret = ask_secret

@@ -63,6 +63,7 @@ class WizardApp(App):
         engine.listen(self._from_worker)
         engine.ask_through(self._ask_from_worker)
         engine.ask_secrets_through(self._ask_secret_from_worker)
+        engine.confirm_through(self._confirm_from_worker)
         self.busy = False
         self.quit_when_done = False
         self.told_ready = False
@@ -328,17 +329,24 @@ class WizardApp(App):
 
         return self._answer_in(PasswordDialog(question))
 
-    def _answer_in(self, dialog) -> str:
-        answered = threading.Event()
-        answer = {"text": ""}
+    def _confirm_from_worker(self, question: str, risky: bool = False) -> bool:
+        """Running a step (r) is the yes to writing its files; what goes further (apt replacing
+        another mail server, a hand edit overwritten) is asked in a dialog, no by default."""
+        from wizard.tui.dialogs import ConfirmDialog
 
-        def keep(text: str | None) -> None:
-            answer["text"] = text or ""
+        return True if not risky else self._answer_in(ConfirmDialog(question), unanswered=False)
+
+    def _answer_in(self, dialog, unanswered=""):
+        answered = threading.Event()
+        answer = {"value": unanswered}
+
+        def keep(value) -> None:
+            answer["value"] = value or unanswered
             answered.set()
 
         self.call_from_thread(self.push_screen, dialog, keep)
         answered.wait(timeout=3600)
-        return answer["text"]
+        return answer["value"]
 
     # ---- engine events ---------------------------------------------------------------------------
     def _from_worker(self, event: events.Event) -> None:

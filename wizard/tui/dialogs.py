@@ -196,6 +196,34 @@ class PasswordDialog(ModalScreen[str]):
         self.dismiss("")
 
 
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes or no the walk needs before it does something it cannot take back by itself
+    (apt replacing another mail server, a hand edit overwritten): no unless said."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield Static(self.question, id="confirm-question")
+            with Horizontal():
+                yield Button("Yes", id="yes", variant="warning")
+                yield Button("No", id="no", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class ReadyScreen(ModalScreen[None]):
     """The walk is through: what to type into a mail client, and the DNS records that help."""
 
