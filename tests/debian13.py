@@ -69,7 +69,22 @@ SOURCE_ONLY_DEPS = ["authres>=1.2"]        # authheaders' own, also source only
 def wheelhouse(into: Path, python: str = "3.13") -> None:
     """The project's dependencies as wheels for the box's Python (3.13 on trixie, 3.11 on
     bookworm), fetched by the host's pip (whose index settings and CA bundle work here), so the
-    box installs with --no-index."""
+    box installs with --no-index. Kept under the cache directory while pyproject.toml's
+    dependencies stay the same."""
+    import hashlib
+
+    wanted = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    key = hashlib.sha256(repr((python, wanted, SOURCE_ONLY_DEPS)).encode()).hexdigest()[:16]
+    kept = CACHE / f"wheels-{python}-{key}"
+    if not kept.is_dir():
+        partial = Path(f"{kept}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        _fetch_wheels(partial, python)
+        partial.rename(kept)
+    shutil.copytree(kept, into, dirs_exist_ok=True)
+
+
+def _fetch_wheels(into: Path, python: str) -> None:
     from packaging.requirements import Requirement    # pytest's own dependency
 
     # pip download judges markers by the running Python, not by --python-version: judge them here.

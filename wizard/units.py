@@ -81,6 +81,8 @@ class Unit:
         return self.system.run(["systemctl", "enable" if enabled else "disable", "--quiet", self.name])
 
     def _starting(self, verb: str) -> CommandResult:
+        if self.system.sandbox:
+            return self.system.run(["systemctl", verb, self.name])
         self.clear_failed()
         self._keep_below_start_limit()
         done = self.system.run(["systemctl", verb, self.name], timeout=120)
@@ -97,6 +99,8 @@ class Unit:
 
     def _judged(self, done: CommandResult, want_active: bool) -> CommandResult:
         """`done`, or a failure with the true reason when the unit is not as wanted."""
+        if self.system.sandbox:
+            return done         # nothing ran: the box's units are not ours to judge
         if done.ok and self.active() == want_active:
             return done
         state = self.show("ActiveState", "SubState", "Result")
