@@ -83,7 +83,7 @@ def _make_way_for_postfix(ctx: WalkContext, step: Step, confirm) -> str:
     said = f"{program} (from {package}) holds port 25"
     if not confirm(f"{said}. Installing Postfix replaces it: apt removes {package}. Go ahead?", True):
         return (f"{said}: Postfix would replace it, and mailwizard does that only with your consent. "
-                f"Run again with --yes (or answer y), or remove it yourself (`apt-get remove {package}`).")
+                f"Run the step again and say yes (headless: --yes), or remove it yourself (`apt-get remove {package}`).")
     ctx.emit(Note(step.id, f"{said}: replacing {package} with Postfix, as you agreed"))
     return ""
 

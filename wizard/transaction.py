@@ -104,7 +104,7 @@ class FileTransaction:
                 if not confirm(f"{change.path} was changed by hand since mailwizard wrote it "
                                f"(your version is saved as {saved}). Overwrite it?", True):
                     return (f"{change.path} was changed by hand; your version is saved as {saved}. "
-                            "Run again with --yes to overwrite it, or `mailwizard undo` to step back.")
+                            "Run the step again and say yes (headless: --yes) to overwrite it, or undo to step back.")
         return ""
 
     def _save_hand_edit(self, path: str) -> str:
