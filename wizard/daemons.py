@@ -295,11 +295,14 @@ class Dovecot:
         return pid_alive(read_pid(self.system.path(DOVECOT_PID)))
 
     def start(self) -> CommandResult:
-        log_start = self._log().offset()
         if systemd_booted():
-            result = self.unit.start()
-        else:
-            result = self.system.run(["dovecot"], daemonizes=True, timeout=30)
+            return self._starting(self.unit.start)
+        return self._starting(lambda: self.system.run(["dovecot"], daemonizes=True, timeout=30))
+
+    def _starting(self, action) -> CommandResult:
+        """`action` (a start), waited for, with what Dovecot logged meanwhile kept for a failure."""
+        log_start = self._log().offset()
+        result = action()
         if result.ok:
             self._wait_started()
         self.said_at_start = self._log().lines_since(log_start)[-5:]
@@ -317,20 +320,17 @@ class Dovecot:
 
     def restart(self) -> CommandResult:
         if systemd_booted():
-            log_start = self._log().offset()
-            result = self.unit.restart()
-            if result.ok:
-                self._wait_started()
-            self.said_at_start = self._log().lines_since(log_start)[-5:]
-            return result
+            return self._starting(self.unit.restart)
         if self.running():
             self.stop()
         return self.start()
 
     def reload(self) -> CommandResult:
         """A running Dovecot re-reads its files (a stopped one starts); returns once it has."""
-        if not systemd_booted() or not self.running():
-            return self.restart() if self.running() else self.start()
+        if not self.running():
+            return self.start()
+        if not systemd_booted():
+            return self.restart()
         log_start = self._log().offset()
         result = self.unit.reload()
         if result.ok:
@@ -436,13 +436,17 @@ class Rspamd:
         return in_other_netns(read_pid(self.system.path(RSPAMD_PID)))
 
     def start(self) -> CommandResult:
-        log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
         if systemd_booted():
-            result = self.unit.start()
-        else:
-            # What the systemd unit's RuntimeDirectory= would make.
-            self.system.run(["install", "-d", "-o", "_rspamd", "-g", "_rspamd", "-m", "755", "/run/rspamd"])
-            result = self.system.run(["rspamd", "-u", "_rspamd", "-g", "_rspamd"], daemonizes=True, timeout=60)
+            return self._starting(self.unit.start)
+        # What the systemd unit's RuntimeDirectory= would make.
+        self.system.run(["install", "-d", "-o", "_rspamd", "-g", "_rspamd", "-m", "755", "/run/rspamd"])
+        return self._starting(lambda: self.system.run(["rspamd", "-u", "_rspamd", "-g", "_rspamd"],
+                                                      daemonizes=True, timeout=60))
+
+    def _starting(self, action) -> CommandResult:
+        """`action` (a start), waited for, with rspamd's complaints meanwhile kept for a failure."""
+        log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
+        result = action()
         if result.ok:
             self._wait_started()
         said = MailLog(self.system.path(RSPAMD_LOG)).lines_since(log_start)
@@ -463,13 +467,7 @@ class Rspamd:
 
     def restart(self) -> CommandResult:
         if systemd_booted():
-            log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
-            result = self.unit.restart()
-            if result.ok:
-                self._wait_started()
-            said = MailLog(self.system.path(RSPAMD_LOG)).lines_since(log_start)
-            self.said_at_start = [line for line in said if "cannot" in line or "error" in line.lower()][-5:]
-            return result
+            return self._starting(self.unit.restart)
         if self.running():
             self.stop()
         return self.start()
