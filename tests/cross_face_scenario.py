@@ -41,12 +41,24 @@ async def fill_the_form(app, pilot) -> None:
     await until(pilot, lambda: not isinstance(app.screen, AnswersScreen), 10)
 
 
+async def choose_path(app, pilot, key: str) -> None:
+    """A first start asks which path: the tutorial's lessons (l) or straight (s)."""
+    from wizard.tui.dialogs import PathDialog
+
+    await until(pilot, lambda: isinstance(app.screen, PathDialog), 10)
+    seen["path_asked"] = str(app.screen.query_one("#path-text").render())
+    await pilot.press(key)
+    await until(pilot, lambda: not isinstance(app.screen, PathDialog), 10)
+    await pilot.pause()
+
+
 async def walk(engine, form: bool) -> None:
     app = WizardApp(engine)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         if form:
             await fill_the_form(app, pilot)
+        await choose_path(app, pilot, "l" if "--lessons" in sys.argv else "s")
         seen["done"] = []
         for step in engine.steps:
             await until(pilot, lambda: engine.steps[app.query_one("#steps").index].id == step.id, 5)

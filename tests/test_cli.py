@@ -107,3 +107,32 @@ def test_relay_answers_that_could_break_a_config_line_are_refused_by_name(tmp_pa
         run = mailwizard("run", "--answers", str(answers), "--root", str(tmp_path / "s"))
         assert run.returncode == 2 and named in run.stderr and "Traceback" not in run.stderr, (relay, run.stderr)
         assert not (tmp_path / "s" / "etc").exists()
+
+
+def test_run_says_its_path_and_the_path_changes_only_for_chapters_not_yet_begun(tmp_path):
+    """Straight on a first walk; --teaching takes the lessons of the chapters still ahead; a
+    chapter begun keeps its form under --straight; both flags at once are refused."""
+    answers, root = tmp_path / "answers.toml", str(tmp_path / "s")
+    answers.write_text(ANSWERS)
+    first = mailwizard("run", "--answers", str(answers), "--root", root, "--through", "install")
+    assert first.returncode == 0, first.stderr
+    assert ("path: straight to each working step (--teaching takes the tutorial's lessons, "
+            "errors included in dovecot-imap, dns-auth)") in first.stdout, first.stdout
+
+    lessons = mailwizard("run", "--teaching", "--root", root, "--through", "dovecot-imap.empty")
+    assert lessons.returncode == 0, lessons.stderr
+    assert "path: the tutorial's lessons" in lessons.stdout, lessons.stdout
+    assert "[ok] dovecot-imap.empty" in lessons.stdout, lessons.stdout
+
+    both = mailwizard("run", "--teaching", "--straight", "--root", root)
+    assert both.returncode == 2 and "give one of them" in both.stderr
+
+    straight = mailwizard("run", "--straight", "--root", root)
+    assert straight.returncode == 0, straight.stdout[-2000:] + straight.stderr
+    assert "path: straight to each working step (--teaching takes" in straight.stdout
+    assert "in dns-auth)" in straight.stdout, "dovecot-imap is begun: only dns-auth still changes"
+    status = mailwizard("status", "--root", root).stdout
+    assert "path: straight to each working step (every chapter with lessons is begun)" in status, status
+    ids = [line.split()[2] for line in status.splitlines() if line.startswith("  [")]
+    assert "dovecot-imap.location" in ids and "dovecot-imap" not in ids, "the begun chapter kept its lessons"
+    assert "dns-auth" in ids and not any(i.startswith("dns-auth.") for i in ids), ids

@@ -13,9 +13,12 @@ import pytest
 
 from conftest import LAB_NAME, REPO, mailwizard
 from steps import ALL_STEPS
+from wizard.session import walk_steps
 
 SCENARIO = str(REPO / "tests" / "cross_face_scenario.py")
 STEP_IDS = [s.id for s in ALL_STEPS]
+LESSON_IDS = [s.id for s in walk_steps(teaching=True)]
+ASKED = "Follow the tutorial's lessons, errors included, or go straight to each working step?"
 
 
 def scenario(*args: str, netns: str | None = None) -> dict:
@@ -27,17 +30,19 @@ def scenario(*args: str, netns: str | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def assert_finished_for_the_cli(*where: str, answers: str, lab: bool = False) -> None:
+def assert_finished_for_the_cli(*where: str, answers: str, lab: bool = False, ids=STEP_IDS) -> None:
     status = mailwizard(*where, "status")
     assert status.returncode == 0, status.stderr
-    assert f"progress: {len(STEP_IDS)}/{len(STEP_IDS)} steps done" in status.stdout, status.stdout
+    assert f"progress: {len(ids)}/{len(ids)} steps done" in status.stdout, status.stdout
+    path = "the tutorial's lessons" if ids == LESSON_IDS else "straight to each working step"
+    assert f"path: {path}" in status.stdout, status.stdout
     assert "no answers recorded" not in status.stdout and "{" not in status.stdout, status.stdout
     run = mailwizard(*where, "run", "--answers", answers, *(["--lab"] if lab else []))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr
     assert "the server is ready. For your mail clients:" in run.stdout
     assert "    _submissions._tcp.example.test. 3600 IN SRV 0 1 465 mail.example.test." in run.stdout
     assert [line for line in run.stdout.splitlines() if line.startswith("[")] == [
-        f"[ok] {step}: done already" for step in STEP_IDS], run.stdout
+        f"[ok] {step}: done already" for step in ids], run.stdout
     assert not any(line.startswith(("> ", "    [", "    change", "    note")) for line in run.stdout.splitlines()), \
         "nothing was checked, written or probed again"
 
@@ -50,16 +55,20 @@ def assert_opens_on_the_finished_walk(seen: dict) -> None:
 
 @pytest.mark.parametrize("start", ["--answers", "the form"])
 def test_in_the_sandbox_a_tui_walk_is_done_for_the_cli(tmp_path, start):
+    """A first start asks the path: straight with --answers, the lessons after the form; the
+    CLI then walks the path the TUI was given."""
     from fixture_data import ANSWERS
 
     root, answers = tmp_path / "root", tmp_path / "answers.toml"
     root.mkdir()
     answers.write_text(ANSWERS)
-    flags = ("--form",) if start == "the form" else ()
+    flags = ("--form", "--lessons") if start == "the form" else ()
+    ids = LESSON_IDS if flags else STEP_IDS
     seen = scenario("walk", str(root), str(answers) if start == "--answers" else "", *flags)
-    assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
+    assert ASKED in seen["path_asked"] and "dovecot-imap, dns-auth" in seen["path_asked"], seen
+    assert seen["done"] == [[s, "passed"] for s in ids], seen
     assert "Outgoing mail (SMTP): server mail.example.test, port 465 with SSL/TLS" in seen["ready"], seen
-    assert_finished_for_the_cli("--root", str(root), answers=str(answers))
+    assert_finished_for_the_cli("--root", str(root), answers=str(answers), ids=ids)
 
 
 def test_in_the_sandbox_the_tui_opens_on_a_headless_walk(tmp_path):
@@ -76,6 +85,7 @@ def test_in_the_sandbox_the_tui_opens_on_a_headless_walk(tmp_path):
 def test_against_the_daemons_both_orders_and_the_form(lab_up):
     answers = str(lab_up)
     seen = scenario("walk", "", answers, "--lab", netns=f"{LAB_NAME}-mail")
+    assert ASKED in seen["path_asked"], seen
     assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
     users_db = open("/etc/dovecot/users.db", "rb").read()
     assert_finished_for_the_cli(answers=answers, lab=True)

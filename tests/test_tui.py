@@ -379,7 +379,7 @@ def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
         cli_rows.append((CLI_MARKS[rest[:4]], place, rest[5:].split(": ", 1)[0]))
     assert len(cli_rows) > len(ALL_STEPS[0].requires), "the probes' needs are checked too"
 
-    engine = open_session(SessionOptions(root=str(root), answers=str(answers)))
+    engine = open_session(SessionOptions(root=str(root), answers=str(answers), straight=True))   # a flag: no path asked
     engine.check_timeout = 1.0
     tui_rows = []
 
@@ -470,3 +470,32 @@ def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
     assert "# mine" not in main_cf.read_text()
     kept = list((tmp_path / "var/lib/mailwizard").rglob("main.cf.*"))
     assert kept and "# mine" in kept[0].read_text(), "the hand edit is kept"
+
+
+def test_the_path_changes_with_t_and_the_step_list_follows(tmp_path):
+    """Given --straight, nothing is asked; `t` asks, the lessons replace the chapter in the
+    list, and the answer is recorded for the next start (the CLI's `status` reads it)."""
+    from conftest import mailwizard
+    from wizard.session import SessionOptions, open_session
+    from wizard.tui.dialogs import PathDialog
+
+    root, answers = tmp_path / "root", tmp_path / "answers.toml"
+    root.mkdir()
+    answers.write_text(ANSWERS)
+    engine = open_session(SessionOptions(root=str(root), answers=str(answers), straight=True))
+
+    async def scenario(app, pilot):
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, PathDialog), "a flag named the path: nothing is asked"
+        assert app.query("#step-dovecot-imap") and not app.query("#step-dovecot-imap__empty")
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert "Now: straight" in str(app.screen.query_one("#path-text").render())
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        assert app.query("#step-dovecot-imap__empty") and not app.query("#step-dovecot-imap")
+        assert len(app.query(StepItem)) == len(engine.steps) > len(ALL_STEPS)
+
+    run_app(engine, scenario)
+    status = mailwizard("--root", str(root), "status")
+    assert "path: the tutorial's lessons" in status.stdout, status.stdout

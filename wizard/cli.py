@@ -154,6 +154,7 @@ def cmd_run(args) -> int:
         printer.say(f"mailwizard {__version__} on {engine.platform.describe()}")
         printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn} "
                     f"(from {engine.answers.source})")
+        printer.say(path_line(engine))
         outcomes = engine.walk(args.through)
         closing = engine.closing_notes()
     probes = [p for o in outcomes for p in o.probes]
@@ -172,6 +173,18 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def path_line(engine) -> str:
+    """Which path the walk takes, and how to take the other one while it still can."""
+    ahead = ", ".join(step.id for step in engine.path_ahead())
+    if engine.teaching:
+        said = "path: the tutorial's lessons, each error it shows met before its fix"
+        other = "--straight goes straight to each working step"
+    else:
+        said = "path: straight to each working step"
+        other = "--teaching takes the tutorial's lessons, errors included"
+    return f"{said} ({other} in {ahead})" if ahead else f"{said} (every chapter with lessons is begun)"
+
+
 def cmd_status(args) -> int:
     printer = Printer(False)
     from wizard.session import SessionOptions, system_for
@@ -182,8 +195,10 @@ def cmd_status(args) -> int:
     engine = peek_engine(args)
     if not engine.has_answers:
         printer.say("no answers recorded yet.")
+        printer.say(path_line(engine))
         return EXIT_OK
     printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn}")
+    printer.say(path_line(engine))
     rows = engine.views()
     for row in rows:
         printer.say(f"  [{step_status(row.status).word:>11}] {row.step.id:<16} {row.title}")
@@ -465,7 +480,10 @@ def _common_options(default) -> argparse.ArgumentParser:
                         help="the answers file (TOML, see README)")
     common.add_argument("--teaching", action="store_true", default=default,
                         help="teaching mode: where the tutorial shows an error before its fix, "
-                             "walk through that error (a walk remembers its mode)")
+                             "walk through that error (a walk remembers its path)")
+    common.add_argument("--straight", action="store_true", default=default,
+                        help="go straight to each working step (the first walk's path): "
+                             "changes a teaching walk's chapters not yet begun")
     common.add_argument("--lab", action="store_true", default=default,
                         help="run inside the lab (see `mailwizard lab up`): its DNS, its outside host")
     return common
@@ -552,6 +570,9 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     func = getattr(args, "func", start_tui)
+    if getattr(args, "teaching", False) and getattr(args, "straight", False):
+        print("mailwizard: --teaching and --straight name two paths; give one of them.", file=sys.stderr)
+        return EXIT_REFUSED
     if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report", "why") and \
             not (args.command == "exercise" and args.action == "list"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "

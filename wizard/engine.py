@@ -21,7 +21,7 @@ from wizard.ensure import ensure_all
 from wizard.daemons import daemon
 from wizard.events import ChangePlanned, ErratumMet, Event, Note, StepDone, StepStarted, WalkDone
 from wizard.mailboxes import Mailboxes
-from wizard.model import AcmeCertificate, Erratum, Step
+from wizard.model import AcmeCertificate, Erratum, Step, path_affects, walk_order
 from wizard.packages import install_packages
 from wizard.planning import Drift, FileChange, Planner
 from wizard.platform import Platform
@@ -75,7 +75,9 @@ class Engine:
                  confirm: Callable[[str, bool], bool] = _no_confirm,
                  platform: Platform | None = None, lab: bool = False,
                  ask: Callable[[str], str] | None = None,
-                 ask_secret: Callable[[str], str] | None = None):
+                 ask_secret: Callable[[str], str] | None = None,
+                 chapters: tuple[Step, ...] = ()):
+        self.chapters = tuple(chapters)     # the chapters before the path is applied (lessons unfolded or not)
         self._listeners: list[Callable[[Event], None]] = [emit] if emit else []
         self.ctx = WalkContext(system, tuple(steps), lambda event: self.emit(event), StateStore(system),
                                answers=answers, platform_found=platform, lab=lab)
@@ -118,8 +120,10 @@ class Engine:
         self.ask_secret = ask_secret
 
     # ---- the session ---------------------------------------------------------------------------
-    def open(self, need_answers: bool = True, teaching: bool | None = None) -> "Engine":
-        """Take the lock and load the walk. `teaching`: the mode to record (None keeps it)."""
+    def open(self, need_answers: bool = True, teaching: bool | None = None,
+             chosen: bool = False) -> "Engine":
+        """Take the lock and load the walk. `teaching`: the path to record (None keeps it);
+        `chosen`: the person named it (a flag), so a face need not ask."""
         ensure_private_dir(self.system)
         self.store.lock()
         try:
@@ -133,6 +137,7 @@ class Engine:
             raise
         if teaching is not None:
             self.state.teaching = teaching
+        self.state.path_chosen |= chosen
         return self
 
     def peek(self) -> "Engine":
@@ -192,6 +197,37 @@ class Engine:
 
     def title(self, step: Step) -> str:
         return self.ctx.title(step)
+
+    # ---- the path: the tutorial's lessons, or straight to each working step -------------------------
+    @property
+    def teaching(self) -> bool:
+        return self.state.teaching
+
+    @property
+    def path_chosen(self) -> bool:
+        """False on a first start nobody has said a path for: a face asks (straight otherwise)."""
+        return self.state.path_chosen or bool(self.state.steps)
+
+    def path_ahead(self) -> tuple[Step, ...]:
+        """The chapters a change of path would still change (with lessons, not yet begun)."""
+        return path_affects(self.chapters, frozenset(self.state.steps))
+
+    def choose_path(self, teaching: bool) -> tuple[Step, ...]:
+        """Take the lessons (True) or go straight (False) for every chapter not yet begun;
+        recorded at once. Returns the chapters it changes. A chapter already begun keeps its
+        form: to take it the other way, undo it first (EngineError says so)."""
+        if not self.chapters:
+            raise EngineError("this engine was built without its chapters; the path cannot change")
+        ahead = self.path_ahead()
+        if teaching != self.state.teaching and not ahead:
+            begun = ", ".join(step.id for step in self.chapters if step.lessons)
+            raise EngineError(f"every chapter with lessons ({begun}) is begun already, in the path it "
+                              "was begun in; `mailwizard undo STEP` on one takes it back, then choose again.")
+        self.state.teaching = teaching
+        self.state.path_chosen = True
+        self.ctx.steps = walk_order(self.chapters, teaching, frozenset(self.state.steps))
+        self.ctx.save(f"path: {'teaching' if teaching else 'straight'}")
+        return ahead
 
     def set_answers(self, answers: Answers) -> None:
         """New answers (from the TUI's form): kept in the state and the replay file at once.
@@ -299,6 +335,7 @@ class Engine:
         if not view.may_run:
             raise EngineError(view.reason)
         self.ctx.remember_answers()
+        self.state.path_chosen = True       # a walk begun has its path: no face asks any more
         self.cancel_requested.clear()
         self.prover.mark_logs()
         values = self.values()

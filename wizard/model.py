@@ -436,12 +436,28 @@ class Step:
         return not self.when or values.get(self.when[0]) == self.when[1]
 
 
-def walk_order(steps: tuple[Step, ...], teaching: bool) -> tuple[Step, ...]:
-    """The steps a walk takes: a step with lessons becomes its lessons in teaching mode."""
-    out: list[Step] = []
-    for step in steps:
-        out.extend(step.lessons if teaching and step.lessons else (step,))
-    return tuple(out)
+def walk_order(steps: tuple[Step, ...], teaching: bool,
+               walked: frozenset[str] = frozenset()) -> tuple[Step, ...]:
+    """The steps a walk takes: a step with lessons becomes its lessons in teaching mode. A
+    chapter already begun (`walked`: the ids the state has records of) keeps the form it was
+    begun in, so the path can change for the chapters still ahead."""
+    return tuple(part for step in steps for part in _taken_as(step, teaching, walked))
+
+
+def _taken_as(step: Step, teaching: bool, walked: frozenset[str]) -> tuple[Step, ...]:
+    if not step.lessons:
+        return (step,)
+    if any(lesson.id in walked for lesson in step.lessons):
+        return step.lessons
+    if step.id in walked:
+        return (step,)
+    return step.lessons if teaching else (step,)
+
+
+def path_affects(steps: tuple[Step, ...], walked: frozenset[str]) -> tuple[Step, ...]:
+    """The chapters a change of path still changes: those with lessons not yet begun."""
+    return tuple(step for step in steps if step.lessons and step.id not in walked
+                 and not any(lesson.id in walked for lesson in step.lessons))
 
 
 def lesson_files(lessons: tuple[Step, ...]) -> tuple[FileFragment, ...]:

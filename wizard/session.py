@@ -20,33 +20,50 @@ from wizard.system import System
 class SessionOptions:
     root: str | None = None         # --root: a sandbox directory
     answers: str | None = None      # --answers: the answers file
-    teaching: bool = False          # --teaching (a walk started in teaching mode stays in it)
+    teaching: bool = False          # --teaching: the tutorial's lessons, errors included
     lab: bool = False               # --lab: running inside the lab's mail namespace
+    straight: bool = False          # --straight: straight to each working step
+    # Neither flag: the path the walk on this box was given (straight on a first walk).
 
     @classmethod
     def from_args(cls, args) -> "SessionOptions":
         return cls(getattr(args, "root", None) or None, getattr(args, "answers", None) or None,
-                   bool(getattr(args, "teaching", False)), bool(getattr(args, "lab", False)))
+                   bool(getattr(args, "teaching", False)), bool(getattr(args, "lab", False)),
+                   bool(getattr(args, "straight", False)))
+
+    @property
+    def path_given(self) -> bool:
+        return self.teaching or self.straight
 
 
 def system_for(options: SessionOptions) -> System:
     return System(Path(options.root).resolve() if options.root else Path("/"))
 
 
-def walk_steps(teaching: bool = False) -> tuple[Step, ...]:
+def chapters() -> tuple[Step, ...]:
     from steps import ALL_STEPS
 
-    return walk_order(ALL_STEPS, teaching)
+    return ALL_STEPS
+
+
+def walk_steps(teaching: bool = False, walked: frozenset[str] = frozenset()) -> tuple[Step, ...]:
+    return walk_order(chapters(), teaching, walked)
+
+
+def _recorded(system: System) -> tuple[bool, frozenset[str]]:
+    """The path the walk on this box was given, and the steps it has records of."""
+    try:
+        state = StateStore(system).load()
+    except StateError:
+        return False, frozenset()
+    return state.teaching, frozenset(state.steps)
 
 
 def teaching_mode(system: System, options: SessionOptions) -> bool:
-    """--teaching, or the mode the walk on this box was started in."""
-    if options.teaching:
-        return True
-    try:
-        return StateStore(system).load().teaching
-    except StateError:
-        return False
+    """--teaching or --straight, or else the path the walk on this box was given."""
+    if options.path_given:
+        return options.teaching
+    return _recorded(system)[0]
 
 
 def answers_from_file(system: System, options: SessionOptions) -> Answers | None:
@@ -66,8 +83,9 @@ def build_engine(options: SessionOptions, *, teaching: bool | None = None,
     system = system_for(options)
     teaching = teaching_mode(system, options) if teaching is None else teaching
     extra = {"confirm": confirm} if confirm else {}
-    return Engine(system, answers_from_file(system, options), walk_steps(teaching), emit=emit,
-                  lab=options.lab, ask=ask, ask_secret=ask_secret, **extra)
+    return Engine(system, answers_from_file(system, options),
+                  walk_steps(teaching, _recorded(system)[1]), emit=emit,
+                  lab=options.lab, ask=ask, ask_secret=ask_secret, chapters=chapters(), **extra)
 
 
 def open_session(options: SessionOptions, *, need_answers: bool = True, **faces) -> Engine:
@@ -75,7 +93,7 @@ def open_session(options: SessionOptions, *, need_answers: bool = True, **faces)
     system = system_for(options)
     teaching = teaching_mode(system, options)
     engine = build_engine(options, teaching=teaching, **faces)
-    return engine.open(need_answers=need_answers, teaching=teaching)
+    return engine.open(need_answers=need_answers, teaching=teaching, chosen=options.path_given)
 
 
 def peek_session(options: SessionOptions, *, teaching: bool | None = None, **faces) -> Engine:

@@ -41,6 +41,7 @@ class State:
     teaching: bool = False                                    # the walk takes the lessons
     user_changes: dict = field(default_factory=dict)          # `mailwizard user`: added, removed
     services: dict = field(default_factory=dict)              # name -> {running, enabled} as first met
+    path_chosen: bool = False                                 # the person said which path (or walked)
 
     def status_of(self, step_id: str) -> str:
         return self.steps.get(step_id, {}).get("status", "pending")
@@ -50,7 +51,7 @@ class State:
                            "written": self.written, "originals": self.originals,
                            "created": self.created, "made": self.made,
                            "teaching": self.teaching, "user_changes": self.user_changes,
-                           "services": self.services}, indent=2, sort_keys=True) + "\n"
+                           "services": self.services, "path_chosen": self.path_chosen}, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "State":
@@ -67,7 +68,7 @@ class State:
                        dict(data.get("written") or {}), dict(data.get("originals") or {}),
                        list(data.get("created") or []), list(data.get("made") or []),
                        bool(data.get("teaching")), dict(data.get("user_changes") or {}),
-                       dict(data.get("services") or {}))
+                       dict(data.get("services") or {}), bool(data.get("path_chosen")))
         except (TypeError, ValueError):
             raise StateError(f"{STATE_FILE} has a damaged structure; move it aside to start over.") from None
 

@@ -18,7 +18,7 @@ from wizard.flow import labels, touched_by, travelled_by
 from wizard.statuses import PASSED
 from wizard.tui.log_lines import LogLines
 from wizard.tui.mail_flow import MailFlow
-from wizard.tui.step_list import StepItem, StepList
+from wizard.tui.step_list import StepItem, StepList, widget_id
 from wizard.tui.transcript import ProbeTranscript
 
 
@@ -38,6 +38,7 @@ class WizardApp(App):
         Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
         Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
         Binding("w", "why", "Why", id="why", tooltip="What became of a mail: its path through the logs"),
+        Binding("t", "path", "Path", id="path", tooltip="The tutorial's lessons, or straight to each working step"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -54,6 +55,7 @@ class WizardApp(App):
         ("Report", "The whole walk as one document", "report"),
         ("Exercises", "Break-and-fix exercises for the classroom", "exercises"),
         ("Why did a mail not arrive?", "Follow one message through the logs: what happened, what to do", "why"),
+        ("Path: lessons or straight", "The tutorial's errors before each fix, or each working step", "path"),
         ("Help", "Keys and marks", "help"),
     )
 
@@ -95,16 +97,23 @@ class WizardApp(App):
         if not self.engine.has_answers:
             from wizard.tui.answers_form import AnswersScreen
 
-            self.push_screen(AnswersScreen(self.engine, must_answer=True), lambda _: self._answered(show=True))
+            self.push_screen(AnswersScreen(self.engine, must_answer=True), self._answered_first)
             return
         self._answered(show=False)     # the list's first highlight shows the step
+        if not self.engine.path_chosen:
+            self.action_path()
         self._offer_resume()
+
+    def _answered_first(self, _saved) -> None:
+        self._answered(show=True)
+        if not self.engine.path_chosen:
+            self.action_path()
 
     def _answered(self, show: bool) -> None:
         self.sub_title = f"{self.engine.answers.fqdn}" + (
             f" — sandbox {self.engine.system.root}" if self.engine.system.sandbox else "")
         for step in self.engine.steps:
-            self.query_one(f"#step-{step.id}", StepItem).title_text = self.engine.title(step)
+            self.query_one(f"#step-{widget_id(step.id)}", StepItem).title_text = self.engine.title(step)
         self.query_one(StepList).index = self._next_index()
         self._refresh_marks()
         if show:
@@ -117,6 +126,36 @@ class WizardApp(App):
             self.notify("A step is running; change the answers when it is done.", severity="warning")
             return
         self.push_screen(AnswersScreen(self.engine), lambda saved: saved and self._answered(show=True))
+
+    def action_path(self) -> None:
+        """Ask which path the walk takes; the step list follows the answer."""
+        from wizard.tui.dialogs import PathDialog
+
+        if self.busy:
+            self.notify("A step is running; change the path when it is done.", severity="warning")
+            return
+        ahead = [step.id for step in self.engine.path_ahead()]
+        if not ahead:
+            self.notify("Every chapter with lessons is begun already: it keeps its path. Undo it (u) "
+                        "to take it the other way.", severity="warning")
+            return
+        self.push_screen(PathDialog(self.engine.teaching, ahead), self._path_chosen)
+
+    async def _path_chosen(self, teaching: bool | None) -> None:
+        if teaching is None:
+            return
+        selected = self.selected_step().id
+        self.engine.choose_path(teaching)
+        steps = self.query_one(StepList)
+        await steps.clear()
+        await steps.extend(StepItem(row.step.id, row.title, row.status) for row in self.engine.views())
+        self.query_one(ProgressBar).update(total=len(self.engine.steps))
+        ids = [step.id for step in self.engine.steps]
+        steps.index = ids.index(selected) if selected in ids else self._next_index()
+        self._refresh_marks()
+        self._show_selected()
+        self.notify("Path: the tutorial's lessons, errors included." if teaching
+                    else "Path: straight to each working step.")
 
     def _offer_resume(self) -> None:
         from wizard.tui.dialogs import ResumeDialog
@@ -143,7 +182,7 @@ class WizardApp(App):
     def _refresh_marks(self) -> None:
         done = 0
         for row in self.engine.views():
-            self.query_one(f"#step-{row.step.id}", StepItem).show(row.status)
+            self.query_one(f"#step-{widget_id(row.step.id)}", StepItem).show(row.status)
             done += row.status == PASSED
         self.query_one(ProgressBar).update(progress=done)
 

@@ -21,6 +21,7 @@ HELP = """\
 | **l** | the daemons' log lines of the step's last run; **enter** on a line follows its mail |
 | **w** | why did a mail not arrive: its path through the logs, and what to do |
 | **p** | the report of the whole walk; **e** the break-and-fix exercises |
+| **t** | the path: the tutorial's lessons (errors included) or straight to each working step |
 | **ctrl+p** | the command palette: every action by name, and the theme |
 | **q** | quit; the state is saved after every change, so starting again resumes |
 
@@ -72,6 +73,47 @@ class ResumeDialog(ModalScreen[bool]):
 
     def action_look(self) -> None:
         self.dismiss(False)
+
+
+class PathDialog(ModalScreen[bool | None]):
+    """Which path the walk takes: the tutorial's lessons, its deliberate errors included, or
+    straight to each working step. Asked on a first start; `t` asks again while a chapter with
+    lessons is still ahead. Dismissed with True (lessons), False (straight) or None (unchanged)."""
+
+    BINDINGS = [Binding("l", "lessons", "Lessons"), Binding("s", "straight", "Straight"),
+                Binding("escape", "keep", "Keep as it is")]
+
+    def __init__(self, teaching: bool, ahead: list[str]):
+        super().__init__()
+        self.teaching, self.ahead = teaching, ahead
+
+    def compose(self) -> ComposeResult:
+        now = "the lessons" if self.teaching else "straight"
+        with Vertical(classes="dialog"):
+            yield Static(
+                "Follow the tutorial's lessons, errors included, or go straight to each working step?\n\n"
+                "  • Lessons: where the tutorial makes a mistake on purpose, the wizard makes it too, "
+                "shows what the daemons answer, then fixes it. Slower; you learn what each error "
+                "looks like before you meet it on your own.\n"
+                "  • Straight: each chapter in its working form. Both paths end in the same server.\n\n"
+                f"Chapters with lessons still ahead: {', '.join(self.ahead)}. Now: {now}. "
+                "You can change this with t until those chapters begin.", id="path-text")
+            with Horizontal():
+                yield Button("Lessons, errors included", id="lessons", variant="primary")
+                yield Button("Straight", id="straight")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "lessons")
+
+    def action_lessons(self) -> None:
+        self.dismiss(True)
+
+    def action_straight(self) -> None:
+        self.dismiss(False)
+
+    def action_keep(self) -> None:
+        self.dismiss(None)
 
 
 class PrerequisitesScreen(ModalScreen[None]):

@@ -7,9 +7,15 @@ from textual.widgets import ListItem, ListView, Label
 from wizard.statuses import BLOCKED, FAILED, LOCKED, PASSED, step_status
 
 
+def widget_id(step_id: str) -> str:
+    """A step's id as a widget id: a lesson's dot ("dovecot-imap.empty") becomes "__"."""
+    return step_id.replace(".", "__")
+
+
 class StepItem(ListItem):
     def __init__(self, step_id: str, title: str, status: str):
-        super().__init__(Label(self.caption(title, status), id=f"label-{step_id}"), id=f"step-{step_id}")
+        super().__init__(Label(self.caption(title, status), id=f"label-{widget_id(step_id)}"),
+                         id=f"step-{widget_id(step_id)}")
         self.step_id = step_id
         self.title_text = title
 
