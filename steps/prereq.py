@@ -17,6 +17,7 @@ STEP = Step(
         Requirement("port-owner", ("993", "dovecot")),
         Requirement("outbound-25", ("{extdomain}",), advisory=True),
         Requirement("blocklists", ("{fqdn}", "{blocklists}"), advisory=True),
+        Requirement("outside-name", ("{vantage}", "{fqdn}", "{exthost_given}", "{ssh_config}"), advisory=True),
     ),
     undo="Nothing to undo: this step only looks.",
 )

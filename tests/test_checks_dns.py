@@ -16,6 +16,8 @@ pytestmark = pytest.mark.daemons
 
 FQDN, DOMAIN, ADDRESS = "mail.example.test", "example.test", "192.0.2.25"
 REVERSE = "25.2.0.192.in-addr.arpa"
+EXT_REVERSE = "50.2.0.192.in-addr.arpa"
+OUTSIDE = "outside host's name"
 
 
 def zone(answers: Path, *, drop=(), add=(), servfail=(), silent=False) -> None:
@@ -59,6 +61,15 @@ CASES = [
     ("SERVFAIL", {"servfail": [DOMAIN]}, f"MX of {DOMAIN}", ["warn", "SERVFAIL", "dig +trace"]),
     ("a server that never answers", {"silent": True}, f"MX of {DOMAIN}",
      ["warn", "within 1 s", "resolv.conf"]),
+    # The outside host's name, learned from where the lab's outside is seen from the server.
+    ("the outside host has a proper name", {}, OUTSIDE,
+     ["ok  ", "exthost.ext.test (192.0.2.50 is exthost.ext.test: PTR and A agree",
+      f"as netns:{LAB_NAME}-ext is seen from here"]),
+    ("the outside host has no PTR", {"drop": [(EXT_REVERSE, "PTR")]}, OUTSIDE,
+     ["warn", "192.0.2.50 has no PTR record", "set [external] host", "restrictions chapter refuses"]),
+    ("the outside host's PTR names another host", {"drop": [(EXT_REVERSE, "PTR")],
+                                                   "add": [(EXT_REVERSE, "PTR", "dsl-50.isp.test.")]},
+     OUTSIDE, ["warn", "192.0.2.50 is dsl-50.isp.test by its PTR, but dsl-50.isp.test is", "fix: give"]),
 ]
 
 

@@ -51,8 +51,14 @@ def no_clear_password_anywhere() -> None:
 
 
 def test_security_invariants_hold_after_every_step(lab):
-    lab.write_text(lab.read_text().replace('password = "123456"', f'password = "{SECRET}"'))
+    """Walked in a lab the wizard did not name: its outside host is gateway.ext.test (its own A
+    and PTR, no exthost), and the answers name a netns vantage point but no [external] host, so
+    every probe from outside greets with the name learned from where the server sees it."""
+    walk_answers = lab.read_text().replace('password = "123456"', f'password = "{SECRET}"')
+    lab.write_text(walk_answers.replace('vantage = "none"', 'vantage = "none"\nhost = "gateway"'))
     assert mailwizard("lab", "up", "--answers", str(lab)).returncode == 0
+    lab.write_text(walk_answers.replace('vantage = "none"', f'vantage = "netns:{LAB_NAME}-ext"'))
+    assert "exthost" not in lab.read_text() and "host =" not in lab.read_text()
     checked = []
     for step in ALL_STEPS:
         run = mailwizard("run", "--lab", "--answers", str(lab), "--through", step.id)
@@ -69,6 +75,26 @@ def test_security_invariants_hold_after_every_step(lab):
             assert verdict.startswith("refused"), f"open relay after {step.id}"
         checked.append(step.id)
     assert checked == [s.id for s in ALL_STEPS]
+    assert_the_outside_was_known_by_its_own_name(lab)
+
+
+def assert_the_outside_was_known_by_its_own_name(answers: Path) -> None:
+    import json
+
+    state = json.loads((STATE_DIR / "state.json").read_text())
+    greetings = {(step_id, probe["id"], line) for step_id, step in state["steps"].items()
+                 for probe in step.get("probes", []) for line in probe.get("transcript", [])
+                 if line.startswith(("C: EHLO ", "C: HELO "))}
+    assert ("restrictions", "inbound-accepted", "C: HELO gateway.ext.test") in greetings, greetings
+    assert [g for g in greetings if "exthost" in g[2]] == [], state.get("outside")
+    restrictions = {p["id"]: p["status"] for p in state["steps"]["restrictions"]["probes"]}
+    assert restrictions["unknown-recipient"] == restrictions["inbound-accepted"] == "met", restrictions
+    check = mailwizard("check", "--lab", "--answers", str(answers))
+    assert (f"outside host's name: gateway.ext.test (192.0.2.50 is gateway.ext.test: PTR and A agree, "
+            f"as netns:{LAB_NAME}-ext is seen from here)") in check.stdout, check.stdout
+    report = mailwizard("report")
+    assert (f"netns:{LAB_NAME}-ext, seen as gateway.ext.test (192.0.2.50; PTR and A agree)"
+            in report.stdout), report.stdout[:3000]
 
 
 def test_the_wizard_refuses_to_change_a_box_without_root(box):

@@ -849,7 +849,36 @@ def spf_problem(ctx: CheckContext, domain: str, record: str) -> str:
     return f"SPF gives '{result}' for this server's address {addresses[0]}: {explanation}"
 
 
+def check_outside_name(ctx: CheckContext, vantage: str, fqdn: str, given: str, ssh_config: str = "") -> CheckResult:
+    """Whether the outside host has a proper name (PTR and A agree): the probes from outside
+    greet with it, and the restrictions chapter refuses a HELO name that does not resolve."""
+    from wizard.outside import judge, learn, learnable
+
+    title = "outside host's name"
+    fix = ("give the outside host a PTR record whose name resolves back to its address, or set "
+           "[external] host in the answers to its name")
+    if given:
+        addresses = lookup(given, "A", ctx.timeout)
+        if not addresses.records:
+            return CheckResult(title, False, f"{given} (from [external] host): {addresses.problem}",
+                               "a name with an A record", fix)
+        found = judge(addresses.records[0], ctx.timeout)
+        ok = found.proper and found.name == given.lower()
+        return CheckResult(title, ok, f"{given} (from [external] host): {found.found}",
+                           "PTR and A that agree", "" if ok else fix)
+    if not learnable(vantage):
+        return CheckResult(title, True, f"not learned: the vantage point is '{vantage}' (the probes "
+                           "from outside greet with the answers' guess, exthost)")
+    found = learn(vantage, fqdn, ctx.timeout, ssh_config)
+    where = f"as {vantage} is seen from here"
+    if found.proper:
+        return CheckResult(title, True, f"{found.name} ({found.found}, {where})")
+    return CheckResult(title, False, f"{found.found} ({where})", "PTR and A that agree",
+                       fix + "; the restrictions chapter refuses the probes' HELO otherwise")
+
+
 CHECKS = {
+    "outside-name": check_outside_name,
     "dns-record": check_dns_record,
     "owned-by": check_owned_by,
     "owner-only": check_owner_only,

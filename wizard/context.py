@@ -36,6 +36,7 @@ class WalkContext:
     lab: bool = False           # running inside the lab's mail namespace: the outside is ours
     _public_keys: dict = field(default_factory=dict, repr=False)   # key path → (mtime, public half)
     given: dict = field(default_factory=dict, repr=False)          # answers to the steps' questions
+    outside_learned: set = field(default_factory=set, repr=False)  # vantage points asked this session
 
     @property
     def platform(self) -> Platform:
@@ -64,10 +65,33 @@ class WalkContext:
                 values["vantage"] = f"netns:{plan.ext_ns}"
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
+        if not answers.exthost and self.state.outside.get("vantage") == values["vantage"] \
+                and self.state.outside.get("name"):
+            values["exthost"] = self.state.outside["name"]
         values["dkim_public_key"] = self.dkim_public_key(values)
         for question in self.questions():
             values[question.name] = self.answer_to(question, values)
         return values
+
+    def learn_outside(self, values: dict[str, str], timeout: float = 3.0) -> dict[str, str]:
+        """`values` with the outside host's name as the vantage point shows it (learned once a
+        session and kept in the state, so the report names it); as they are when the answers
+        give the name, or when the vantage point cannot be asked."""
+        from wizard.outside import learn, learnable
+
+        vantage = values.get("vantage", "none")
+        if self.system.sandbox or vantage in ("none", ""):
+            return values
+        if self.need_answers().exthost or not learnable(vantage):
+            how = "from [external] host" if self.need_answers().exthost else "a guess: this vantage point cannot be asked"
+            self.state.outside = {"vantage": vantage, "name": values["exthost"], "given": True, "found": how}
+            return values
+        if self.state.outside.get("vantage") != vantage or vantage not in self.outside_learned:
+            found = learn(vantage, values["fqdn"], timeout, values.get("ssh_config", ""))
+            self.state.outside = {"vantage": vantage, **found.to_record()}
+            self.outside_learned.add(vantage)
+        name = self.state.outside.get("name")
+        return {**values, "exthost": name} if name else values
 
     def questions(self) -> list[Question]:
         return [question for step in self.steps for question in step.asks]

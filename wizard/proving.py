@@ -49,7 +49,7 @@ class Prover:
         """Run the step's checks (each one shown); the first failure that holds the walk back."""
         failures = []
         for result in self.check_step(step, values):
-            self.ctx.emit(CheckDone(step.id, result))
+            self.ctx.emit(CheckDone(step.id, result, looking=not step.files))
             if not result.ok and not result.advisory:
                 failures.append(result)
         if failures and not self.ctx.system.sandbox:
@@ -85,6 +85,8 @@ class Prover:
         if self.ask:
             options.setdefault("ask", self.ask)
         options["passwords"] = {u.address: u.password for u in self.ctx.need_answers().users if u.password}
+        if step.probes:     # they greet as the outside host (learned once a session)
+            values = self.ctx.learn_outside(values)
         results = []
         for probe, probe_values in self.instances(step, values):
             if cancelled.is_set():

@@ -18,8 +18,20 @@ def _answers_lines(engine: Engine) -> list[tuple[str, str]]:
     return [("mail domain", a.maildomain), ("mail server", a.fqdn),
             ("mailboxes", ", ".join(u.address for u in a.users) or "none"),
             ("outside address", a.external_address),
-            # The vantage point the walk used: in the lab, its outside namespace.
-            ("outside vantage point", engine.values().get("vantage") or a.vantage)]
+            ("outside vantage point", _vantage_used(engine))]
+
+
+def _vantage_used(engine: Engine) -> str:
+    """The vantage point the walk's probes used (in the lab, its outside namespace), and the
+    name the server saw it by: what the walk recorded, not what a later session would guess."""
+    seen = engine.state.outside
+    if not seen.get("vantage"):
+        return engine.values().get("vantage") or engine.answers.vantage
+    if seen.get("given"):
+        return f"{seen['vantage']}, greeting as {seen['name']} ({seen['found']})"
+    if seen.get("name") and seen.get("proper"):
+        return f"{seen['vantage']}, seen as {seen['name']} ({seen['address']}; PTR and A agree)"
+    return f"{seen['vantage']} ({seen.get('found', 'its name was not learned')})"
 
 
 def _steps(engine: Engine):

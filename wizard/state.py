@@ -42,6 +42,7 @@ class State:
     user_changes: dict = field(default_factory=dict)          # `mailwizard user`: added, removed
     services: dict = field(default_factory=dict)              # name -> {running, enabled} as first met
     path_chosen: bool = False                                 # the person said which path (or walked)
+    outside: dict = field(default_factory=dict)               # the vantage point used, as learned
 
     def status_of(self, step_id: str) -> str:
         return self.steps.get(step_id, {}).get("status", "pending")
@@ -51,7 +52,8 @@ class State:
                            "written": self.written, "originals": self.originals,
                            "created": self.created, "made": self.made,
                            "teaching": self.teaching, "user_changes": self.user_changes,
-                           "services": self.services, "path_chosen": self.path_chosen}, indent=2, sort_keys=True) + "\n"
+                           "services": self.services, "path_chosen": self.path_chosen,
+                           "outside": self.outside}, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "State":
@@ -68,7 +70,8 @@ class State:
                        dict(data.get("written") or {}), dict(data.get("originals") or {}),
                        list(data.get("created") or []), list(data.get("made") or []),
                        bool(data.get("teaching")), dict(data.get("user_changes") or {}),
-                       dict(data.get("services") or {}), bool(data.get("path_chosen")))
+                       dict(data.get("services") or {}), bool(data.get("path_chosen")),
+                       dict(data.get("outside") or {}))
         except (TypeError, ValueError):
             raise StateError(f"{STATE_FILE} has a damaged structure; move it aside to start over.") from None
 

@@ -50,9 +50,16 @@ class LabPlan:
     @classmethod
     def from_answers(cls, answers: Answers) -> "LabPlan":
         lab = dict(answers.lab)
+        # The outside host's name: the answers', or else the one the running lab was built
+        # with (a walk that learns it must not rename the lab when it publishes records).
+        exthost = (f"{answers.exthost}.{answers.extdomain}" if answers.exthost
+                   else _built_outside_name(lab["name"]) or f"exthost.{answers.extdomain}")
         return cls(lab["name"], lab["mail_address"], lab["ext_address"], lab["dns_address"],
-                   answers.maildomain, answers.fqdn, answers.extdomain,
-                   f"{answers.exthost}.{answers.extdomain}", answers.extuser)
+                   answers.maildomain, answers.fqdn, answers.extdomain, exthost, answers.extuser)
+
+    @property
+    def outside_name_file(self) -> Path:
+        return self.rundir / "outside-name"
 
     @property
     def mail_ns(self) -> str:
@@ -169,6 +176,13 @@ class LabPlan:
     def values(self) -> dict[str, str]:
         return {"ext_mailbox": str(self.ext_mailbox), "mail_address": self.mail_address,
                 "ext_address": self.ext_address, "listed_client": self.dns_address}
+
+
+def _built_outside_name(name: str) -> str:
+    try:
+        return (LAB_RUN / name / "outside-name").read_text().strip()
+    except OSError:
+        return ""
 
 
 def reverse_name(address: str) -> str:
@@ -291,6 +305,7 @@ class Lab:
                 f"# the mailwizard lab's DNS (written by `mailwizard lab up`)\nnameserver {plan.dns_address}\n")
         done.append(f"resolv.conf in both namespaces names the lab DNS at {plan.dns_address}")
         plan.maildir.mkdir(parents=True, exist_ok=True)
+        System().write_file(plan.outside_name_file, plan.exthost + "\n")
         write_zone(plan)
         record["pids"]["dns"] = self._service("dns", ["wizard.lab.dnsserver", "--listen", plan.dns_address,
                                                       "--zone", str(plan.zone_file)])
