@@ -15,7 +15,9 @@ from wizard.statuses import PASSED, probe_status
 
 class ProbeTranscript(RichLog):
     def __init__(self, **kwargs):
-        super().__init__(wrap=True, markup=False, highlight=False, **kwargs)
+        # min_width: RichLog renders at 78 columns at least, which cuts long notes off in a
+        # narrower pane; at 20 they wrap at the pane's edge.
+        super().__init__(wrap=True, markup=False, highlight=False, min_width=20, **kwargs)
         self.plain: list[str] = []          # the same lines without styles (tests read these)
         self._last_progress = ""
 
@@ -44,6 +46,9 @@ class ProbeTranscript(RichLog):
                 if line != self._last_progress:
                     self.say(line, "dim")
                     self._last_progress = line
+            case e.CheckDone(result=result):
+                style = "green" if result.ok else "yellow" if result.advisory else "red"
+                self.say(f"check {result.line()}", style)
             case e.Note() | e.ErratumMet():
                 self.say(f"note: {event.text}", "italic")
             case e.StepDone():
