@@ -117,7 +117,7 @@ def test_run_says_its_path_and_the_path_changes_only_for_chapters_not_yet_begun(
     first = mailwizard("run", "--answers", str(answers), "--root", root, "--through", "install")
     assert first.returncode == 0, first.stderr
     assert ("path: straight to each working step (--teaching takes the tutorial's lessons, "
-            "errors included in dovecot-imap, dns-auth)") in first.stdout, first.stdout
+            "errors included in dovecot-imap, virtual-lmtp, dns-auth)") in first.stdout, first.stdout
 
     lessons = mailwizard("run", "--teaching", "--root", root, "--through", "dovecot-imap.empty")
     assert lessons.returncode == 0, lessons.stderr
@@ -130,9 +130,25 @@ def test_run_says_its_path_and_the_path_changes_only_for_chapters_not_yet_begun(
     straight = mailwizard("run", "--straight", "--root", root)
     assert straight.returncode == 0, straight.stdout[-2000:] + straight.stderr
     assert "path: straight to each working step (--teaching takes" in straight.stdout
-    assert "in dns-auth)" in straight.stdout, "dovecot-imap is begun: only dns-auth still changes"
+    assert "in virtual-lmtp, dns-auth)" in straight.stdout, "dovecot-imap is begun: the others still change"
     status = mailwizard("status", "--root", root).stdout
     assert "path: straight to each working step (every chapter with lessons is begun)" in status, status
     ids = [line.split()[2] for line in status.splitlines() if line.startswith("  [")]
     assert "dovecot-imap.location" in ids and "dovecot-imap" not in ids, "the begun chapter kept its lessons"
-    assert "dns-auth" in ids and not any(i.startswith("dns-auth.") for i in ids), ids
+    assert "dns-auth" in ids and not any(i.startswith(("dns-auth.", "virtual-lmtp.")) for i in ids), ids
+
+
+def test_in_the_sandbox_the_prerequisites_show_every_check_they_ran(tmp_path):
+    from steps.prereq import STEP
+
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS)
+    run = mailwizard("run", "--answers", str(answers), "--root", str(tmp_path / "s"), "--through", "prereq")
+    assert run.returncode == 0, run.stderr
+    checks = [line for line in run.stdout.splitlines() if line.startswith("    check ")]
+    assert len(checks) == len(STEP.requires), run.stdout
+    assert any(re.match(r"    check (ok  |FAIL|warn) port 25: ", line) for line in checks), checks
+    assert any(line.startswith("    check ok   block lists: none chosen") for line in checks), checks
+    assert ("this step writes no file: it checks the box (12 checks above); in the sandbox too the "
+            "checks look at this box itself") in run.stdout
+    assert "no file changes" not in run.stdout

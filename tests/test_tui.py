@@ -43,9 +43,17 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             await pilot.press("down", "down", "r")
             await pilot.pause(0.2)
             assert not app.busy and not (tmp_path / "etc/postfix/main.cf").exists()
-            await pilot.press("up", "up", "r")
+            await pilot.press("up", "up")
+            await pilot.pause()
+            assert "This step writes no file: it checks the box" in app.query_one("#changes").content.code
+            await pilot.press("r")
             await wait_idle(app, pilot)
             assert app.query_one("#step-prereq", StepItem).has_class("done")
+            # In the sandbox the prerequisites show every check and what it found on this box.
+            shown = "\n".join(app.query_one("#probe").plain)
+            assert sum(line.startswith("check ") for line in app.query_one("#probe").plain) == len(ALL_STEPS[0].requires), shown
+            assert "check ok   block lists: none chosen" in shown and "port 25" in shown, shown
+            assert "in the sandbox too the checks look at this box itself" in shown, shown
             await pilot.press("down", "r")
             await wait_idle(app, pilot)
             assert app.query_one("#step-install", StepItem).has_class("done")
@@ -499,3 +507,25 @@ def test_the_path_changes_with_t_and_the_step_list_follows(tmp_path):
     run_app(engine, scenario)
     status = mailwizard("--root", str(root), "status")
     assert "path: the tutorial's lessons" in status.stdout, status.stdout
+
+
+def test_long_probe_notes_wrap_at_the_panes_edge(tmp_path):
+    from wizard.events import Note
+    from wizard.tui.transcript import ProbeTranscript
+
+    engine = make_engine(tmp_path)
+    note = "the outside host's name " + "is learned from where the server sees the vantage point " * 4
+
+    async def scenario(app, pilot):
+        await pilot.press("tab")      # out of the step list's focus; the tab bar is not needed
+        app.query_one("TabbedContent").active = "tab-probe"
+        await pilot.pause(0.2)
+        transcript = app.query_one("#probe", ProbeTranscript)
+        transcript.show(Note("postfix-names", note))
+        await pilot.pause(0.2)
+        width = transcript.scrollable_content_region.width
+        assert 20 < width < len(note), width
+        assert len(transcript.lines) >= len(note) // width, "the note took several lines"
+        assert max(strip.cell_length for strip in transcript.lines) <= width
+
+    run_app(engine, scenario, size=(80, 24))

@@ -47,7 +47,7 @@ class Printer:
             case e.StepStarted():
                 self.say(f"> {event.step}: {event.title}")
             case e.CheckDone(result=result):
-                if not result.ok or self.verbose:
+                if not result.ok or self.verbose or event.looking:
                     self.say(f"    check {result.line()}")
             case e.ErratumMet():
                 self.say(f"    note {event.text}")

@@ -329,6 +329,14 @@ class Engine:
         self.emit(WalkDone(tuple(outcomes)))
         return outcomes
 
+    def _nothing_to_write(self, step: Step) -> str:
+        if step.files:
+            return "no file changes: the files already match this step"
+        checked = f"it checks the box ({len(step.requires)} checks above)" if step.requires else "it writes nothing"
+        where = ("; in the sandbox too the checks look at this box itself (its DNS, host name and "
+                 "ports), not under --root" if self.system.sandbox and step.requires else "")
+        return f"this step writes no file: {checked}{where}"
+
     def run_step(self, step: Step) -> StepOutcome:
         """Check, plan, apply and prove one step. A locked step is refused (EngineError)."""
         view = self.view(step)
@@ -356,7 +364,7 @@ class Engine:
         for change in changes:
             self.emit(ChangePlanned(step.id, change))
         if not changes:
-            self.emit(Note(step.id, "no file changes: the files already match this step"))
+            self.emit(Note(step.id, self._nothing_to_write(step)))
         drifted = {d.path for d in self.drift()}
         problem = self.files.guard_hand_edits(changes, drifted, self.confirm) or self._cancelled()
         if problem:

@@ -27,6 +27,7 @@ class StepStarted:
 class CheckDone:
     step: str
     result: "CheckResult"
+    looking: bool = False       # the step only checks (writes no file): every result is its work
 
 
 @dataclass(frozen=True)

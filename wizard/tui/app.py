@@ -205,7 +205,9 @@ class WizardApp(App):
         self.query_one("#explain", Markdown).update(self.engine.explanation(step))
         self._show_log(step)
         changes = self.engine.plan(step)
-        text = "\n".join(c.diff for c in changes) or "This step changes no file (or it is applied already)."
+        text = "\n".join(c.diff for c in changes) or (
+            "This step changes no file (or it is applied already)." if step.files else
+            "This step writes no file: it checks the box (run it with r to see each check, or press c).")
         self.query_one("#changes", Static).update(Syntax(text, "diff", theme="ansi_dark"))
 
     # ---- actions ---------------------------------------------------------------------------------
