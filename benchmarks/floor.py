@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from wizard.config import extends_box, file_attributes, fill, managed_paths, render_file  # noqa: E402
 from wizard.mailauth import zone_strings  # noqa: E402
-from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, Imap,  # noqa: E402
+from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, HashTest, Imap,  # noqa: E402
                           InInbox, Refused, Relayed, Sendmail, SmtpMail, SystemUser)
 from wizard.proving import Prover  # noqa: E402
 from wizard.probes.runner import MARKER_HEADER, auth_plain, message_lines, smtp_stages  # noqa: E402
@@ -213,13 +213,23 @@ def probe_lines(probe, values, passwords) -> list[str]:
     if isinstance(action, Sendmail):
         return [f"printf 'Subject: floor\\nX-Floor: {marker}\\n\\nfloor\\n' | sendmail -i {q(fill(action.to, values))}\n",
                 f"wait_grep {marker} {fill(expect.mailbox, values)}\n"]
+    prefix = '"${EXT[@]}" ' if ext else ""
+    if isinstance(action, Imap) and action.speaks_first:
+        # A client set for the other port types at once; the TLS port hangs up on it.
+        first = "a STARTTLS" if action.tls == "starttls" else "a " + (action.commands or ("CAPABILITY",))[0]
+        return [f"{prefix}timeout 10 bash -c 'exec 3<>/dev/tcp/{host}/{probe.port}; "
+                f"printf \"{first}\\r\\n\" >&3; cat <&3 >/dev/null' || true\n"]
+    if isinstance(action, HashTest):
+        table = fill(action.table, values)
+        return [f"printf '%s\\n' {q(password)} | setsid -w doveadm pw -t \"{{SHA512-CRYPT}}$(grep "
+                f"{q('^' + user + ':')} {q(table)} | cut -d: -f2)\" >/dev/null || true\n"]
     if isinstance(action, Imap):
         scheme = "imaps" if action.tls == "imaps" else "imap"
         options = ["-k"] + (["--ssl-reqd"] if action.tls == "starttls" else [])
         secret = password if action.password == "good" else "wrong-password"
-        prefix = '"${EXT[@]}" ' if ext else ""
         command = ' -X \'LIST "" "*"\'' if action.commands else ""
-        return [f"{prefix}curl -s {' '.join(options)} --url {scheme}://{host}/ --user {q(user + ':' + secret)}"
+        port = f":{probe.port}" if probe.port != 25 else ""
+        return [f"{prefix}curl -s {' '.join(options)} --url {scheme}://{host}{port}/ --user {q(user + ':' + secret)}"
                 f"{command} >/dev/null || true\n"]
     if isinstance(action, SmtpMail):
         lines = [talk_line(probe, host, ext, smtp_lines(probe, values, user, password, marker))]
@@ -237,6 +247,8 @@ def probe_lines(probe, values, passwords) -> list[str]:
                          f"-X 'SEARCH HEADER {MARKER_HEADER} {marker}' >/dev/null || true\n")
         elif isinstance(expect, Bounced):
             lines.append(f"wait_grep {q(fill(expect.text, values))} /var/log/mail.log\n")
+            if fill(expect.arrives, values):
+                lines.append(f"wait_grep {marker} {fill(expect.arrives, values)}\n")
         return lines
     return []
 

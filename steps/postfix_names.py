@@ -50,7 +50,7 @@ STEP = Step(
             title="SMTP to root@{maildomain}: bounced, the mail loops back to this server",
             action=SmtpMail(helo="{exthost}", mail_from="{external_address}",
                             rcpt="root@{maildomain}", body="Test D"),
-            expect=Bounced("loops back to myself"),
+            expect=Bounced("loops back to myself", arrives="{ext_mailbox}"),
             needs=(Requirement("mx-points-here", ("{maildomain}",)),),
         ),
         Probe(
@@ -64,7 +64,7 @@ STEP = Step(
         Probe(
             id="test-f",
             title="SMTP from this server to {external_address}: handed to the outside mail server",
-            action=SmtpMail(helo="{exthost}", mail_from="root@{fqdn}",
+            action=SmtpMail(helo="{exthost}", mail_from="root",
                             rcpt="{external_address}", body="Test F"),
             expect=Relayed(),
             needs=(Requirement("domain-takes-mail", ("{extdomain}",)),),
@@ -82,6 +82,14 @@ STEP = Step(
             title="SMTP from {exthost} to {external_address}: relay access denied",
             action=SmtpMail(helo="{extdomain}", mail_from="{external_address}",
                             rcpt="{external_address}", body="Test relay"),
+            expect=Refused("RCPT", ("454", "554"), "Relay access denied"),
+            vantage="external", host="{fqdn}", erratum=E8,
+        ),
+        Probe(
+            id="forged-sender-denied",
+            title="SMTP from {exthost}, claiming to be root@{fqdn}: relay still denied",
+            action=SmtpMail(helo="{extdomain}", mail_from="root@{fqdn}",
+                            rcpt="{external_address}", body="Test relay, forged sender"),
             expect=Refused("RCPT", ("454", "554"), "Relay access denied"),
             vantage="external", host="{fqdn}", erratum=E8,
         ),

@@ -33,9 +33,9 @@ STEP = Step(
     )),),
     reload=("postfix",),
     probes=(
-        Probe(id="helo-required", title="MAIL FROM without HELO: refused",
+        Probe(id="helo-required", title="from {exthost}: MAIL FROM without HELO: refused",
               action=SmtpMail(helo="", mail_from="{external_address}", rcpt="{mailuser_address}", body="x"),
-              expect=Refused("MAIL", ("503",), "send HELO/EHLO first")),
+              expect=Refused("MAIL", ("503",), "send HELO/EHLO first"), vantage="external", host="{fqdn}"),
         Probe(id="unknown-recipient", title="from {exthost}: to nobody@{maildomain}, refused at RCPT",
               action=SmtpMail(helo="{exthost}", mail_from="{external_address}",
                               rcpt="nobody-here@{maildomain}", body="x"),

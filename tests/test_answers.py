@@ -165,3 +165,22 @@ def test_the_certificate_ca_is_chosen_never_assumed_and_checked_by_name():
     replay = tomllib.loads(chosen.to_toml())
     assert replay["certificate"] == {"ca": "letsencrypt", "email": "hostmaster@example.test"}
     assert parse_answers(replay).certificate == chosen.certificate
+
+
+def test_a_password_is_hashed_by_doveadm_pw_as_the_tutorial_does():
+    """Dovecot is installed by the test set-up: the hash comes from `doveadm pw`, fed on stdin,
+    and both Dovecot and passlib accept it (the fallback makes the same kind)."""
+    import subprocess
+
+    from wizard.answers import make_hash, verify_password
+
+    password = 'ä quote" and blank'
+    hashed, maker = make_hash(password)
+    assert maker == "doveadm pw -s SHA512-CRYPT"
+    assert hashed.startswith("{SHA512-CRYPT}$6$") and verify_password(password, hashed)
+    check = subprocess.run(["doveadm", "pw", "-t", hashed], input=password + "\n", capture_output=True,
+                           text=True, start_new_session=True)
+    assert check.returncode == 0 and "(verified)" in check.stdout, check.stderr
+    wrong = subprocess.run(["doveadm", "pw", "-t", hashed], input="not it\n", capture_output=True,
+                           text=True, start_new_session=True)
+    assert wrong.returncode != 0

@@ -65,7 +65,7 @@ def test_in_the_sandbox_a_tui_walk_is_done_for_the_cli(tmp_path, start):
     flags = ("--form", "--lessons") if start == "the form" else ()
     ids = LESSON_IDS if flags else STEP_IDS
     seen = scenario("walk", str(root), str(answers) if start == "--answers" else "", *flags)
-    assert ASKED in seen["path_asked"] and "dovecot-imap, dns-auth" in seen["path_asked"], seen
+    assert ASKED in seen["path_asked"] and "dovecot-imap, virtual-lmtp, dns-auth" in seen["path_asked"], seen
     assert seen["done"] == [[s, "passed"] for s in ids], seen
     assert "Outgoing mail (SMTP): server mail.example.test, port 465 with SSL/TLS" in seen["ready"], seen
     assert_finished_for_the_cli("--root", str(root), answers=str(answers), ids=ids)

@@ -5,6 +5,7 @@ and independent clients (imaplib, smtplib, run inside the lab) agreeing with the
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,8 +61,9 @@ def test_direct_and_teaching_paths_each_twice_leave_the_same_files(lab_up):
 
 
 def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
-    walk(lab_up, "--teaching", "--through", "dovecot-imap.plaintext")
+    walk(lab_up, "--teaching", "--through", "virtual-lmtp.dovecot")
     steps = state()["steps"]
+    assert_test_h_waited_in_the_queue_then_arrived(steps)
     expected = {
         ("dovecot-imap.empty", "no-imap"): ("Connection refused", None),
         ("dovecot-imap.protocols", "auth-broken"): ("S: * BYE Auth process broken", "No passdbs specified"),
@@ -83,6 +85,27 @@ def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
     assert (MAILDIR).is_dir()
     assert not any("123456" in line for p in listing["transcript"] for line in [p]), "password masked"
     assert "123456" not in json.dumps(state())
+
+
+def assert_test_h_waited_in_the_queue_then_arrived(steps: dict) -> None:
+    """The tutorial's Test H: Postfix's half alone accepts the mail and defers it for the missing
+    LMTP socket; after Dovecot's half, a flush delivers that very message."""
+    queued = {p["id"]: p for p in steps["virtual-lmtp.postfix"]["probes"]}["test-h-queued"]
+    assert queued["status"] == "met", queued
+    assert "status=deferred" in queued["actual"], queued
+    assert re.search(r"private/dovecot-lmtp\]?: (No such file or directory|Connection refused)", queued["actual"]), queued
+    assert queued["transcript"][0].startswith(f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test 25")
+    queue_id = queued["actual"].split("; ")[-1].split()[0]
+    flushed = {p["id"]: p for p in steps["virtual-lmtp.dovecot"]["probes"]}["test-h-flushed"]
+    assert flushed["status"] == "met", flushed
+    assert "C: $ postqueue -f" in flushed["transcript"], flushed["transcript"]
+    assert any(queue_id in line for line in flushed["transcript"]), (queue_id, flushed["transcript"])
+    assert "delivered on the flush through dovecot-lmtp" in flushed["actual"], flushed
+    arrived = [f for folder in ("new", "cur") for f in (MAILDIR / folder).iterdir()
+               if "test-h-queued-" in f.read_text()]
+    assert len(arrived) == 1, "the message that waited (its marker) is in the Maildir"
+    listing = subprocess.run(["postqueue", "-p"], capture_output=True, text=True).stdout
+    assert queue_id not in listing, listing
 
 
 def test_independent_clients_agree_after_the_walk(lab_up):

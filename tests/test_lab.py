@@ -18,7 +18,7 @@ from conftest import LAB_NAME, REPO, STATE_DIR, lab_answers, lab_leftovers, mail
 
 pytestmark = pytest.mark.daemons
 
-EXTERNAL_PROBES = ("test-f", "test-g", "relay-denied")
+EXTERNAL_PROBES = ("test-f", "test-g", "relay-denied", "forged-sender-denied")
 
 
 def probes_of(step: str) -> dict[str, dict]:
@@ -41,6 +41,11 @@ def test_lab_up_walk_down_twice_leaves_nothing(lab):
             assert probes[pid]["status"] == "met", (pid, probes[pid])
         # Test D's loop needs the MX the lab DNS serves; relay is refused from the outside only.
         assert "loops back to myself" in probes["test-d"]["actual"]
+        # ... and the bounce reaches the sender on the outside host, as the tutorial shows.
+        assert f"the bounce arrived in /run/mailwizard-lab/{LAB_NAME}/mail/bob@ext.test" in probes["test-d"]["actual"]
+        assert "Undelivered Mail Returned to Sender" in probes["test-d"]["actual"], probes["test-d"]
+        assert "C: MAIL FROM:<root>" in probes["test-f"]["transcript"], "Test F as the tutorial types it"
+        assert "C: MAIL FROM:<root@mail.example.test>" in probes["forged-sender-denied"]["transcript"]
         assert re.search(r"RCPT: (454 4\.7\.1|554 5\.7\.1) .*Relay access denied", probes["relay-denied"]["actual"])
         assert probes["test-g"]["transcript"][0].startswith(f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test 25")
         mailbox = Path(f"/run/mailwizard-lab/{LAB_NAME}/mail/bob@ext.test")

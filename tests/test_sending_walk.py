@@ -34,9 +34,34 @@ def walk(answers: Path) -> str:
     return run.stdout
 
 
+def assert_the_tutorials_lessons_were_met() -> None:
+    """The tutorial's moments that only show what does not work, each with its server's reply,
+    and from the outside host where the tutorial's reader sits there."""
+    state = json.loads((STATE_DIR / "state.json").read_text())
+    probe = {f"{s}/{p['id']}": p for s, record in state["steps"].items() for p in record["probes"]}
+    outside = f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test"
+    for pid in ("dovecot-tls/imap-starttls", "dovecot-tls/imaps", "dovecot-tls/tls-on-143-fails",
+                "dovecot-tls/starttls-on-993-fails", "dovecot-tls/plain-on-993-fails",
+                "tls-auth-only/auth-refused-in-clear", "tls-auth-only/relay-in-clear-denied",
+                "tls-auth-only/relay-after-starttls", "restrictions/helo-required"):
+        assert probe[pid]["status"] == "met", probe[pid]
+        assert probe[pid]["transcript"][0].startswith(outside), (pid, probe[pid]["transcript"][:2])
+    assert "TLS handshake failed" in probe["dovecot-tls/tls-on-143-fails"]["actual"]
+    for pid, sent in (("starttls-on-993-fails", "C: a STARTTLS"), ("plain-on-993-fails", "C: a CAPABILITY")):
+        lines = probe[f"dovecot-tls/{pid}"]["transcript"]
+        assert sent in lines and not any(line.startswith("S: * OK") for line in lines), lines
+    assert "Relay access denied" in probe["tls-auth-only/relay-in-clear-denied"]["actual"]
+    assert "on the outside host" in probe["tls-auth-only/relay-after-starttls"]["actual"]
+    assert "C: STARTTLS" in probe["tls-auth-only/relay-after-starttls"]["transcript"]
+    hashed = probe["password-hash/hash-verified"]
+    assert hashed["status"] == "met" and "S: {SHA512-CRYPT}… (verified)" in hashed["transcript"], hashed
+    assert not any("$6$" in line for line in hashed["transcript"]), "no hash in the transcript"
+
+
 def test_full_walk_twice_then_a_third_run_changes_nothing(final_server):
     first = walk(final_server)
     assert "[ok] next-steps" in first and "[FAIL]" not in first
+    assert_the_tutorials_lessons_were_met()
     assert mailwizard("reset", "--yes").returncode == 0
     walk(final_server)
     files = {path: Path(path).read_bytes() for path in MANAGED}

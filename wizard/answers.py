@@ -122,10 +122,35 @@ def check_hash(value: str, what: str) -> str:
     return value if value.startswith("{") else "{SHA512-CRYPT}" + value
 
 
+DOVEADM_PW = ("doveadm", "pw", "-s", "SHA512-CRYPT")
+
+
 def hash_password(password: str) -> str:
+    return make_hash(password)[0]
+
+
+def make_hash(password: str) -> tuple[str, str]:
+    """A SHA512-CRYPT hash of `password` and what made it: `doveadm pw -s SHA512-CRYPT`, as the
+    tutorial does, where Dovecot is installed; passlib otherwise (the same scheme and rounds:
+    before Dovecot's install step, or where doveadm refuses)."""
+    import shutil
+    import subprocess
+
+    doveadm = shutil.which("doveadm", path="/usr/bin:/usr/sbin:/bin:/sbin")
+    if doveadm:
+        try:
+            # No controlling terminal (a new session): doveadm reads the password, twice, from
+            # its standard input; it never appears on a command line.
+            done = subprocess.run([doveadm, *DOVEADM_PW[1:]], input=f"{password}\n{password}\n",
+                                  capture_output=True, text=True, timeout=10, start_new_session=True)
+            made = done.stdout.strip()
+            if done.returncode == 0 and made.startswith("{SHA512-CRYPT}$6$") and verify_password(password, made):
+                return made, " ".join(DOVEADM_PW)
+        except (OSError, subprocess.SubprocessError):
+            pass
     from passlib.hash import sha512_crypt
 
-    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password)
+    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password), "passlib"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -185,7 +210,7 @@ class Answers:
     users: tuple[MailUser, ...] = ()
     external_address: str = DEFAULT_EXTERNAL
     vantage: str = "none"
-    exthost: str = "exthost"
+    exthost: str = ""                       # [external] host; "": learned from the vantage point
     lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
     static_address: bool | None = None      # asked, never guessed: no check can see it
     ssh_config: str = ""                     # for vantage ssh:..: an ssh_config file (ssh -F)
@@ -223,7 +248,9 @@ class Answers:
             "extuser": self.extuser,
             "extdomain": self.extdomain,
             "external_address": self.external_address,
-            "exthost": f"{self.exthost}.{self.extdomain}",
+            # Given, or learned by the walk (WalkContext.values); the guess until then.
+            "exthost": f"{self.exthost or 'exthost'}.{self.extdomain}",
+            "exthost_given": f"{self.exthost}.{self.extdomain}" if self.exthost else "",
             "ext_mailbox": "",          # known only in the lab, where the outside is ours
             "vantage": self.vantage,
             "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
@@ -302,7 +329,7 @@ class Answers:
             "mailhost": self.mailhost,
             "users": [{"address": u.address, "password_hash": u.password_hash} for u in self.users],
             "external": {"address": self.external_address, "vantage": self.vantage,
-                         "host": self.exthost, **({"ssh_config": self.ssh_config} if self.ssh_config else {})},
+                         **({"host": self.exthost} if self.exthost else {}), **({"ssh_config": self.ssh_config} if self.ssh_config else {})},
             "lab": dict(self.lab),
             **({} if self.static_address is None else {"static_address": self.static_address}),
             "dkim": {"selector": self.values()["dkim_selector"]},
@@ -333,8 +360,9 @@ class Answers:
             lines.append(f"static_address = {'true' if self.static_address else 'false'}")
         for user in self.users:
             lines += ["", "[[users]]", f"address = {q(user.address)}", f"password_hash = {q(user.password_hash)}"]
-        lines += ["", "[external]", f"address = {q(self.external_address)}", f"vantage = {q(self.vantage)}",
-                  f"host = {q(self.exthost)}"]
+        lines += ["", "[external]", f"address = {q(self.external_address)}", f"vantage = {q(self.vantage)}"]
+        if self.exthost:
+            lines.append(f"host = {q(self.exthost)}")
         if self.ssh_config:
             lines.append(f"ssh_config = {q(self.ssh_config)}")
         lines += ["", "[dkim]", f"selector = {q(self.values()['dkim_selector'])}",
@@ -429,7 +457,8 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     if not _VANTAGE.match(vantage):
         raise AnswersError(
             f"external.vantage: '{vantage}' is not one of local, manual, none, netns:NAME, ssh:user@host.")
-    exthost = check_hostlabel(_str(external.get("host", "exthost"), "external.host"), "external.host")
+    exthost = external.get("host", "")
+    exthost = check_hostlabel(_str(exthost, "external.host"), "external.host") if exthost != "" else ""
     lab = parse_lab(data.get("lab", {}))
     static = data.get("static_address")
     if static is not None and not isinstance(static, bool):
@@ -763,7 +792,8 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
                   "users": [first, *others],
                   "external": {"address": fields["external_address"], "vantage": fields["vantage"].strip()}}
     if previous is not None:
-        data["external"]["host"] = previous.exthost
+        if previous.exthost:
+            data["external"]["host"] = previous.exthost
         data["lab"] = dict(previous.lab)
         if previous.ssh_config:
             data["external"]["ssh_config"] = previous.ssh_config

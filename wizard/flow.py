@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 
-from wizard.model import (Answered, Certificate, Delivered, Directory, DkimKey, DkimSigned, Imap, InInbox,
+from wizard.model import (Answered, Certificate, Delivered, Directory, DkimKey, DkimSigned, Flush, HashTest, Imap, InInbox,
                           Probe, Relayed, Sendmail, Service, SmtpMail, Step, SystemUser)
 
 # In the order a message travels; the diagram draws them in this order. The ports in the
@@ -122,6 +122,10 @@ def travelled_by(probe: Probe) -> list[str]:
     if isinstance(action, Imap):
         path = ["mua", "imap", "dovecot"]
         return path + (["maildir"] if isinstance(expect, Answered) and expect.exists else [])
+    if isinstance(action, Flush):           # the queue lets go of what waited: on to Dovecot
+        return ["smtpd", "lmtp", "dovecot", "maildir"]
+    if isinstance(action, HashTest):        # Dovecot's password check, on the box
+        return ["dovecot"]
     assert isinstance(action, SmtpMail)
     sending = action.auth or isinstance(expect, (Relayed, DkimSigned))
     # A probe sent on the box itself starts at smtpd; one from outside starts at the outside

@@ -224,6 +224,23 @@ class Sendmail:
 
 
 @dataclass(frozen=True)
+class Flush:
+    """`postqueue -f`: Postfix tries every queued message again at once (the mail held for
+    `rcpt` is what the probe follows)."""
+
+    rcpt: str
+
+
+@dataclass(frozen=True)
+class HashTest:
+    """`doveadm pw -t HASH`: Dovecot's own check of the user's hash in `table` against the
+    password (given on doveadm's standard input, never on its command line)."""
+
+    table: str
+    user: str = "{mailuser_address}"
+
+
+@dataclass(frozen=True)
 class Imap:
     """An IMAP session as the tutorial types it: greeting, LOGIN, commands, LOGOUT.
 
@@ -234,6 +251,8 @@ class Imap:
     password: str = "good"
     commands: tuple[str, ...] = ('LIST "" "*"',)
     tls: str = ""
+    speaks_first: bool = False      # sends its first command before any greeting, as a client
+                                    # set up for the other port does (a TLS port hears no TLS)
 
 
 @dataclass(frozen=True)
@@ -249,6 +268,7 @@ class Answered:
     log: tuple[str, ...] = ()
     exists: str = ""
     refused: bool = False
+    tls_fails: bool = False         # the TLS handshake itself must fail (TLS where plain is spoken)
 
 
 @dataclass(frozen=True)
@@ -294,9 +314,28 @@ class Relayed:
 
 @dataclass(frozen=True)
 class Bounced:
-    """Postfix accepts the message, then gives up on it with this text in the log."""
+    """Postfix accepts the message, then gives up on it with this text in the log; with
+    `arrives`, its bounce must then reach that mailbox (the sender's, on the outside host)."""
 
     text: str
+    arrives: str = ""       # e.g. "{ext_mailbox}": known in the lab only ("" elsewhere: the log alone)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Postfix accepts the message and keeps it: its delivery is deferred with this text in the
+    log, and it stays in the queue (a later flush, `Flushed`, delivers it)."""
+
+    text: str
+    any_of: tuple[str, ...] = ()    # and one of these (the same failure, as different boxes say it)
+
+
+@dataclass(frozen=True)
+class Flushed:
+    """After a flush, the mail that waited for the recipient leaves the queue delivered, through
+    `via` (a text of its log line: "dovecot-lmtp"); at least one message must have waited."""
+
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -330,7 +369,8 @@ class Trusted:
     newest: str = ""        # a certificate file: what is served must be it (certbot's latest)
 
 
-Expectation = Delivered | Relayed | Bounced | Refused | Answered | InInbox | Offers | DkimSigned | Trusted
+Expectation = (Delivered | Relayed | Bounced | Queued | Flushed | Refused | Answered | InInbox | Offers
+               | DkimSigned | Trusted)
 
 
 @dataclass(frozen=True)
@@ -339,7 +379,7 @@ class Probe:
 
     id: str
     title: str
-    action: SmtpMail | Sendmail | Imap
+    action: SmtpMail | Sendmail | Imap | Flush | HashTest
     expect: Expectation
     vantage: str = "local"          # "local", or "external": from EXTHOST (see Answers.vantage)
     host: str = "localhost"         # may hold placeholders, e.g. "{fqdn}"

@@ -20,7 +20,7 @@ from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
-from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Imap, InInbox, Offers, Probe,
+from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Flush, Flushed, HashTest, Imap, InInbox, Offers, Probe, Queued,
                           Refused, Relayed, Sendmail, SmtpMail, Trusted)
 from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
@@ -99,8 +99,16 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
         via = fill(expect.via, values)
         return (f"handed to the relay host {via}" if via else "handed to the recipient's server") + (
             f" and found in {fill(expect.mailbox, values)}" if fill(expect.mailbox, values) else "")
+    if isinstance(expect, Queued):
+        reasons = " or ".join(f'"{r}"' for r in expect.any_of)
+        return f"accepted, then held in the queue: \"{fill(expect.text, values)}\"" + (f", {reasons}" if reasons else "")
+    if isinstance(expect, Flushed):
+        via = fill(expect.via, values)
+        return "the waiting mail delivered on the flush" + (f" through {via}" if via else "")
     if isinstance(expect, Bounced):
-        return f"accepted, then bounced: \"{fill(expect.text, values)}\""
+        back = fill(expect.arrives, values)
+        return f"accepted, then bounced: \"{fill(expect.text, values)}\"" + (
+            f", and the bounce found in {back}" if back else "")
     if isinstance(expect, Refused):
         text = f" \"{fill(expect.text, values)}\"" if expect.text else ""
         return f"refused at {expect.stage} with {' or '.join(expect.codes)}{text}"
@@ -121,6 +129,8 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
     if isinstance(expect, Answered):
         if expect.refused:
             return "the connection is refused (nothing listens)"
+        if expect.tls_fails:
+            return "the TLS handshake fails: this port speaks plain IMAP first"
         parts = [f"the server says {' … '.join(repr(r) for r in expect.replies)}"] if expect.replies else []
         parts += [f"not {repr(a)}" for a in expect.absent]
         parts += [f"the log shows {repr(fill(l, values))}" for l in expect.log]
@@ -214,6 +224,10 @@ class ProbeRunner:
         try:
             if isinstance(probe.expect, Trusted):
                 self._trust(probe, result, transcript, via)
+            elif isinstance(probe.action, Flush):
+                self._flush(probe, result, transcript)
+            elif isinstance(probe.action, HashTest):
+                self._hash_test(probe, result, transcript)
             elif isinstance(probe.action, Imap):
                 self._imap(probe, result, transcript, via)
             elif isinstance(probe.action, SmtpMail) and via == "manual":
@@ -431,11 +445,19 @@ class ProbeRunner:
             transcript.add("S", f"({exc})")
             self._judge_answered(expect, result, [], refused=True, why=str(exc))
             return
+        handshake = ""          # why the TLS handshake failed, if it did
         with Dialogue(sock, transcript, self.reply_timeout) as talk:
             imap = ImapTalk(talk)
             try:
                 if action.tls == "imaps":
-                    talk.start_tls(self.values.get("fqdn", host))
+                    try:
+                        talk.start_tls(self.values.get("fqdn", host))
+                    except DialogueError as exc:
+                        handshake = str(exc)
+                        raise
+                if action.speaks_first:
+                    self._imap_before_greeting(imap, action)
+                    raise ImapClosed("spoke first")
                 imap.greeting()
                 if action.tls == "starttls":
                     if not tagged_ok(imap.command("STARTTLS")):
@@ -451,7 +473,17 @@ class ProbeRunner:
             except DialogueError:       # the server hung up, or TLS failed: judged below
                 pass
             server_lines = imap.lines
+        if expect.tls_fails:
+            result.status, result.actual = (MET, handshake) if handshake else \
+                (FAILED, "the TLS handshake succeeded: " + (server_lines[0] if server_lines else "no reply"))
+            return
         self._judge_answered(expect, result, server_lines)
+
+    @staticmethod
+    def _imap_before_greeting(imap: ImapTalk, action: Imap) -> None:
+        """A client set up for the other port: it sends at once (STARTTLS, or its commands)."""
+        for command in ("STARTTLS",) if action.tls == "starttls" else action.commands:
+            imap.command(command)
 
     def _trust(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
         """The handshake a checking client makes: STARTTLS (SMTP or IMAP) or TLS at once, with
@@ -519,7 +551,7 @@ class ProbeRunner:
         if len(last) > 90:
             last = last[:40] + " … " + last[-40:]
         if not (missing or present or log_missing or absent_path):
-            said = [last] if last else []
+            said = [last] if last else (["the server said nothing and closed the connection"] if not lines else [])
             said += [f"the log says so ({', '.join(repr(fill(l, self.values)) for l in expect.log)})"] if expect.log else []
             said += [f"{exists} exists"] if exists else []
             result.status, result.actual = MET, "; ".join(said)
@@ -623,6 +655,8 @@ class ProbeRunner:
             return file_size(self.system.path(expect.mailbox))
         if isinstance(expect, Relayed) and fill(expect.mailbox, self.values):
             return file_size(Path(fill(expect.mailbox, self.values)))
+        if isinstance(expect, Bounced) and fill(expect.arrives, self.values):
+            return file_size(Path(fill(expect.arrives, self.values)))
         return 0
 
     def _await_relay(self, expect: Relayed, result: ProbeResult, marker: str, mailbox_start: int,
@@ -669,6 +703,108 @@ class ProbeRunner:
         else:
             result.actual = line.split(": ", 1)[-1] if line else \
                 f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+
+    def _await_bounce(self, expect: Bounced, result: ProbeResult, marker: str, start: int) -> None:
+        """The bounce Postfix wrote back to the sender: it carries the returned message's
+        headers, the probe's marker among them, into the sender's mailbox outside."""
+        mailbox = fill(expect.arrives, self.values)
+        if not mailbox:
+            result.status = MET
+            return
+        found = wait_for(Path(mailbox), re.compile(re.escape(marker)), start=start, timeout=self.delivery_timeout)
+        if not found:
+            result.actual += f"; but no bounce reached {mailbox} within {self.delivery_timeout:g} s"
+            return
+        from wizard.probes.watch import read_since
+
+        text = read_since(Path(mailbox), start)
+        subject = next((line for line in text.splitlines() if line.lower().startswith("subject:")), "")
+        shown = Transcript(sink=self.on_line)
+        shown.add("S", f"(the bounce, in {mailbox}) {subject[:160]}")
+        result.transcript_extra += shown.lines
+        result.status = MET
+        result.actual += f"; the bounce arrived in {mailbox}" + (f" ({subject[:120]})" if subject else "")
+
+    def _judge_queued(self, expect: Queued, result: ProbeResult, queue_id: str | None) -> None:
+        """Deferred, with the reason the probe expects; the message is left in the queue."""
+        if not queue_id:
+            result.actual = "the server gave no queue id"
+            return
+        line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start)
+        if line is None:
+            result.actual = f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+            return
+        result.actual = line.split(": ", 1)[-1]
+        if "status=deferred" in line and fill(expect.text, self.values) in line and \
+                (not expect.any_of or any(reason in line for reason in expect.any_of)):
+            result.status = MET
+            result.actual += f"; {queue_id} waits in the queue (`postqueue -p` lists it)"
+
+    def _flush(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
+        """`postqueue -f`, then each message that waited for the recipient must leave delivered."""
+        rcpt = fill(probe.action.rcpt, self.values)
+        held = self._held_for(rcpt)
+        transcript.add("C", "$ postqueue -p")
+        transcript.add("S", f"({len(held)} message(s) wait for {rcpt}: {', '.join(held) or 'none'})")
+        if not held:
+            result.actual = f"nothing waited in the queue for {rcpt}: there was nothing to flush"
+            return
+        transcript.add("C", "$ postqueue -f")
+        self.system.run(["postqueue", "-f"], changes_box=False)
+        via = fill(probe.expect.via, self.values) if isinstance(probe.expect, Flushed) else ""
+        fates = [(qid, self.log.wait_fate(qid, self.delivery_timeout, start=self._log_start)) for qid in held]
+        for qid, line in fates:
+            transcript.add("S", f"(the log) {line.split(': ', 1)[-1][:200]}" if line else f"(the log) nothing for {qid}")
+        bad = [qid for qid, line in fates if not line or "status=sent" not in line or via not in line]
+        if bad:
+            line = dict(fates)[bad[0]]
+            result.actual = f"{bad[0]} was not delivered: " + (line.split(": ", 1)[-1] if line else
+                                                               f"no delivery attempt after {self.delivery_timeout:g} s")
+            return
+        result.status = MET
+        result.actual = f"{len(held)} waiting message(s) delivered on the flush" + (f" through {via}" if via else "")
+
+    def _hash_test(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
+        """Dovecot's own verdict on the stored hash (what a LOGIN asks of it), the hash kept out
+        of the transcript (no report shows a hash)."""
+        action: HashTest = probe.action
+        user, table = fill(action.user, self.values), fill(action.table, self.values)
+        password = self.passwords.get(user)
+        if password is None:
+            result.status = INCONCLUSIVE
+            result.reason = f"the answers give no clear password for {user}: nothing to test the hash with"
+            return
+        stored = next((line.split(":", 1)[1].split(":", 1)[0] for line in
+                       (self.system.read_text(table) or "").splitlines() if line.startswith(f"{user}:")), "")
+        transcript.add("C", f"$ doveadm pw -t '<the hash of {user} in {table}>'   (the password on stdin)")
+        if not stored:
+            result.actual = f"{table} has no line for {user}"
+            return
+        if not stored.startswith("{"):
+            stored = "{SHA512-CRYPT}" + stored
+        import subprocess
+
+        done = subprocess.run(["doveadm", "pw", "-t", stored], input=password + "\n", capture_output=True,
+                              text=True, timeout=self.reply_timeout, start_new_session=True)
+        said = (done.stdout + done.stderr).replace(stored, stored.split("}", 1)[0] + "}…").strip()
+        for line in said.splitlines():
+            transcript.add("S", line)
+        self._judge_answered(probe.expect, result, said.splitlines())
+
+    def _held_for(self, rcpt: str) -> list[str]:
+        """Queue ids of the messages Postfix holds for `rcpt` (`postqueue -j`, one JSON a line)."""
+        import json
+
+        listing = self.system.run(["postqueue", "-j"], changes_box=False).stdout
+        held = []
+        for line in listing.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if any(r.get("address", "").lower() == rcpt.lower() for r in entry.get("recipients", [])):
+                held.append(entry.get("queue_id", ""))
+        return [qid for qid in held if qid]
 
     def _not_taken_by_relay(self, queue_id: str) -> str:
         return (f"the relay host did not take it: {_why_verdict(self.system, queue_id)} (the message "
@@ -741,6 +877,9 @@ class ProbeRunner:
                 result.actual = (f"not in {expect.mailbox} after {self.delivery_timeout:g} s"
                                  + (f"; the log says: {fate}" if fate else ""))
             return
+        if isinstance(expect, Queued):
+            self._judge_queued(expect, result, queue_id)
+            return
         if isinstance(expect, Bounced):
             if not queue_id:
                 result.actual = "the server gave no queue id"
@@ -749,7 +888,8 @@ class ProbeRunner:
             if line is None:
                 result.actual = f"no delivery attempt in the log after {self.delivery_timeout:g} s"
             elif "status=bounced" in line and fill(expect.text, self.values) in line:
-                result.status, result.actual = MET, line.split(": ", 1)[-1]
+                result.actual = line.split(": ", 1)[-1]
+                self._await_bounce(expect, result, marker, mailbox_start)
             elif "status=deferred" in line:
                 result.status = INCONCLUSIVE
                 result.actual = line.split(": ", 1)[-1]
