@@ -29,7 +29,7 @@ STEP = Step(
     reload=("dovecot",),
     probes=(
         Probe(id="hash-verified", title="doveadm pw -t: Dovecot itself verifies the stored hash",
-              action=HashTest(USERS_DB), expect=Answered(replies=("{SHA512-CRYPT}", "(verified)"))),
+              action=HashTest(USERS_DB), expect=Answered(replies=("{{SHA512-CRYPT}}", "(verified)"))),
         Probe(id="hash-login", title="LOGIN with the same password: still logged in",
               action=Imap(tls="starttls", commands=()), port=143,
               expect=Answered(replies=("a OK", "Logged in"))),

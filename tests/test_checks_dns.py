@@ -141,3 +141,15 @@ def test_another_program_on_port_25_is_named_and_stops_the_walk(lab_up):
     finally:
         squatter.terminate()
         squatter.wait(timeout=10)
+
+
+def test_an_outside_host_named_in_the_answers_is_judged_by_its_own_records(lab_up, tmp_path):
+    """[external] host given: that name is judged (A, then the PTR of its address), nothing learned."""
+    named = tmp_path / "named.toml"
+    named.write_text(lab_up.read_text().replace('vantage = "none"', 'vantage = "none"\nhost = "exthost"'))
+    line = check_lines(named)[OUTSIDE]
+    assert line.startswith("ok  ") and "exthost.ext.test (from [external] host): 192.0.2.50 is exthost.ext.test" in line, line
+    named.write_text(lab_up.read_text().replace('vantage = "none"', 'vantage = "none"\nhost = "gateway"'))
+    line = check_lines(named)[OUTSIDE]
+    assert line.startswith("warn") and "gateway.ext.test (from [external] host): gateway.ext.test does not exist" in line, line
+    assert "set [external] host" in line

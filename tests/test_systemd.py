@@ -229,6 +229,9 @@ def test_the_teaching_walk_under_systemd(booted, walked):
         assert "the log shows 'mail_driver not set'" in walk.stdout     # 2.3: mail_location not set
         assert "Cleartext authentication disallowed" in walk.stdout    # 2.3: Plaintext ... not allowed
     assert "[ok] dns-auth.unpublished" in walk.stdout and "[ok] dns-auth.published" in walk.stdout
+    # Test H waits in the queue for the LMTP socket, then a flush delivers it (postqueue under systemd).
+    assert "[ok] virtual-lmtp.postfix" in walk.stdout and "[ok] virtual-lmtp.dovecot" in walk.stdout
+    assert "delivered on the flush through dovecot-lmtp" in walk.stdout, walk.stdout[-3000:]
     assert "[ok] certificate" in walk.stdout and "[FAIL]" not in walk.stdout
     no_start_limit_met(box, since)
 
