@@ -15,12 +15,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from wizard.acme import RENEW_WITHIN_DAYS
 from wizard.model import Requirement
 from wizard.system import System
+from wizard.timeouts import DEFAULT_TIMEOUT, WAIT_SHARE  # noqa: F401  (DEFAULT_TIMEOUT: re-exported)
 
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,8 @@ def lookup(name: str, rdtype: str, timeout: float, nameserver: str | None = None
     if nameserver:
         resolver.nameservers = [nameserver]
     # A lookup gives up a little before its check's budget runs out, so the check can still say
-    # what went wrong instead of being cut off.
-    resolver.lifetime = resolver.timeout = timeout * 0.9
+    # what went wrong instead of being cut off (thirty threads on two busy cores start late).
+    resolver.lifetime = resolver.timeout = timeout * WAIT_SHARE
     where = f" at {nameserver}" if nameserver else ""
     try:
         answer = resolver.resolve(name, rdtype, raise_on_no_answer=True)
@@ -531,9 +530,10 @@ def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     via = ctx.values.get("vantage", "none")
     if via in ("none", "manual", "local", ""):
         return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)
+    wait = ctx.timeout * WAIT_SHARE
     try:
-        with Dialogue(open_channel(host, int(port), ctx.timeout, via, ctx.values.get("ssh_config", "")), Transcript(), ctx.timeout) as talk:
-            line = talk.read_line(time.monotonic() + ctx.timeout)
+        with Dialogue(open_channel(host, int(port), wait, via, ctx.values.get("ssh_config", "")), Transcript(), wait) as talk:
+            line = talk.read_line(time.monotonic() + wait)
     except DialogueError as exc:
         line = "timed out" if "did not answer" in str(exc) else f"mailwizard-relay: {exc}"
     if line[:1].isdigit() or line.startswith("*"):
@@ -685,6 +685,8 @@ def check_served_certificate(ctx: CheckContext, fqdn: str, cert_file: str) -> Ch
 def judge_served(name: str, served: dict, newest) -> CheckResult:
     """The verdict on what each (daemon, port) serves: certbot's newest (when known), and time
     left — under RENEW_WITHIN_DAYS a warning, expired a failure."""
+    from wizard.acme import RENEW_WITHIN_DAYS     # here: `check` starts without the ACME code
+
     for (daemon, port), facts in served.items():
         if facts is None:
             return CheckResult(name, False, f"{daemon} on {port}: unreadable certificate", advisory=True)

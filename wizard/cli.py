@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Callable
 
 from wizard import __version__
 from wizard.answers import AnswersError, load_answers
-from wizard.checks import DEFAULT_TIMEOUT
 from wizard.resources import AssetMissing
+from wizard.timeouts import DEFAULT_TIMEOUT
 from wizard.state import StateError, StateStore
 from wizard.statuses import BLOCKED, MET, MISSED, PASSED, PROBE_STATUSES, probe_status, step_status
 from wizard.system import System

@@ -162,12 +162,13 @@ class WalkContext:
         running = lab_we_are_in()
         return dataclasses.replace(answers, lab=tuple(running.items())) if running else answers
 
-    def title(self, step: Step) -> str:
-        """The step's title with the answers filled in (as it was written before there are any)."""
+    def title(self, step: Step, values: dict[str, str] | None = None) -> str:
+        """The step's title with the answers filled in (as it was written before there are any);
+        `values`: the walk's values when the caller has them already (a list of every step)."""
         if self.answers is None:
             return step.title
         try:
-            return fill(step.title, self.values())
+            return fill(step.title, self.values() if values is None else values)
         except ValueError:
             return step.title
 

@@ -270,16 +270,17 @@ class Engine:
         """Every step as the faces show it. The first step not done is open; the steps after it
         that are not done either stay locked until it is."""
         rows, blocker = [], None
+        values = self.values() if self.has_answers else None      # once, not once a title
         for step in self.steps:
             status = self.state.status_of(step.id)
             done = status == PASSED and (not self.has_answers or self.is_done(step))
             if status == PASSED and not done:
                 status = STALE
-            title = self.title(step)
+            title = self.ctx.title(step, values)
             if blocker is not None and not done:
                 rows.append(StepView(step, LOCKED, title,
                                      f"{step.id} is locked: finish {blocker.id} "
-                                     f"({self.title(blocker)}) first."))
+                                     f"({self.ctx.title(blocker, values)}) first."))
             else:
                 rows.append(StepView(step, status, title))
             if not done and blocker is None:

@@ -21,7 +21,10 @@ from typing import Callable
 import pexpect
 from pexpect.socket_pexpect import SocketSpawn
 
+from wizard.probes import relay
 from wizard.probes.relay import PREFIX as RELAY_PREFIX
+
+RELAY_SCRIPT = relay.__file__
 
 LineSink = Callable[[str], None]
 
@@ -161,8 +164,10 @@ def open_channel(host: str, port: int, timeout: float, via: str = "local",
         return connect(host, port, timeout, source)
     kind, _, where = via.partition(":")
     if kind == "netns":
-        return command_socket(["ip", "netns", "exec", where, sys.executable, "-m",
-                               "wizard.probes.relay", host, str(port), f"{timeout:g}", *([source] if source else [])])
+        # The relay by its path, isolated and without site: it needs only the standard library,
+        # and a bare interpreter starts in half the time (one start per probe from outside).
+        return command_socket(["ip", "netns", "exec", where, sys.executable, "-I", "-S", RELAY_SCRIPT,
+                               host, str(port), f"{timeout:g}", *([source] if source else [])])
     if kind == "ssh" and not source:
         options = ["-F", ssh_config] if ssh_config else []
         return command_socket(["ssh", *options, "-o", "BatchMode=yes",
