@@ -9,7 +9,9 @@ that address's reverse DNS, confirmed forward, is the name a server here judges 
 
 from __future__ import annotations
 
+import secrets
 import socket
+import time
 from dataclasses import dataclass
 
 from wizard.checks import lookup, reverse_name
@@ -39,22 +41,42 @@ def seen_address(vantage: str, server: str, timeout: float, ssh_config: str = ""
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((server, 0))
-        listener.listen(1)
-        listener.settimeout(timeout)
+        # Every address of this box: behind a NAT that forwards all ports, the connection to
+        # the public address arrives on a private one.
+        listener.bind(("::" if family == socket.AF_INET6 else "", 0))
+        listener.listen(4)
         port = listener.getsockname()[1]
         try:
             channel = open_channel(server, port, timeout, vantage, ssh_config)
         except DialogueError as exc:
             return "", f"{vantage} could not connect here ({exc})"
         try:
-            peer, _ = listener.accept()
+            return _accept_ours(listener, channel, time.monotonic() + timeout), ""
         except (TimeoutError, OSError):
-            return "", f"no connection from {vantage} reached {server}:{port} within {timeout:g} s"
+            return "", (f"no connection from {vantage} reached {server}:{port} within {timeout:g} s "
+                        "(a firewall, or a NAT that forwards only the mail ports)")
         finally:
             channel.close()
+
+
+def _accept_ours(listener: socket.socket, channel: socket.socket, deadline: float) -> str:
+    """The peer address of the connection our channel made: it must carry the token we send
+    through the channel (anybody else who connects meanwhile is turned away)."""
+    token = secrets.token_hex(8).encode()
+    channel.sendall(token)
+    while True:
+        listener.settimeout(max(0.01, deadline - time.monotonic()))
+        peer, (address, *_) = listener.accept()
         with peer:
-            return peer.getpeername()[0], ""
+            peer.settimeout(max(0.01, deadline - time.monotonic()))
+            got = b""
+            while len(got) < len(token):
+                chunk = peer.recv(len(token) - len(got))
+                if not chunk:
+                    break
+                got += chunk
+            if got == token:
+                return address
 
 
 def learn(vantage: str, server_name: str, timeout: float, ssh_config: str = "") -> OutsideName:
