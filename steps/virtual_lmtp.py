@@ -54,7 +54,8 @@ LESSONS = (
          chapter="Configure virtual domains in Postfix", explain="virtual-lmtp.dovecot.md",
          files=(DOVECOT_HALF,), reload=("dovecot", "postfix"), errata=(E14, E_SPACE),
          probes=(Probe(id="test-h-flushed", title="postqueue -f: the waiting Test H is delivered to Dovecot",
-                       action=Flush("{mailuser_address}"), expect=Flushed("dovecot-lmtp")),
+                       action=Flush("{mailuser_address}", sent_by="test-h-queued"),
+                       expect=Flushed("dovecot-lmtp")),
                  TEST_H_LOCAL, TEST_H)),
 )
 

@@ -80,7 +80,8 @@ RSPAMD_PID = Path("/run/rspamd/rspamd.pid")
 DKIM_KEYS = Path("/var/lib/rspamd/dkim")
 # What certbot keeps of the certificates the tests get from the lab's CA (reset leaves them, as
 # it should on a real box): removed after the suite unless they were there before it.
-CERTBOT_DIRS = [Path("/etc/letsencrypt") / sub for sub in ("live", "archive", "renewal", "accounts", "csr", "keys")] + \
+CERTBOT_DIRS = [Path("/etc/letsencrypt") / sub for sub in ("live", "archive", "renewal", "accounts", "csr", "keys",
+                                                          "renewal-hooks")] + \
                [Path("/var/lib/letsencrypt"), Path("/var/log/letsencrypt")]
 
 

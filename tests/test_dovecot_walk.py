@@ -101,9 +101,9 @@ def assert_test_h_waited_in_the_queue_then_arrived(steps: dict) -> None:
     assert "C: $ postqueue -f" in flushed["transcript"], flushed["transcript"]
     assert any(queue_id in line for line in flushed["transcript"]), (queue_id, flushed["transcript"])
     assert "delivered on the flush through dovecot-lmtp" in flushed["actual"], flushed
-    arrived = [f for folder in ("new", "cur") for f in (MAILDIR / folder).iterdir()
-               if "test-h-queued-" in f.read_text()]
-    assert len(arrived) == 1, "the message that waited (its marker) is in the Maildir"
+    marker = next(line.split(": ", 2)[2] for line in queued["transcript"] if "X-Mailwizard-Probe:" in line)
+    arrived = [f for folder in ("new", "cur") for f in (MAILDIR / folder).iterdir() if marker in f.read_text()]
+    assert len(arrived) == 1, f"the message that waited ({marker}) is in the Maildir once"
     listing = subprocess.run(["postqueue", "-p"], capture_output=True, text=True).stdout
     assert queue_id not in listing, listing
 

@@ -75,14 +75,23 @@ def test_the_wheel_s_tui_paints_its_first_screen_in_a_terminal(installed):
     session = f"mwwheel{int(time.time()) % 100000}"
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
          f"cd {work} && TERM=xterm-256color {venv}/bin/mailwizard --root tui-box --answers answers.toml")
-    try:
+    def shows(*texts: str) -> str:
         shown = ""
         for _ in range(150):
             shown = tmux("capture-pane", "-p", "-t", session)
-            if "Check the prerequisites" in shown and "palette" in shown:
+            if all(text in shown for text in texts):
                 break
             time.sleep(0.2)
+        return shown
+
+    try:
+        # A first start asks the path before anything else; `s` goes straight.
+        shown = shows("Follow the tutorial's lessons", "Straight")
+        assert "Follow the tutorial's lessons" in shown, shown
+        tmux("send-keys", "-t", session, "s")
+        shown = shows("Check the prerequisites", "palette")
         assert "Check the prerequisites" in shown and "palette" in shown, shown
+        assert "Follow the tutorial's lessons" not in shown, shown
         tmux("send-keys", "-t", session, "q")
     finally:
         tmux("kill-session", "-t", session)

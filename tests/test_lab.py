@@ -118,10 +118,12 @@ def test_manual_vantage_asks_and_judges_what_the_person_typed(lab):
     finally:
         child.close()
     assert child.exitstatus == 0, child.before
-    assert len(answered) == 2, answered
+    assert len(answered) == 3, answered        # Test G, the relay, the relay with a forged sender
     probes = probes_of("postfix-names")
     assert probes["test-g"]["status"] == "met"
     assert probes["relay-denied"]["status"] == "met"
+    assert probes["forged-sender-denied"]["status"] == "met"
+    assert "MAIL FROM:<root@mail.example.test>" in answered[2][0], answered[2]
     assert any("(as typed by you)" in line for line in probes["relay-denied"]["transcript"])
 
 

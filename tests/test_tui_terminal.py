@@ -58,8 +58,11 @@ def terminal(tmp_path):
 def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     start, root = terminal
     start()
+    wait_for("Follow the tutorial's lessons")    # a first start asks the path first
+    tmux("send-keys", "-t", SESSION, "s")
     wait_for("Check the prerequisites")
     shown = wait_for("^p palette")              # the footer is painted last
+    assert "Follow the tutorial's lessons" not in shown, shown
     assert "r Run step" in shown, "the keys are in the footer"
     tmux("send-keys", "-t", SESSION, "r")
     wait_for("✔ Check the prerequisites")
@@ -92,6 +95,8 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
     tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24",
          f"cd {REPO} && NO_COLOR=1 TERM=xterm-256color {sys.executable} -m wizard "
          f"--root {root} --answers {answers}")
+    wait_for("Follow the tutorial's lessons")    # the first start's question, then the screen
+    tmux("send-keys", "-t", SESSION, "s")
     wait_for("^p palette")                      # the whole screen is painted
     raw = tmux("capture-pane", "-e", "-p", "-t", SESSION)
     greys = set(range(232, 256)) | {0, 7, 8, 15, 16, 231}

@@ -225,10 +225,11 @@ class Sendmail:
 
 @dataclass(frozen=True)
 class Flush:
-    """`postqueue -f`: Postfix tries every queued message again at once (the mail held for
-    `rcpt` is what the probe follows)."""
+    """`postqueue -f`: Postfix tries every queued message again at once. The probe follows the
+    mail held for `rcpt` that an earlier probe sent (`sent_by`: that probe's id)."""
 
     rcpt: str
+    sent_by: str
 
 
 @dataclass(frozen=True)

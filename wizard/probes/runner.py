@@ -743,11 +743,12 @@ class ProbeRunner:
     def _flush(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
         """`postqueue -f`, then each message that waited for the recipient must leave delivered."""
         rcpt = fill(probe.action.rcpt, self.values)
-        held = self._held_for(rcpt)
+        sent_by = probe.action.sent_by
+        held = [qid for qid in self._held_for(rcpt) if self._sent_by(qid, sent_by)]
         transcript.add("C", "$ postqueue -p")
-        transcript.add("S", f"({len(held)} message(s) wait for {rcpt}: {', '.join(held) or 'none'})")
+        transcript.add("S", f"({len(held)} message(s) from {sent_by} wait for {rcpt}: {', '.join(held) or 'none'})")
         if not held:
-            result.actual = f"nothing waited in the queue for {rcpt}: there was nothing to flush"
+            result.actual = f"nothing {sent_by} sent waited in the queue for {rcpt}: there was nothing to flush"
             return
         transcript.add("C", "$ postqueue -f")
         self.system.run(["postqueue", "-f"], changes_box=False)
@@ -790,6 +791,11 @@ class ProbeRunner:
         for line in said.splitlines():
             transcript.add("S", line)
         self._judge_answered(probe.expect, result, said.splitlines())
+
+    def _sent_by(self, queue_id: str, probe_id: str) -> bool:
+        """Whether the queued message carries the marker of that probe (`postcat -hq`: headers)."""
+        headers = self.system.run(["postcat", "-hq", queue_id], changes_box=False).stdout
+        return f"{MARKER_HEADER}: {probe_id}-" in headers
 
     def _held_for(self, rcpt: str) -> list[str]:
         """Queue ids of the messages Postfix holds for `rcpt` (`postqueue -j`, one JSON a line)."""
