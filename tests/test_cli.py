@@ -136,6 +136,12 @@ def test_run_says_its_path_and_the_path_changes_only_for_chapters_not_yet_begun(
     ids = [line.split()[2] for line in status.splitlines() if line.startswith("  [")]
     assert "dovecot-imap.location" in ids and "dovecot-imap" not in ids, "the begun chapter kept its lessons"
     assert "dns-auth" in ids and not any(i.startswith(("dns-auth.", "virtual-lmtp.")) for i in ids), ids
+    # Now the path is fixed: another one is refused, with the way out; the same one is fine.
+    refused = mailwizard("run", "--teaching", "--root", root)
+    assert refused.returncode == 2, refused.stdout
+    assert "the path cannot change: every chapter with lessons" in refused.stderr
+    assert "mailwizard undo STEP" in refused.stderr
+    assert mailwizard("run", "--straight", "--root", root).returncode == 0
 
 
 def test_in_the_sandbox_the_prerequisites_show_every_check_they_ran(tmp_path):

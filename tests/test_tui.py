@@ -529,3 +529,28 @@ def test_long_probe_notes_wrap_at_the_panes_edge(tmp_path):
         assert max(strip.cell_length for strip in transcript.lines) <= width
 
     run_app(engine, scenario, size=(80, 24))
+
+
+def test_t_says_why_when_the_path_can_no_longer_change(tmp_path):
+    """The engine's rule, told in the TUI: every chapter with lessons begun, `t` asks nothing."""
+    from conftest import mailwizard
+    from wizard.session import SessionOptions, open_session
+    from wizard.tui.dialogs import PathDialog
+
+    root, answers = tmp_path / "root", tmp_path / "answers.toml"
+    root.mkdir()
+    answers.write_text(ANSWERS)
+    assert mailwizard("--root", str(root), "run", "--answers", str(answers)).returncode == 0
+    engine = open_session(SessionOptions(root=str(root), answers=str(answers)))
+    told = []
+
+    async def scenario(app, pilot):
+        await close_opening_dialogs(app, pilot)
+        app.notify = lambda message, **kw: told.append(message)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, PathDialog)
+
+    run_app(engine, scenario)
+    assert told and told[0].startswith("Every chapter with lessons (dovecot-imap, virtual-lmtp, dns-auth) "
+                                       "is begun already"), told

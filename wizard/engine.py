@@ -132,6 +132,8 @@ class Engine:
             if self.ctx.answers is None and need_answers:
                 raise EngineError("no answers yet: give them with --answers FILE "
                                   "(see the example in the README).")
+            if teaching is not None and teaching != self.state.teaching and self.chapters and self.path_fixed():
+                raise EngineError(f"the path cannot change: {self.path_fixed()}.")
         except BaseException:
             self.store.unlock()
             raise
@@ -212,17 +214,24 @@ class Engine:
         """The chapters a change of path would still change (with lessons, not yet begun)."""
         return path_affects(self.chapters, frozenset(self.state.steps))
 
+    def path_fixed(self) -> str:
+        """Why the path can no longer change ("" while it can): every chapter with lessons is
+        begun, and a chapter keeps the form it was begun in until it is undone."""
+        if not self.chapters:
+            return "this engine was built without its chapters; the path cannot change"
+        if self.path_ahead():
+            return ""
+        begun = ", ".join(step.id for step in self.chapters if step.lessons)
+        return (f"every chapter with lessons ({begun}) is begun already, in the path it was begun "
+                "in; undo one (`mailwizard undo STEP`, or u in the wizard) to take it the other way")
+
     def choose_path(self, teaching: bool) -> tuple[Step, ...]:
         """Take the lessons (True) or go straight (False) for every chapter not yet begun;
-        recorded at once. Returns the chapters it changes. A chapter already begun keeps its
-        form: to take it the other way, undo it first (EngineError says so)."""
-        if not self.chapters:
-            raise EngineError("this engine was built without its chapters; the path cannot change")
+        recorded at once. Returns the chapters it changes; EngineError when the path is fixed."""
+        refused = self.path_fixed()
+        if refused and (teaching != self.state.teaching or not self.chapters):
+            raise EngineError(refused)
         ahead = self.path_ahead()
-        if teaching != self.state.teaching and not ahead:
-            begun = ", ".join(step.id for step in self.chapters if step.lessons)
-            raise EngineError(f"every chapter with lessons ({begun}) is begun already, in the path it "
-                              "was begun in; `mailwizard undo STEP` on one takes it back, then choose again.")
         self.state.teaching = teaching
         self.state.path_chosen = True
         self.ctx.steps = walk_order(self.chapters, teaching, frozenset(self.state.steps))

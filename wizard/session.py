@@ -59,13 +59,6 @@ def _recorded(system: System) -> tuple[bool, frozenset[str]]:
     return state.teaching, frozenset(state.steps)
 
 
-def teaching_mode(system: System, options: SessionOptions) -> bool:
-    """--teaching or --straight, or else the path the walk on this box was given."""
-    if options.path_given:
-        return options.teaching
-    return _recorded(system)[0]
-
-
 def answers_from_file(system: System, options: SessionOptions) -> Answers | None:
     """The answers from --answers, keeping the hashes of the last walk for unchanged passwords
     (so the same file walks the same walk, and no step looks stale for a new salt)."""
@@ -81,19 +74,20 @@ def build_engine(options: SessionOptions, *, teaching: bool | None = None,
                  ask_secret: Callable[[str], str] | None = None) -> Engine:
     """The engine for these options, not yet opened (see `open_session`, `peek_session`)."""
     system = system_for(options)
-    teaching = teaching_mode(system, options) if teaching is None else teaching
+    recorded, walked = _recorded(system)
+    if teaching is None:        # --teaching or --straight, or else the path the walk was given
+        teaching = options.teaching if options.path_given else recorded
     extra = {"confirm": confirm} if confirm else {}
     return Engine(system, answers_from_file(system, options),
-                  walk_steps(teaching, _recorded(system)[1]), emit=emit,
+                  walk_steps(teaching, walked), emit=emit,
                   lab=options.lab, ask=ask, ask_secret=ask_secret, chapters=chapters(), **extra)
 
 
 def open_session(options: SessionOptions, *, need_answers: bool = True, **faces) -> Engine:
     """An engine holding the walk's lock, its state loaded and its mode recorded."""
-    system = system_for(options)
-    teaching = teaching_mode(system, options)
-    engine = build_engine(options, teaching=teaching, **faces)
-    return engine.open(need_answers=need_answers, teaching=teaching, chosen=options.path_given)
+    teaching = options.teaching if options.path_given else None      # None: the recorded path
+    return build_engine(options, **faces).open(need_answers=need_answers, teaching=teaching,
+                                               chosen=options.path_given)
 
 
 def peek_session(options: SessionOptions, *, teaching: bool | None = None, **faces) -> Engine:

@@ -725,14 +725,21 @@ class ProbeRunner:
         result.status = MET
         result.actual += f"; the bounce arrived in {mailbox}" + (f" ({subject[:120]})" if subject else "")
 
-    def _judge_queued(self, expect: Queued, result: ProbeResult, queue_id: str | None) -> None:
-        """Deferred, with the reason the probe expects; the message is left in the queue."""
+    def _fate_line(self, result: ProbeResult, queue_id: str | None) -> str | None:
+        """The log line that tells what became of the accepted message; None (and the reason
+        in `result`) when there is no queue id or no delivery attempt in time."""
         if not queue_id:
             result.actual = "the server gave no queue id"
-            return
+            return None
         line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start)
         if line is None:
             result.actual = f"no delivery attempt in the log after {self.delivery_timeout:g} s"
+        return line
+
+    def _judge_queued(self, expect: Queued, result: ProbeResult, queue_id: str | None) -> None:
+        """Deferred, with the reason the probe expects; the message is left in the queue."""
+        line = self._fate_line(result, queue_id)
+        if line is None:
             return
         result.actual = line.split(": ", 1)[-1]
         if "status=deferred" in line and fill(expect.text, self.values) in line and \
@@ -887,13 +894,10 @@ class ProbeRunner:
             self._judge_queued(expect, result, queue_id)
             return
         if isinstance(expect, Bounced):
-            if not queue_id:
-                result.actual = "the server gave no queue id"
-                return
-            line = self.log.wait_fate(queue_id, self.delivery_timeout, start=self._log_start)
+            line = self._fate_line(result, queue_id)
             if line is None:
-                result.actual = f"no delivery attempt in the log after {self.delivery_timeout:g} s"
-            elif "status=bounced" in line and fill(expect.text, self.values) in line:
+                return
+            if "status=bounced" in line and fill(expect.text, self.values) in line:
                 result.actual = line.split(": ", 1)[-1]
                 self._await_bounce(expect, result, marker, mailbox_start)
             elif "status=deferred" in line:

@@ -134,11 +134,11 @@ class WizardApp(App):
         if self.busy:
             self.notify("A step is running; change the path when it is done.", severity="warning")
             return
-        ahead = [step.id for step in self.engine.path_ahead()]
-        if not ahead:
-            self.notify("Every chapter with lessons is begun already: it keeps its path. Undo it (u) "
-                        "to take it the other way.", severity="warning")
+        refused = self.engine.path_fixed()
+        if refused:
+            self.notify(refused[:1].upper() + refused[1:] + ".", severity="warning")
             return
+        ahead = [step.id for step in self.engine.path_ahead()]
         self.push_screen(PathDialog(self.engine.teaching, ahead), self._path_chosen)
 
     async def _path_chosen(self, teaching: bool | None) -> None:
