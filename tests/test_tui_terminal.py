@@ -97,7 +97,8 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
          f"--root {root} --answers {answers}")
     wait_for("Follow the tutorial's lessons")    # the first start's question, then the screen
     tmux("send-keys", "-t", SESSION, "s")
-    wait_for("^p palette")                      # the whole screen is painted
+    wait_for("Path: straight")                  # the dialog is answered and the list repainted
+    wait_for("Check the prerequisites")
     raw = tmux("capture-pane", "-e", "-p", "-t", SESSION)
     greys = set(range(232, 256)) | {0, 7, 8, 15, 16, 231}
     palette = [int(n) for n in re.findall(r"\x1b\[(?:\d+;)*[34]8;5;(\d+)", raw)]

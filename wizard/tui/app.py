@@ -100,13 +100,17 @@ class WizardApp(App):
             self.push_screen(AnswersScreen(self.engine, must_answer=True), self._answered_first)
             return
         self._answered(show=False)     # the list's first highlight shows the step
-        if not self.engine.path_chosen:
-            self.action_path()
+        self._ask_path_once()
         self._offer_resume()
 
     def _answered_first(self, _saved) -> None:
         self._answered(show=True)
-        if not self.engine.path_chosen:
+        self._ask_path_once()
+
+    def _ask_path_once(self) -> None:
+        """A first start asks the path, but only when there is still one to choose: no warning
+        about a path that cannot change before the user asked to change it."""
+        if not self.engine.path_chosen and not self.engine.path_fixed():
             self.action_path()
 
     def _answered(self, show: bool) -> None:
@@ -145,10 +149,12 @@ class WizardApp(App):
         if teaching is None:
             return
         selected = self.selected_step().id
+        before = [step.id for step in self.engine.steps]
         self.engine.choose_path(teaching)
         steps = self.query_one(StepList)
-        await steps.clear()
-        await steps.extend(StepItem(row.step.id, row.title, row.status) for row in self.engine.views())
+        if [step.id for step in self.engine.steps] != before:     # else the list stays as painted
+            await steps.clear()
+            await steps.extend(StepItem(row.step.id, row.title, row.status) for row in self.engine.views())
         self.query_one(ProgressBar).update(total=len(self.engine.steps))
         ids = [step.id for step in self.engine.steps]
         steps.index = ids.index(selected) if selected in ids else self._next_index()
