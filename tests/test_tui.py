@@ -554,3 +554,69 @@ def test_t_says_why_when_the_path_can_no_longer_change(tmp_path):
     run_app(engine, scenario)
     assert told and told[0].startswith("Every chapter with lessons (dovecot-imap, virtual-lmtp, dns-auth) "
                                        "is begun already"), told
+
+
+def test_the_first_frame_comes_before_the_walk_is_open(tmp_path):
+    """Started from the command line the app paints its title and "Opening the walk…" first;
+    the session opens in a worker (held here until the first frame is checked), then the walk is
+    mounted and works as ever. Before it is open, only quit, help and the palette answer."""
+    import threading
+
+    held = threading.Event()
+    opened = []
+
+    def opener():
+        assert held.wait(20), "the test never let the opener go on"
+        engine = make_engine(tmp_path)
+        opened.append(engine)
+        return engine
+
+    async def main():
+        app = WizardApp(opener=opener)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.2)
+            assert "Opening the walk" in str(app.query_one("#opening").render())
+            assert not app.query("#steps") and app.engine is None
+            assert not app.check_action("run_step", ()) and app.check_action("quit", ())
+            await pilot.press("r", "n", "a")        # keys of the walk: nothing happens, nothing breaks
+            assert app.screen is app.screen_stack[0]
+            held.set()
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if app.query("#steps"):
+                    break
+            await pilot.pause(0.2)
+            assert app.engine is opened[0] and not app.query("#opening")
+            await close_opening_dialogs(app, pilot)
+            assert app.focused is app.query_one("#steps")
+            await pilot.press("r")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if not app.busy and app.query_one("#step-prereq", StepItem).has_class("done"):
+                    break
+            assert app.query_one("#step-prereq", StepItem).has_class("done")
+    try:
+        asyncio.run(main())
+    finally:
+        for engine in opened:
+            engine.close()
+
+
+def test_a_walk_that_cannot_open_ends_the_app_with_its_reason(tmp_path):
+    from wizard.answers import AnswersError
+
+    def opener():
+        raise AnswersError("answers.toml: maildomain 'not a domain' is not a domain name")
+
+    async def main():
+        app = WizardApp(opener=opener)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if not app.is_running:
+                    break
+        return app
+
+    app = asyncio.run(main())
+    assert app.return_code == 2
+    assert isinstance(app.failure, AnswersError) and "maildomain" in str(app.failure)

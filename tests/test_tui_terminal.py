@@ -111,3 +111,21 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
     assert re.search(r"^\s*· Check the prerequisites", shown, re.M), shown
     assert re.search(r"^\s*🔒 Install Postfix and Dovecot", shown, re.M), shown
     tmux("send-keys", "-t", SESSION, "q")
+
+
+def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path):
+    """The session opens after the first frame now; a start that cannot open still ends with the
+    reason on the terminal and exit code 2, as before, and leaves no lock behind."""
+    answers = tmp_path / "answers.toml"
+    answers.write_text('maildomain = "example.test"\nhostname = "not a host name!"\n')
+    root = tmp_path / "root"
+    root.mkdir()
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "24",
+         f"cd {REPO} && TERM=xterm-256color {sys.executable} -m wizard --root {root} --answers {answers}; "
+         "echo EXIT=$?; sleep 60")
+    try:
+        shown = wait_for("EXIT=")
+        assert "EXIT=2" in shown, shown
+        assert "mailwizard: " in shown and "hostname" in shown, shown
+    finally:
+        tmux("kill-session", "-t", SESSION)

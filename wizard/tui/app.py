@@ -1,25 +1,32 @@
 """The wizard: step list on the left; the mail-flow diagram and Explain, Changes, Probe and Log
-tabs on the right. Every action is a key in the footer and a command in the palette (ctrl+p)."""
+tabs on the right (wizard/tui/walk_view.py). Every action is a key in the footer and a command in
+the palette (ctrl+p).
+
+Started from the command line, the app paints its first frame (the title and "opening the walk")
+before the engine exists: the session opens in a worker, then the walk is mounted. This module
+therefore imports only what that first frame needs; the engine, the steps and the walk's widgets
+come in with the worker."""
 
 from __future__ import annotations
 
 import threading
+from importlib import import_module
+from typing import TYPE_CHECKING, Callable
 
-from rich.syntax import Syntax
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Markdown, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static
 
-from wizard import events, resources
-from wizard.engine import Engine
-from wizard.flow import labels, touched_by, travelled_by
-from wizard.statuses import PASSED
-from wizard.tui.log_lines import LogLines
-from wizard.tui.mail_flow import MailFlow
-from wizard.tui.step_list import StepItem, StepList, widget_id
-from wizard.tui.transcript import ProbeTranscript
+from wizard import resources
+
+if TYPE_CHECKING:
+    from wizard import events
+    from wizard.engine import Engine
+    from wizard.tui.walk_view import WalkView
+
+# Keys that work while the walk is still opening.
+BEFORE_OPEN = frozenset({"quit", "help", "command_palette"})
 
 
 class WizardApp(App):
@@ -59,40 +66,73 @@ class WizardApp(App):
         ("Help", "Keys and marks", "help"),
     )
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine | None = None, *, opener: Callable[[], Engine] | None = None):
+        """Either an open engine (the tests, the whole screen at once), or an `opener` that opens
+        one (the command line: the first frame is painted while it runs)."""
         super().__init__()
+        if (engine is None) == (opener is None):
+            raise ValueError("WizardApp needs an engine or an opener, not both")
+        self.engine: Engine | None = None
+        self.opener = opener
+        self.failure: Exception | None = None     # why the opener failed: run_app raises it
+        self.busy = False
+        self.quit_when_done = False
+        self.told_ready = False
+        if engine is not None:
+            self._attach(engine)
+
+    def _attach(self, engine: Engine) -> None:
         self.engine = engine
         engine.listen(self._from_worker)
         engine.ask_through(self._ask_from_worker)
         engine.ask_secrets_through(self._ask_secret_from_worker)
         engine.confirm_through(self._confirm_from_worker)
-        self.busy = False
-        self.quit_when_done = False
-        self.told_ready = False
 
     # ---- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal():
-            with Vertical(id="sidebar"):
-                yield StepList(*[StepItem(row.step.id, row.title, row.status) for row in self.engine.views()],
-                               id="steps")
-                yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
-            with Vertical(id="main-area"):
-                yield MailFlow(labels(self.engine.steps), id="flow")
-                with TabbedContent(id="main"):
-                    with TabPane("Explain", id="tab-explain"):
-                        yield Markdown(id="explain")
-                    with TabPane("Changes", id="tab-changes"):
-                        yield Static(id="changes")
-                    with TabPane("Probe", id="tab-probe"):
-                        yield ProbeTranscript(id="probe")
-                    with TabPane("Log", id="tab-log"):
-                        yield LogLines(id="daemon-log")
+        if self.engine is None:
+            yield Static("Opening the walk…", id="opening")
+            return
+        from wizard.tui.walk_view import WalkView
+
+        yield WalkView(self.engine)
         yield Footer()
 
     def on_mount(self) -> None:
-        steps = self.query_one(StepList)
+        if self.engine is None:
+            self._open_in_worker()
+        else:
+            self._start()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def _open_in_worker(self) -> None:
+        try:
+            import_module("wizard.tui.walk_view")      # here, so the event loop never waits for it
+            engine = self.opener()
+        except Exception as exc:      # the answers, the state, the lock: run_app tells it
+            self.failure = exc
+            self.call_from_thread(self.exit, return_code=2)
+            return
+        try:
+            self.call_from_thread(self._opened, engine)
+        except RuntimeError:        # the app was closed while the session opened
+            engine.close()
+
+    async def _opened(self, engine: Engine) -> None:
+        from wizard.tui.walk_view import WalkView
+
+        self._attach(engine)
+        await self.query_one("#opening").remove()
+        await self.mount_all([WalkView(engine), Footer()])
+        self.refresh_bindings()
+        self._start()
+
+    def _walk(self) -> WalkView:
+        return self.query_one("#walk")
+
+    def _start(self) -> None:
+        steps = self.query_one("#steps")
         steps.focus()
         if not self.engine.has_answers:
             from wizard.tui.answers_form import AnswersScreen
@@ -116,9 +156,8 @@ class WizardApp(App):
     def _answered(self, show: bool) -> None:
         self.sub_title = f"{self.engine.answers.fqdn}" + (
             f" — sandbox {self.engine.system.root}" if self.engine.system.sandbox else "")
-        for step in self.engine.steps:
-            self.query_one(f"#step-{widget_id(step.id)}", StepItem).title_text = self.engine.title(step)
-        self.query_one(StepList).index = self._next_index()
+        self._walk().retitle()
+        self.query_one("#steps").index = self._next_index()
         self._refresh_marks()
         if show:
             self._show_selected()
@@ -151,11 +190,9 @@ class WizardApp(App):
         selected = self.selected_step().id
         before = [step.id for step in self.engine.steps]
         self.engine.choose_path(teaching)
-        steps = self.query_one(StepList)
+        steps = self.query_one("#steps")
         if [step.id for step in self.engine.steps] != before:     # else the list stays as painted
-            await steps.clear()
-            await steps.extend(StepItem(row.step.id, row.title, row.status) for row in self.engine.views())
-        self.query_one(ProgressBar).update(total=len(self.engine.steps))
+            await self._walk().rebuild_list()
         ids = [step.id for step in self.engine.steps]
         steps.index = ids.index(selected) if selected in ids else self._next_index()
         self._refresh_marks()
@@ -168,6 +205,8 @@ class WizardApp(App):
 
         if not self.engine.state.steps:
             return
+        from wizard.statuses import PASSED
+
         rows = self.engine.views()
         done = sum(row.status == PASSED for row in rows)
         drift = [d.path for d in self.engine.drift()]
@@ -175,7 +214,7 @@ class WizardApp(App):
         next_title = self.engine.title(next_step) if next_step else "nothing: every step is done"
 
         def chosen(resume: bool | None) -> None:
-            self.query_one(StepList).index = self._next_index() if resume else 0
+            self.query_one("#steps").index = self._next_index() if resume else 0
 
         self.push_screen(ResumeDialog(next_title, done, len(rows), drift), chosen)
 
@@ -186,35 +225,20 @@ class WizardApp(App):
         return self.engine.index(step.id) if step else len(self.engine.steps) - 1
 
     def _refresh_marks(self) -> None:
-        done = 0
-        for row in self.engine.views():
-            self.query_one(f"#step-{widget_id(row.step.id)}", StepItem).show(row.status)
-            done += row.status == PASSED
-        self.query_one(ProgressBar).update(progress=done)
+        self._walk().mark()
 
     def selected_step(self):
-        index = self.query_one(StepList).index or 0
+        index = self.query_one("#steps").index or 0
         return self.engine.steps[index]
 
-    def on_list_view_highlighted(self, message: StepList.Highlighted) -> None:
+    def on_list_view_highlighted(self, message) -> None:
         if message.item is not None:
             self._show_selected()
 
     def _show_selected(self) -> None:
         if not self.engine.has_answers:
             return
-        step = self.selected_step()
-        flow = self.query_one(MailFlow)
-        flow.touched = frozenset(touched_by(step))
-        if not self.busy:
-            flow.travelled = ()
-        self.query_one("#explain", Markdown).update(self.engine.explanation(step))
-        self._show_log(step)
-        changes = self.engine.plan(step)
-        text = "\n".join(c.diff for c in changes) or (
-            "This step changes no file (or it is applied already)." if step.files else
-            "This step writes no file: it checks the box (run it with r to see each check, or press c).")
-        self.query_one("#changes", Static).update(Syntax(text, "diff", theme="ansi_dark"))
+        self._walk().show_step(self.selected_step(), self.busy)
 
     # ---- actions ---------------------------------------------------------------------------------
     def action_run_step(self) -> None:
@@ -226,8 +250,8 @@ class WizardApp(App):
         if not view.may_run:
             self.notify(view.reason, severity="warning")
             return
-        self.query_one("#probe", ProbeTranscript).clear()
-        self.query_one(TabbedContent).active = "tab-probe"
+        self.query_one("#probe").clear()
+        self.query_one("#main").active = "tab-probe"
         self.busy = True
         self.refresh_bindings()
         self._run_in_worker(step)
@@ -240,6 +264,8 @@ class WizardApp(App):
             self.call_from_thread(self._done)
 
     def check_action(self, action: str, parameters) -> bool | None:
+        if self.engine is None:             # the walk is still opening
+            return action in BEFORE_OPEN
         # The footer shows Cancel only while a step runs.
         if action == "cancel_step":
             return self.busy
@@ -248,25 +274,21 @@ class WizardApp(App):
     def action_cancel_step(self) -> None:
         if self.busy:
             self.engine.request_cancel()
-            self.query_one("#probe", ProbeTranscript).say("cancelling: the step stops at the next safe point", "yellow")
+            self.query_one("#probe").say("cancelling: the step stops at the next safe point", "yellow")
 
     def action_next_step(self) -> None:
-        steps = self.query_one(StepList)
+        steps = self.query_one("#steps")
         steps.index = min((steps.index or 0) + 1, len(self.engine.steps) - 1)
 
     def action_back_step(self) -> None:
-        steps = self.query_one(StepList)
+        steps = self.query_one("#steps")
         steps.index = max((steps.index or 0) - 1, 0)
 
     def action_show_log(self) -> None:
-        self.query_one(TabbedContent).active = "tab-log"
+        self.query_one("#main").active = "tab-log"
 
     def _show_log(self, step) -> None:
-        window = self.engine.step_logs.get(step.id)
-        if window is None:
-            self.query_one(LogLines).show([], "Run this step (r) to see what Postfix and Dovecot log while it runs.")
-            return
-        self.query_one(LogLines).show(window, "(the daemons logged nothing while this step ran)")
+        self._walk().show_log(step)
 
     def on_option_list_option_selected(self, event) -> None:
         """Enter on a log line: what became of the mail it speaks of."""
@@ -293,6 +315,8 @@ class WizardApp(App):
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
+        if self.engine is None:         # the walk is still opening
+            return
         for title, help_text, action in self.COMMANDS_OF_OURS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
@@ -323,8 +347,8 @@ class WizardApp(App):
         from wizard.tui.screens import WhyScreen
 
         target = ""
-        lines = self.query_one(LogLines)
-        if self.query_one(TabbedContent).active == "tab-log" and lines.highlighted is not None:
+        lines = self.query_one("#daemon-log")
+        if self.query_one("#main").active == "tab-log" and lines.highlighted is not None:
             target = target_of_line(str(lines.get_option_at_index(lines.highlighted).prompt))
         self.push_screen(WhyScreen(self.engine, target))
 
@@ -339,7 +363,7 @@ class WizardApp(App):
         if self.busy:
             self.quit_when_done = True
             self.engine.request_cancel()
-            self.query_one("#probe", ProbeTranscript).say(
+            self.query_one("#probe").say(
                 "quitting: the step stops at its next safe point, then mailwizard ends", "yellow")
             return
         self.exit()
@@ -400,19 +424,30 @@ class WizardApp(App):
         self.call_from_thread(self.show_event, event)
 
     def show_event(self, event: events.Event) -> None:
-        flow = self.query_one(MailFlow)
-        if isinstance(event, events.ProbeStarted):
-            flow.travelled = tuple(travelled_by(event.probe))
-        elif isinstance(event, events.StepDone):
-            flow.travelled = ()
-        self.query_one("#probe", ProbeTranscript).show(event)
+        self._walk().show_event(event)
+
+
+def app_for(args) -> WizardApp:
+    """The wizard for these command-line options, its session opened after the first frame."""
+
+    def open_walk() -> Engine:
+        from wizard.session import SessionOptions, open_session
+
+        return open_session(SessionOptions.from_args(args), need_answers=False)
+
+    return WizardApp(opener=open_walk)
 
 
 def run_app(args) -> int:
-    """The wizard for these command-line options; its exit code (non-zero when it failed)."""
-    from wizard.session import SessionOptions, open_session
-
-    with open_session(SessionOptions.from_args(args), need_answers=False) as engine:
-        app = WizardApp(engine)
+    """The wizard for these command-line options; its exit code (non-zero when it failed). A
+    session that cannot open (bad answers, another walk holding the lock) raises its error here,
+    after the app has closed, so the command line prints it as for any command."""
+    app = app_for(args)
+    try:
         app.run()
+    finally:
+        if app.engine is not None:
+            app.engine.close()
+    if app.failure is not None:
+        raise app.failure
     return app.return_code or 0

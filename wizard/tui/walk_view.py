@@ -1,0 +1,98 @@
+"""The walk on screen: the step list and its progress on the left; the mail-flow diagram and the
+Explain, Changes, Probe and Log tabs on the right. The app mounts it once the engine is open, so
+the first frame (the title and "opening the walk") never waits for the engine or these widgets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Markdown, ProgressBar, Static, TabbedContent, TabPane
+
+from wizard import events
+from wizard.flow import labels, touched_by, travelled_by
+from wizard.statuses import PASSED
+from wizard.tui.log_lines import LogLines
+from wizard.tui.mail_flow import MailFlow
+from wizard.tui.step_list import StepItem, StepList, widget_id
+from wizard.tui.transcript import ProbeTranscript
+
+if TYPE_CHECKING:
+    from wizard.engine import Engine
+
+
+class WalkView(Horizontal):
+    def __init__(self, engine: Engine):
+        super().__init__(id="walk")
+        self.engine = engine
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sidebar"):
+            yield StepList(*self._items(), id="steps")
+            yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
+        with Vertical(id="main-area"):
+            yield MailFlow(labels(self.engine.steps), id="flow")
+            with TabbedContent(id="main"):
+                with TabPane("Explain", id="tab-explain"):
+                    yield Markdown(id="explain")
+                with TabPane("Changes", id="tab-changes"):
+                    yield Static(id="changes")
+                with TabPane("Probe", id="tab-probe"):
+                    yield ProbeTranscript(id="probe")
+                with TabPane("Log", id="tab-log"):
+                    yield LogLines(id="daemon-log")
+
+    def _items(self) -> list[StepItem]:
+        return [StepItem(row.step.id, row.title, row.status) for row in self.engine.views()]
+
+    # ---- the step list ---------------------------------------------------------------------------
+    async def rebuild_list(self) -> None:
+        """The list anew, after the path changed which steps the walk has."""
+        steps = self.query_one(StepList)
+        await steps.clear()
+        await steps.extend(self._items())
+        self.query_one(ProgressBar).update(total=len(self.engine.steps))
+
+    def retitle(self) -> None:
+        """The titles again: they name the answers (the domain, the mailbox)."""
+        for step in self.engine.steps:
+            self.query_one(f"#step-{widget_id(step.id)}", StepItem).title_text = self.engine.title(step)
+
+    def mark(self) -> None:
+        done = 0
+        for row in self.engine.views():
+            self.query_one(f"#step-{widget_id(row.step.id)}", StepItem).show(row.status)
+            done += row.status == PASSED
+        self.query_one(ProgressBar).update(progress=done)
+
+    # ---- the selected step -----------------------------------------------------------------------
+    def show_step(self, step, busy: bool) -> None:
+        flow = self.query_one(MailFlow)
+        flow.touched = frozenset(touched_by(step))
+        if not busy:
+            flow.travelled = ()
+        self.query_one("#explain", Markdown).update(self.engine.explanation(step))
+        self.show_log(step)
+        changes = self.engine.plan(step)
+        text = "\n".join(c.diff for c in changes) or (
+            "This step changes no file (or it is applied already)." if step.files else
+            "This step writes no file: it checks the box (run it with r to see each check, or press c).")
+        self.query_one("#changes", Static).update(Syntax(text, "diff", theme="ansi_dark"))
+
+    def show_log(self, step) -> None:
+        window = self.engine.step_logs.get(step.id)
+        if window is None:
+            self.query_one(LogLines).show([], "Run this step (r) to see what Postfix and Dovecot log while it runs.")
+            return
+        self.query_one(LogLines).show(window, "(the daemons logged nothing while this step ran)")
+
+    def show_event(self, event: events.Event) -> None:
+        """An engine event: the probe's path lit in the diagram, its lines in the Probe tab."""
+        flow = self.query_one(MailFlow)
+        if isinstance(event, events.ProbeStarted):
+            flow.travelled = tuple(travelled_by(event.probe))
+        elif isinstance(event, events.StepDone):
+            flow.travelled = ()
+        self.query_one("#probe", ProbeTranscript).show(event)
