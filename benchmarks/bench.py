@@ -79,9 +79,9 @@ def startup(runs: int) -> list[dict]:
     return [measure("start-up to first paint", "s", statistics.median(samples["wizard"]), bare, 1.5,
                     f"median of {runs}; baseline: a bare Textual app painting one widget; the first "
                     "frame handed to the terminal"),
-            measure("start-up to the walk on screen", "s", statistics.median(samples["whole"]), bare, 4.5,
-                    "the step list and the selected step's Explain; target: no slower than when the "
-                    "whole screen was the first frame (4.1x-4.5x)"),
+            measure("start-up to the walk on screen", "s", statistics.median(samples["whole"]), bare, None,
+                    "the step list and the selected step's Explain (and a first start's path question); "
+                    "reported beside the first paint, no target of its own"),
             measure("start-up peak memory", "MiB", memory["wizard"] / 1024, memory["bare"] / 1024,
                     round(80 / (memory["bare"] / 1024), 3), "target: at most 80 MiB")]
 
@@ -276,8 +276,9 @@ def main() -> int:
     print(f"{'measure':<38} {'value':>9} {'baseline':>9} {'ratio':>7} {'target':>7}")
     for m in measures:
         mark = "" if m["target"] is None or m["ratio"] is None else ("  ok" if m["ratio"] <= m["target"] else "  MISSED")
+        target = "—" if m["target"] is None else m["target"]
         print(f"{m['name']:<38} {m['value']:>8.3f}{m['unit'][0]} {m['baseline']:>9.3f} {m['ratio']:>7.2f} "
-              f"{m['target']:>7}{mark}")
+              f"{target:>7}{mark}")
     for sid, times in measures_breakdown(measures).items():
         print(f"    {sid:<18} wizard {times['wizard']:>6.2f} s   floor {times['floor']:>6.2f} s")
     return 0

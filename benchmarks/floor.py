@@ -20,8 +20,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from wizard.config import extends_box, file_attributes, fill, managed_paths, render_file  # noqa: E402
 from wizard.mailauth import zone_strings  # noqa: E402
-from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, HashTest, Imap,  # noqa: E402
-                          InInbox, Refused, Relayed, Sendmail, SmtpMail, SystemUser)
+from wizard.model import (Bounced, Certificate, Delivered, Directory, DkimKey, DkimSigned, Flush, HashTest, Imap,  # noqa: E402
+                          InInbox, Queued, Refused, Relayed, Sendmail, SmtpMail, SystemUser)
 from wizard.proving import Prover  # noqa: E402
 from wizard.probes.runner import MARKER_HEADER, auth_plain, message_lines, smtp_stages  # noqa: E402
 
@@ -84,11 +84,14 @@ dkim_txt() {  # dkim_txt KEY: the DKIM record's strings, as the zone's JSON hold
   openssl pkey -in "$1" -pubout | grep -v -- ----- | tr -d '\n' | sed 's/^/v=DKIM1; k=rsa; p=/' |
     fold -w 255 | sed 's/.*/\\"&\\"/' | paste -sd' '
 }
-dovecot_restart() {
+dovecot_stop() {
   if [ -s /run/dovecot/master.pid ]; then
     dovecot stop
     for _ in $(seq 500); do kill -0 "$(cat /run/dovecot/master.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.02; done
   fi
+}
+dovecot_restart() {
+  dovecot_stop
   dovecot >/dev/null 2>&1 </dev/null
   if doveconf -h protocols | grep -q imap; then
     for _ in $(seq 250); do (exec 3<>/dev/tcp/127.0.0.1/143) 2>/dev/null && return 0; sleep 0.02; done
@@ -204,6 +207,14 @@ def talk_line(probe, host: str, ext: bool, lines: list[str]) -> str:
 
 
 def probe_lines(probe, values, passwords) -> list[str]:
+    lines = action_lines(probe, values, passwords)
+    if probe.without:       # the wizard's Prover stops it for the probe and starts it again after
+        return ["dovecot_stop\n" if probe.without == "dovecot" else "", *lines,
+                "dovecot_restart\n" if probe.without == "dovecot" else ""]
+    return lines
+
+
+def action_lines(probe, values, passwords) -> list[str]:
     marker = f"floor-{probe.id}"
     ext = probe.vantage != "local"
     host = fill(probe.host, values) if ext else "127.0.0.1"
@@ -219,6 +230,9 @@ def probe_lines(probe, values, passwords) -> list[str]:
         first = "a STARTTLS" if action.tls == "starttls" else "a " + (action.commands or ("CAPABILITY",))[0]
         return [f"{prefix}timeout 10 bash -c 'exec 3<>/dev/tcp/{host}/{probe.port}; "
                 f"printf \"{first}\\r\\n\" >&3; cat <&3 >/dev/null' || true\n"]
+    if isinstance(action, Flush):
+        maildir = fill(InInbox().maildir, values)
+        return ["postqueue -f\n", f"wait_grep floor-{action.sent_by} {maildir}/new {maildir}/cur\n"]
     if isinstance(action, HashTest):
         table = fill(action.table, values)
         return [f"printf '%s\\n' {q(password)} | setsid -w doveadm pw -t \"{{SHA512-CRYPT}}$(grep "
@@ -245,6 +259,8 @@ def probe_lines(probe, values, passwords) -> list[str]:
             lines.append(f"wait_grep {marker} {maildir}/new {maildir}/cur\n")
             lines.append(f"curl -s --url 'imap://127.0.0.1/INBOX' --user {q(user + ':' + password)} "
                          f"-X 'SEARCH HEADER {MARKER_HEADER} {marker}' >/dev/null || true\n")
+        elif isinstance(expect, Queued):
+            lines.append(f"wait_grep {q(fill(expect.text, values))} /var/log/mail.log\n")
         elif isinstance(expect, Bounced):
             lines.append(f"wait_grep {q(fill(expect.text, values))} /var/log/mail.log\n")
             if fill(expect.arrives, values):

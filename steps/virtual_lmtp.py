@@ -1,7 +1,8 @@
 """Virtual domains over LMTP. In teaching mode the chapter is taken in the tutorial's two
 halves: Postfix's first, so a mail from outside waits in the queue for a socket that is not
 there yet; then Dovecot's, and a flush delivers it. The direct path writes both halves at once
-(wizard.model.Step takes the lessons' files as its own)."""
+(wizard.model.Step takes the lessons' files as its own) and shows the same queue with Dovecot
+stopped for one probe."""
 
 from wizard.model import (Block, Erratum, FileFragment, Flush, Flushed, InInbox, Probe, Queued,
                           Requirement, Setting, SmtpMail, Step)
@@ -59,6 +60,17 @@ LESSONS = (
                  TEST_H_LOCAL, TEST_H)),
 )
 
+# The direct path writes both halves at once, so the queue is shown with Dovecot away for one
+# probe: Postfix keeps the mail, and once Dovecot is back a flush delivers that very message.
+TEST_H_WAITS = Probe(
+    id="test-h-waits", title="with Dovecot stopped: Test H is accepted, then waits in the queue",
+    action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}", body="Test H"),
+    expect=Queued("private/dovecot-lmtp", ("No such file or directory", "Connection refused")),
+    without="dovecot")
+TEST_H_DELIVERED = Probe(
+    id="test-h-delivered", title="Dovecot is back; postqueue -f: the waiting Test H is delivered",
+    action=Flush("{mailuser_address}", sent_by="test-h-waits"), expect=Flushed("dovecot-lmtp"))
+
 STEP = Step(
     id="virtual-lmtp",
     title="Virtual domains: Postfix hands mail for {maildomain} to Dovecot over LMTP",
@@ -67,7 +79,7 @@ STEP = Step(
     requires=REQUIRES,
     # Dovecot first: its LMTP socket must exist before Postfix sends it mail.
     reload=("dovecot", "postfix"),
-    probes=(TEST_H_LOCAL, TEST_H),
+    probes=(TEST_H_WAITS, TEST_H_DELIVERED, TEST_H_LOCAL, TEST_H),
     errata=(E14, E_SPACE),
     lessons=LESSONS,
 )

@@ -33,6 +33,8 @@ def walk(answers: Path, *extra: str) -> subprocess.CompletedProcess:
 
 def test_direct_and_teaching_paths_each_twice_leave_the_same_files(lab_up):
     walk(lab_up)
+    assert_test_h_waited_in_the_queue_then_arrived(state()["steps"], ("virtual-lmtp", "test-h-waits"),
+                                                   ("virtual-lmtp", "test-h-delivered"))
     direct = {path: Path(path).read_bytes() for path in FINAL_FILES}
     again = walk(lab_up)
     assert "[ok] password-hash: done already" in again.stdout
@@ -63,7 +65,8 @@ def test_direct_and_teaching_paths_each_twice_leave_the_same_files(lab_up):
 def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
     walk(lab_up, "--teaching", "--through", "virtual-lmtp.dovecot")
     steps = state()["steps"]
-    assert_test_h_waited_in_the_queue_then_arrived(steps)
+    assert_test_h_waited_in_the_queue_then_arrived(steps, ("virtual-lmtp.postfix", "test-h-queued"),
+                                                   ("virtual-lmtp.dovecot", "test-h-flushed"))
     expected = {
         ("dovecot-imap.empty", "no-imap"): ("Connection refused", None),
         ("dovecot-imap.protocols", "auth-broken"): ("S: * BYE Auth process broken", "No passdbs specified"),
@@ -87,16 +90,23 @@ def test_each_lesson_meets_the_error_dovecot_really_gives(lab_up):
     assert "123456" not in json.dumps(state())
 
 
-def assert_test_h_waited_in_the_queue_then_arrived(steps: dict) -> None:
-    """The tutorial's Test H: Postfix's half alone accepts the mail and defers it for the missing
-    LMTP socket; after Dovecot's half, a flush delivers that very message."""
-    queued = {p["id"]: p for p in steps["virtual-lmtp.postfix"]["probes"]}["test-h-queued"]
+def assert_test_h_waited_in_the_queue_then_arrived(steps: dict, waited: tuple[str, str],
+                                                   delivered: tuple[str, str]) -> None:
+    """The tutorial's Test H. Teaching: Postfix's half alone accepts the mail from outside and
+    defers it for the missing LMTP socket; after Dovecot's half, a flush delivers that very
+    message. Direct (both halves at once): the same, with Dovecot stopped for that one probe."""
+    queued = {p["id"]: p for p in steps[waited[0]]["probes"]}[waited[1]]
     assert queued["status"] == "met", queued
     assert "status=deferred" in queued["actual"], queued
     assert re.search(r"private/dovecot-lmtp\]?: (No such file or directory|Connection refused)", queued["actual"]), queued
-    assert queued["transcript"][0].startswith(f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test 25")
+    if waited[0] == "virtual-lmtp":
+        assert queued["transcript"][0] == "(dovecot stopped for this probe)", queued["transcript"]
+        assert queued["transcript"][1] == "C: $ telnet localhost 25", queued["transcript"]
+        assert queued["transcript"][-1] == "(dovecot started again)", queued["transcript"]
+    else:
+        assert queued["transcript"][0].startswith(f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test 25")
     queue_id = queued["actual"].split("; ")[-1].split()[0]
-    flushed = {p["id"]: p for p in steps["virtual-lmtp.dovecot"]["probes"]}["test-h-flushed"]
+    flushed = {p["id"]: p for p in steps[delivered[0]]["probes"]}[delivered[1]]
     assert flushed["status"] == "met", flushed
     assert "C: $ postqueue -f" in flushed["transcript"], flushed["transcript"]
     assert any(queue_id in line for line in flushed["transcript"]), (queue_id, flushed["transcript"])

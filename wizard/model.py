@@ -392,6 +392,8 @@ class Probe:
     source: str = ""                      # the vantage point's address to start from ("" : its own)
     each: str = ""                        # a value holding a blank-separated list: the probe runs
                                           # once per item, `{each}` filled with it (id PROBE:ITEM)
+    without: str = ""                     # a daemon stopped for this probe alone and started again
+                                          # right after, whatever came of it ("dovecot": mail waits)
 
     def in_dialect(self, dovecot_dialect: str) -> "Probe":
         if dovecot_dialect == "2.4" and self.expect_24 is not None:

@@ -94,10 +94,35 @@ class Prover:
             runner = ProbeRunner(self.ctx.system, probe_values, **options)
             runner.on_line = lambda line, pid=probe.id: self.ctx.emit(ProbeLine(step.id, line, pid))
             self.ctx.emit(ProbeStarted(step.id, fill(probe.title, probe_values), probe))
-            result = runner.run(probe)
+            result = self._run_without(probe, step.id, runner)
             self.ctx.emit(ProbeDone(step.id, result))
             results.append(result)
         return results
+
+    def _run_without(self, probe: Probe, step_id: str, runner: ProbeRunner) -> ProbeResult:
+        """The probe; with `without`, that daemon is stopped for it and started again after it,
+        whatever came of it (a cancel or an error included). A daemon that does not come back
+        fails the probe: the walk must not go on without it."""
+        if not probe.without or self.ctx.system.sandbox:
+            return runner.run(probe)
+        from wizard.daemons import daemon
+
+        service = daemon(self.ctx.system, probe.without)
+        stopped, back = f"({probe.without} stopped for this probe)", f"({probe.without} started again)"
+        self.ctx.emit(ProbeLine(step_id, stopped, probe.id))
+        service.stop()
+        try:
+            result = runner.run(probe)
+        finally:
+            started = service.start()
+        result.transcript[:0] = [stopped]
+        if not started.ok:
+            result.status = MISSED
+            result.reason = f"{probe.without} did not start again: {started.describe()[:300]}"
+            return result
+        self.ctx.emit(ProbeLine(step_id, back, probe.id))
+        result.transcript.append(back)
+        return result
 
     @staticmethod
     def instances(step: Step, values: dict[str, str]) -> list[tuple[Probe, dict[str, str]]]:
