@@ -66,6 +66,17 @@ def test_core_modules_do_not_import_textual_or_rich():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_first_frame_needs_neither_the_engine_nor_the_walk():
+    """What the launcher imports before the TUI's first frame (wizard.cli, wizard.tui.app)
+    leaves the engine, the steps, the session and the walk's widgets to the opening worker."""
+    heavy = ("wizard.engine", "wizard.session", "wizard.model", "steps", "wizard.tui.walk_view",
+             "textual.widgets._markdown", "pexpect")
+    code = ("import sys\nimport wizard.cli, wizard.tui.app\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 # ---- steps are data ---------------------------------------------------------------------------
 
 def model_constructors() -> set[str]:
