@@ -167,9 +167,15 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
         await type_into(app, pilot, "external_address", "carol@example.org")
         assert "must be outside example.org" in problem(app, "external_address")
         await type_into(app, pilot, "external_address", "carol@elsewhere.test")
+        # The outside host's name, where the vantage point cannot tell it: one label, checked.
+        await type_into(app, pilot, "external_host", "gate way")
+        assert "external host: 'gate way' must be one DNS label" in problem(app, "external_host")
+        await type_into(app, pilot, "external_host", "gateway")
+        assert problem(app, "external_host") == ""
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, AnswersScreen)
+        assert engine.values()["exthost"] == "gateway.elsewhere.test"
         assert engine.answers.fqdn == "mail.example.org"
         assert app.sub_title.startswith("mail.example.org")
         label = str(app.query_one("#step-next-steps", StepItem).query_one("Label").render())
@@ -179,6 +185,7 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
     replay = (tmp_path / "var/lib/mailwizard/answers.toml")
     assert replay.stat().st_mode & 0o777 == 0o600
     assert "Sesame" not in replay.read_text() and 'address = "bob@example.org"' in replay.read_text()
+    assert 'host = "gateway"' in replay.read_text()
 
 
 

@@ -728,7 +728,8 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
 
 # ---- the TUI's answers form: the same rules, one field at a time ------------------------------
 FORM_FIELDS = ("maildomain", "mailhost", "address", "password", "password_again",
-               "external_address", "vantage", "static_address", "certificate_ca", "certificate_email")
+               "external_address", "vantage", "external_host", "static_address", "certificate_ca",
+               "certificate_email")
 
 
 def field_problem(name: str, fields: dict[str, str], previous: Answers | None = None) -> str:
@@ -757,6 +758,8 @@ def field_problem(name: str, fields: dict[str, str], previous: Answers | None = 
         elif name == "vantage":
             if not _VANTAGE.match(value.strip()):
                 return f"vantage: '{value}' is not one of local, manual, none, netns:NAME, ssh:user@host."
+        elif name == "external_host" and value.strip():
+            check_hostlabel(value, "external host")
         elif name in ("certificate_ca", "certificate_email") and value.strip():
             parse_certificate({name.removeprefix("certificate_"): value.strip()})
     except AnswersError as exc:
@@ -791,9 +794,9 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
     data: dict = {"maildomain": fields["maildomain"], "mailhost": fields["mailhost"],
                   "users": [first, *others],
                   "external": {"address": fields["external_address"], "vantage": fields["vantage"].strip()}}
+    if fields.get("external_host", "").strip():
+        data["external"]["host"] = fields["external_host"].strip()
     if previous is not None:
-        if previous.exthost:
-            data["external"]["host"] = previous.exthost
         data["lab"] = dict(previous.lab)
         if previous.ssh_config:
             data["external"]["ssh_config"] = previous.ssh_config
@@ -829,12 +832,14 @@ def form_fields(answers: Answers | None) -> dict[str, str]:
     """The form prefilled from `answers` (passwords are never shown, only kept)."""
     if answers is None:
         return {"maildomain": "", "mailhost": "mail", "address": "", "password": "",
-                "password_again": "", "external_address": "", "vantage": "none", "static_address": "",
+                "password_again": "", "external_address": "", "vantage": "none", "external_host": "",
+                "static_address": "",
                 "certificate_ca": "", "certificate_email": ""}
     first = answers.users[0] if answers.users else None
     certificate = dict(answers.certificate)
     return {"maildomain": answers.maildomain, "mailhost": answers.mailhost,
             "address": first.address if first else "", "password": "", "password_again": "",
             "external_address": answers.external_address, "vantage": answers.vantage,
+            "external_host": answers.exthost,
             "static_address": {True: "yes", False: "no", None: ""}[answers.static_address],
             "certificate_ca": certificate.get("ca", ""), "certificate_email": certificate.get("email", "")}

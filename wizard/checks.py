@@ -858,7 +858,7 @@ def check_outside_name(ctx: CheckContext, vantage: str, fqdn: str, given: str, s
 
     title = "outside host's name"
     fix = ("give the outside host a PTR record whose name resolves back to its address, or set "
-           "[external] host in the answers to its name")
+           "[external] host in the answers to its name (in the wizard: a, the outside host's name)")
     if given:
         addresses = lookup(given, "A", ctx.timeout)
         if not addresses.records:

@@ -57,6 +57,10 @@ class AnswersScreen(ModalScreen[bool]):
             known = {value for _, value in VANTAGES}
             options = VANTAGES + ([(vantage, vantage)] if vantage not in known else [])
             yield Select(options, value=vantage, allow_blank=False, id="field-vantage")
+            yield Label("The outside host's name in that address's domain (empty: learned from "
+                        "the outside tests' host)")
+            yield Input(self.fields["external_host"], id="field-external_host", placeholder="e.g. gateway")
+            yield Static("", id="problem-external_host", classes="problem -empty")
             yield Label("Does your provider give this server a fixed public address?")
             yield Select(STATIC, value=self.fields["static_address"], allow_blank=False,
                          id="field-static_address")
@@ -80,7 +84,7 @@ class AnswersScreen(ModalScreen[bool]):
         name = (event.input.id or "").removeprefix("field-")
         self.fields[name] = event.value
         # A field's rule may depend on another (address on maildomain, the second password).
-        for other in (*LABELS, "certificate_email"):
+        for other in (*LABELS, "external_host", "certificate_email"):
             if other == name or self.fields.get(other):
                 problem = field_problem(other, self.fields, self.previous)
                 self._say(f"#problem-{other}", problem)
