@@ -35,7 +35,7 @@ STEP = Step(
     probes=(
         Probe(id="helo-required", title="from {exthost}: MAIL FROM without HELO: refused",
               action=SmtpMail(helo="", mail_from="{external_address}", rcpt="{mailuser_address}", body="x"),
-              expect=Refused("MAIL", ("503",), "send HELO/EHLO first"), vantage="external", host="{fqdn}"),
+              expect=Refused("MAIL", ("503",), "send HELO/EHLO first"), vantage="external-else-local", host="{fqdn}"),
         Probe(id="unknown-recipient", title="from {exthost}: to nobody@{maildomain}, refused at RCPT",
               action=SmtpMail(helo="{exthost}", mail_from="{external_address}",
                               rcpt="nobody-here@{maildomain}", body="x"),

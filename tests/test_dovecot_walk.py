@@ -153,3 +153,39 @@ def test_independent_clients_agree_after_the_walk(lab_up):
     """)
     assert found == "hello from outside"
     assert any(b"X-Independent: yes" in p.read_bytes() for sub in ("new", "cur") for p in MAILDIR.glob(f"{sub}/*")), "in the Maildir itself"
+
+
+def test_without_a_vantage_point_the_outside_logins_are_proven_from_this_box(lab_up):
+    """The probes the tutorial types on EXTHOST that prove as much from the server itself (the
+    TLS logins, the wrong ports, HELO required) run here when the walk has no vantage point, and
+    say so, instead of not at all; those only an outside client can prove (a relay refused, a
+    plain LOGIN refused: Dovecot trusts localhost) are not run. Against a walked lab's daemons."""
+    walk(lab_up)
+    found = json.loads(in_namespace(f"{LAB_NAME}-mail", f"""
+        import json
+        from pathlib import Path
+        from wizard.probes.runner import ProbeRunner
+        from wizard.session import SessionOptions, peek_session
+        from wizard.system import System
+
+        engine = peek_session(SessionOptions(answers={str(lab_up)!r}, lab=True))
+        values = {{**engine.values(), "vantage": "none"}}
+        passwords = {{u.address: u.password for u in engine.answers.users if u.password}}
+        out = []
+        for step in engine.steps:
+            for probe in step.probes:
+                if probe.vantage.startswith("external") and step.id in ("dovecot-tls", "restrictions"):
+                    result = ProbeRunner(System(Path("/")), values, passwords=passwords).run(probe)
+                    out.append([probe.id, probe.vantage, result.status, result.transcript[:2]])
+        print(json.dumps(out))
+    """))
+    here = [row for row in found if row[1] == "external-else-local"]
+    assert [row[0] for row in here] == ["imap-starttls", "imaps", "tls-on-143-fails", "starttls-on-993-fails",
+                                        "plain-on-993-fails", "helo-required"], found
+    for probe_id, _, status, first_lines in here:
+        assert status == "met", (probe_id, first_lines)
+        assert first_lines[0] == "S: (no outside vantage point: sent from this box instead)", (probe_id, first_lines)
+        assert first_lines[1].startswith("C: $ telnet localhost "), (probe_id, first_lines)
+    outside_only = {row[0]: row[2] for row in found if row[1] == "external"}
+    assert "imap-plain-refused" in outside_only and "outside-relay-denied" in outside_only, found
+    assert set(outside_only.values()) == {"not-run"}, outside_only

@@ -130,7 +130,7 @@ def travelled_by(probe: Probe) -> list[str]:
     sending = action.auth or isinstance(expect, (Relayed, DkimSigned))
     # A probe sent on the box itself starts at smtpd; one from outside starts at the outside
     # client; mail being sent out starts at the user's mail client.
-    path = ["mua"] if sending else (["client"] if probe.vantage == "external" else [])
+    path = ["mua"] if sending else (["client"] if probe.vantage.startswith("external") else [])
     path.append("smtpd")
     if action.auth:
         path.append("sasl")

@@ -382,7 +382,9 @@ class Probe:
     title: str
     action: SmtpMail | Sendmail | Imap | Flush | HashTest
     expect: Expectation
-    vantage: str = "local"          # "local", or "external": from EXTHOST (see Answers.vantage)
+    vantage: str = "local"          # "local"; "external": from EXTHOST (see Answers.vantage), not
+                                    # run without one; "external-else-local": from EXTHOST when the
+                                    # walk has a vantage point, else from this box (and said so)
     host: str = "localhost"         # may hold placeholders, e.g. "{fqdn}"
     port: int = 25
     needs: tuple[Requirement, ...] = ()   # unmet: the probe says why it cannot tell
