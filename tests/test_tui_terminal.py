@@ -115,7 +115,7 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
 
 def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path):
     """The session opens after the first frame now; a start that cannot open still ends with the
-    reason on the terminal and exit code 2, as before, and leaves no lock behind."""
+    reason on the terminal and exit code 2, as before."""
     answers = tmp_path / "answers.toml"
     answers.write_text('maildomain = "example.test"\nhostname = "not a host name!"\n')
     root = tmp_path / "root"
