@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 from wizard import __version__
 from wizard.answers import AnswersError, load_answers
 from wizard.resources import AssetMissing
-from wizard.timeouts import DEFAULT_TIMEOUT
+from wizard.timeouts import AUDIT_TIMEOUT, DEFAULT_TIMEOUT
 from wizard.state import StateError, StateStore
 from wizard.statuses import BLOCKED, MET, MISSED, PASSED, PROBE_STATUSES, probe_status, step_status
 from wizard.system import System
@@ -223,6 +223,29 @@ def cmd_check(args) -> int:
     printer.say(f"{len(rows) - failed} of {len(rows)} checks passed"
                 + (f"; {failed} to fix (each says how)" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    """The public mail testers' battery, run against this server from the walk's vantage point."""
+    from wizard.context import EngineError
+
+    engine = peek_engine(args)          # the audit only reads and sends probes: no lock
+    if not engine.has_answers:
+        raise EngineError("the audit needs the walk's answers (its domain, server and vantage point): "
+                          "give them with --answers FILE, or walk first.")
+    if engine.system.sandbox:
+        raise EngineError("the audit talks to the real server: it has no sandbox (--root).")
+    printer = Printer(args.verbose, out=sys.stderr if args.output is None and args.format != "text" else None)
+    if args.format == "text" and not args.output:
+        printer.say(f"auditing {args.domain or engine.answers.maildomain} ({args.timeout:g} s per wait)…")
+    audit = engine.audit(args.timeout, domain=args.domain or "")
+    text = {"text": lambda: audit.to_text(args.verbose), "json": audit.to_json, "junit": audit.to_junit}[args.format]()
+    if args.output:
+        System().write_file(Path(args.output).resolve(), text)
+        print(f"audit written to {args.output}: {audit.summary()}")
+    else:
+        print(text, end="")
+    return EXIT_OK if audit.ok else EXIT_FAILED
 
 
 def cmd_undo(args) -> int:
@@ -514,6 +537,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"how long any one check may wait (default {DEFAULT_TIMEOUT:g} s); "
                             "all checks run at once")
     check.set_defaults(func=cmd_check)
+
+    audit = sub.add_parser("audit", parents=[after], help="what the public mail testers check (relay, "
+                           "TLS, SPF/DKIM/DMARC, reverse DNS...), run against this server from outside")
+    audit.add_argument("domain", nargs="?", help="audit this domain's MX instead of the walk's domain")
+    audit.add_argument("--format", choices=("text", "json", "junit"), default="text",
+                       help="text (default), json (internet.nl's API v2 shape) or junit (a testsuite per category)")
+    audit.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
+    audit.add_argument("--timeout", type=float, default=AUDIT_TIMEOUT, metavar="SECONDS",
+                       help=f"how long one network wait may take (default {AUDIT_TIMEOUT:g} s); checks run at once")
+    audit.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every row")
+    audit.set_defaults(func=cmd_audit)
 
     undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")
     undo.add_argument("step", nargs="?", help="roll back this step and every step after it")

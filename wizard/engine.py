@@ -30,9 +30,10 @@ from wizard.proving import Prerequisite, Prover
 from wizard.publishing import Publisher
 from wizard.rollback import Rollback
 from wizard.config import fill, managed_paths
-from wizard.state import STATE_FILE, State, StateStore, ensure_private_dir, now
+from wizard.state import AUDIT_FILE, STATE_DIR, STATE_FILE, State, StateStore, ensure_private_dir, now
 from wizard.statuses import APPLYING, BLOCKED, FAILED, LOCKED, MISSED, PASSED, STALE
 from wizard.system import System, crashpoint
+from wizard.timeouts import AUDIT_TIMEOUT
 from wizard.transaction import FileTransaction
 
 __all__ = ["Engine", "EngineError", "StepOutcome", "StepView", "FileChange", "Drift", "Prerequisite"]
@@ -444,6 +445,36 @@ class Engine:
                 or not self.ctx.applies(step):
             return None
         return facts_of_file(self.system, self.values()["tls_cert"])
+
+    def audit(self, timeout: float = AUDIT_TIMEOUT, domain: str = "", on_row=None):
+        """What the public mail testers check, run against this server from the walk's vantage
+        point (wizard/audit). It only reads and sends probes; the result is kept beside the
+        state (never in the server's files) for the report and the TUI."""
+        from wizard.audit.battery import run_audit, target_from_values
+
+        values = self.values()
+        host = ""
+        if domain and domain != values.get("maildomain"):
+            from wizard.checks import mail_hosts
+
+            hosts, _ = mail_hosts(domain, timeout)
+            host = hosts[0] if hosts else domain     # no MX: its own name, as a sender would try
+        audit = run_audit(target_from_values(values, self.lab, timeout, domain, host), on_row)
+        if self.system.path(STATE_DIR).is_dir() and not domain:
+            self.system.write_file(AUDIT_FILE, audit.to_json(), mode=0o600)
+        return audit
+
+    def last_audit(self):
+        """The audit `audit` kept last, or None."""
+        import json
+
+        from wizard.audit.model import Audit
+
+        text = self.system.read_text(AUDIT_FILE)
+        try:
+            return Audit.from_record(json.loads(text)) if text else None
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def why(self, target: str):
         """A message (queue id, Message-ID or address) followed through the mail logs:

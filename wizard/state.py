@@ -17,6 +17,7 @@ from wizard.system import System, crashpoint
 STATE_DIR = "/var/lib/mailwizard"
 STATE_FILE = f"{STATE_DIR}/state.json"
 LOCK_FILE = f"{STATE_DIR}/lock"
+AUDIT_FILE = f"{STATE_DIR}/audit.json"           # the last `mailwizard audit`, for the report
 REPLAY_FILE = f"{STATE_DIR}/answers.toml"     # the walk's answers, ready for `run --answers`
 ORIGINALS_DIR = f"{STATE_DIR}/originals"
 FORMAT = 1

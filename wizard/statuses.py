@@ -56,3 +56,36 @@ def step_status(name: str) -> StepStatus:
 
 def probe_status(name: str) -> ProbeStatus:
     return PROBE_STATUSES.get(name) or ProbeStatus(name, name, "?", "bold", name)
+
+
+# ---- the audit's rows (internet.nl's vocabulary, so its API v2 readers understand ours) ---------
+AUDIT_PASSED, AUDIT_FAILED, AUDIT_WARNING = "passed", "failed", "warning"
+AUDIT_INFO, AUDIT_NOT_TESTED, AUDIT_ERROR = "info", "not_tested", "error"
+# How much a check counts: a failed required check fails the audit; the others only advise.
+REQUIRED, RECOMMENDED, OPTIONAL = "required", "recommended", "optional"
+
+
+@dataclass(frozen=True)
+class AuditStatus:
+    name: str
+    word: str           # the text face's [..]
+    mark: str           # the TUI's mark
+    style: str          # its colour in the TUI
+    rank: int           # worse is higher: a category shows its worst row
+
+
+AUDIT_STATUSES = {s.name: s for s in (
+    AuditStatus(AUDIT_PASSED, "pass", "✔", "bold green", 0),
+    AuditStatus(AUDIT_INFO, "info", "i", "cyan", 1),
+    AuditStatus(AUDIT_NOT_TESTED, "n/t", "–", "dim", 2),
+    AuditStatus(AUDIT_WARNING, "warn", "!", "bold yellow", 3),
+    AuditStatus(AUDIT_ERROR, "error", "?", "bold magenta", 4),
+    AuditStatus(AUDIT_FAILED, "FAIL", "✘", "bold red", 5),
+)}
+
+# What a check that is not met is called, by how much it counts (internet.nl: FAIL, NOTICE, INFO).
+NOT_MET = {REQUIRED: AUDIT_FAILED, RECOMMENDED: AUDIT_WARNING, OPTIONAL: AUDIT_INFO}
+
+
+def audit_status(name: str) -> AuditStatus:
+    return AUDIT_STATUSES.get(name) or AuditStatus(name, name, "?", "bold", 4)

@@ -1,0 +1,117 @@
+"""The whole battery at once: every check runs in its own thread, each network wait bounded by the
+target's timeout, and the audit as a whole by a deadline, so a dead DNS server or a silent port
+costs about one timeout, not one per check. It only reads and sends probes; it changes nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from wizard.audit import dns as names, smtp, tls
+from wizard.audit.model import AUDIT_ERROR, REQUIRED, Audit, Row, Target, untested
+from wizard.statuses import RECOMMENDED
+
+# How many timeouts one check may take in all (a TLS port makes about a dozen handshakes).
+JOB_BUDGET = 6
+OUTSIDE_ONLY = ("is about what a stranger may do: from this box, the server trusts its own address "
+                "(mynetworks). Audit from outside: --lab, or [external] vantage in the answers")
+
+
+def target_from_values(values: dict[str, str], lab: bool, timeout: float, domain: str = "",
+                       host: str = "") -> Target:
+    """The walk's server, seen from the walk's vantage point."""
+    own = not domain or domain == values.get("maildomain")
+    via = values.get("vantage") or "none"
+    return Target(
+        domain=domain or values.get("maildomain", ""),
+        host=host or values.get("fqdn", ""),
+        via="local" if via in ("none", "manual") else via,
+        helo=values.get("exthost") or values.get("fqdn", ""),
+        sender=values.get("external_address") or f"audit@{values.get('extdomain', 'example.net')}",
+        user=values.get("mailuser_address", "") if own else "",
+        ssh_config=values.get("ssh_config", ""),
+        selector=values.get("dkim_selector", "") if own else "",
+        maildirs=f"/var/vmail/{values.get('maildomain', '')}" if own and values.get("maildomain") else "",
+        trust="" if values.get("tls_root") in (None, "", "untrusted") else values["tls_root"],
+        blocklists=tuple(z for z in values.get("blocklists", "").split() if z != "-"),
+        auth_on_25=values.get("auth_on_25", "yes"),
+        lab=lab,
+        timeout=timeout,
+    )
+
+
+def run_audit(target: Target, on_row: Callable[[Row], None] | None = None) -> Audit:
+    import dns.resolver  # noqa: F401  -- once, here: threads importing it at once cost a timeout
+
+    audit = Audit(target)
+    started = time.monotonic()
+    first = _run_jobs(target, {"mx": lambda: names.mx_rows(target), "greeting": lambda: smtp.greeting_name(target)})
+    mx_rows, addresses = first["mx"] if isinstance(first["mx"], tuple) else (first["mx"], [])
+    greeting = first["greeting"][0] if isinstance(first["greeting"], tuple) else ""
+    _emit(audit, mx_rows, on_row)
+    if isinstance(first["greeting"], list):
+        _emit(audit, first["greeting"], on_row)
+    server_address = next((a for a in addresses if ":" not in a), target.host)
+    jobs = {
+        "ptr": lambda: names.ptr_rows(target, addresses, greeting),
+        "spf": lambda: [names.spf_row(target, addresses)],
+        "dkim": lambda: names.dkim_rows(target),
+        "dmarc": lambda: [names.dmarc_row(target)],
+        "later": lambda: names.later_rows(target),
+        "blocklists": lambda: names.blocklist_rows(target, addresses),
+        "banner": lambda: [smtp.banner_row(target)],
+        "vrfy-25": lambda: [smtp.vrfy_row(target, 25)],
+        "vrfy-587": lambda: [smtp.vrfy_row(target, 587)],
+        **{f"tls-{port}": (lambda port=port: tls.port_rows(target, port)) for port in tls.PORTS},
+    }
+    outside = {
+        "relay-25": lambda: [smtp.relay_row(target, 25, server_address)],
+        "relay-587": lambda: [smtp.relay_row(target, 587, server_address)],
+        "relay-465": lambda: [smtp.relay_row(target, 465, server_address)],
+        "admin": lambda: [smtp.admin_addresses_row(target)],
+        "unknown": lambda: [smtp.unknown_recipient_row(target)],
+        "auth": lambda: smtp.auth_rows(target),
+        "smuggling": lambda: [smtp.smuggling_row(target)],
+    }
+    if target.outside:
+        jobs.update(outside)
+    results = _run_jobs(target, jobs)
+    for name, rows in results.items():
+        _emit(audit, rows, on_row)
+    if not target.outside:
+        _emit(audit, [untested(f"{name}", "exposure", f"{name} from outside", REQUIRED, OUTSIDE_ONLY)
+                      for name in outside], on_row)
+    audit.seconds = time.monotonic() - started
+    return audit
+
+
+def _emit(audit: Audit, rows: list[Row], on_row) -> None:
+    for row in rows:
+        audit.rows.append(row)
+        if on_row:
+            on_row(row)
+
+
+def _run_jobs(target: Target, jobs: dict[str, Callable]) -> dict[str, object]:
+    """Every job in its own daemon thread (a job stuck behind a silent peer must not keep the
+    process alive); a job that raises or overruns becomes an error row named after it."""
+    slots: dict[str, object] = {}
+
+    def work(name: str, job: Callable) -> None:
+        try:
+            slots[name] = job()
+        except Exception as exc:        # reported as the check's row, never a traceback
+            slots[name] = [Row(name, "exposure", name, RECOMMENDED, AUDIT_ERROR, f"the check itself failed: {exc!r}")]
+
+    threads = [threading.Thread(target=work, args=item, daemon=True) for item in jobs.items()]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + JOB_BUDGET * target.timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    for name in jobs:
+        if name not in slots:
+            slots[name] = [Row(name, "exposure", name, RECOMMENDED, AUDIT_ERROR,
+                               f"no result within {JOB_BUDGET * target.timeout:g} s: a peer that does not answer")]
+    return {name: slots[name] for name in jobs}
