@@ -235,10 +235,16 @@ def cmd_audit(args) -> int:
                           "give them with --answers FILE, or walk first.")
     if engine.system.sandbox:
         raise EngineError("the audit talks to the real server: it has no sandbox (--root).")
-    printer = Printer(args.verbose, out=sys.stderr if args.output is None and args.format != "text" else None)
+    from wizard.audit.battery import check_names
+
+    unknown = [name for name in args.check if name not in check_names()]
+    if unknown:
+        raise EngineError(f"the audit has no check {', '.join(unknown)}; its checks are: {', '.join(check_names())}")
+    if args.timeout <= 0:
+        raise EngineError("--timeout must be a number of seconds above 0.")
     if args.format == "text" and not args.output:
-        printer.say(f"auditing {args.domain or engine.answers.maildomain} ({args.timeout:g} s per wait)…")
-    audit = engine.audit(args.timeout, domain=args.domain or "")
+        Printer(False).say(f"auditing {args.domain or engine.answers.maildomain} ({args.timeout:g} s per wait)…")
+    audit = engine.audit(args.timeout, domain=args.domain or "", only=tuple(args.check))
     text = {"text": lambda: audit.to_text(args.verbose), "json": audit.to_json, "junit": audit.to_junit}[args.format]()
     if args.output:
         System().write_file(Path(args.output).resolve(), text)
@@ -546,6 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
     audit.add_argument("--timeout", type=float, default=AUDIT_TIMEOUT, metavar="SECONDS",
                        help=f"how long one network wait may take (default {AUDIT_TIMEOUT:g} s); checks run at once")
+    audit.add_argument("--check", action="append", default=[], metavar="NAME",
+                       help="only this check (repeatable): relay-25, smuggling, tls-587, spf, dkim, ... "
+                            "(a wrong name lists them all); the last full audit is kept for the report")
     audit.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every row")
     audit.set_defaults(func=cmd_audit)
 

@@ -83,6 +83,11 @@ def _translate(entry, line_type, block_type) -> list:
         # 2.4 takes a path; a `<` left in passes doveconf and then Dovecot will not start.
         return [line_type(new, value.lstrip("<").strip(),
                           _note(why, f"{name} = <file became {new} = file (a path, no '<')."))]
+    if name == "ssl_prefer_server_ciphers":
+        chooser = "server" if value.strip() == "yes" else "client"
+        return [line_type("ssl_server_prefer_ciphers", chooser,
+                          _note(why, f"ssl_prefer_server_ciphers = {value} became "
+                                     f"ssl_server_prefer_ciphers = {chooser}."))]
     return [entry]
 
 

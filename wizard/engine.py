@@ -446,7 +446,7 @@ class Engine:
             return None
         return facts_of_file(self.system, self.values()["tls_cert"])
 
-    def audit(self, timeout: float = AUDIT_TIMEOUT, domain: str = "", on_row=None):
+    def audit(self, timeout: float = AUDIT_TIMEOUT, domain: str = "", on_row=None, only: tuple[str, ...] = ()):
         """What the public mail testers check, run against this server from the walk's vantage
         point (wizard/audit). It only reads and sends probes; the result is kept beside the
         state (never in the server's files) for the report and the TUI."""
@@ -459,8 +459,8 @@ class Engine:
 
             hosts, _ = mail_hosts(domain, timeout)
             host = hosts[0] if hosts else domain     # no MX: its own name, as a sender would try
-        audit = run_audit(target_from_values(values, self.lab, timeout, domain, host), on_row)
-        if self.system.path(STATE_DIR).is_dir() and not domain:
+        audit = run_audit(target_from_values(values, self.lab, timeout, domain, host), on_row, only)
+        if self.system.path(STATE_DIR).is_dir() and not domain and not only:
             self.system.write_file(AUDIT_FILE, audit.to_json(), mode=0o600)
         return audit
 

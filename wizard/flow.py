@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 
-from wizard.model import (Answered, Certificate, Delivered, Directory, DkimKey, DkimSigned, Flush, HashTest, Imap, InInbox,
+from wizard.model import (Answered, AuditCheck, Certificate, Delivered, Directory, DkimKey, DkimSigned, Flush, HashTest, Imap, InInbox,
                           Probe, Relayed, Sendmail, Service, SmtpMail, Step, SystemUser)
 
 # In the order a message travels; the diagram draws them in this order. The ports in the
@@ -126,6 +126,8 @@ def travelled_by(probe: Probe) -> list[str]:
         return ["smtpd", "lmtp", "dovecot", "maildir"]
     if isinstance(action, HashTest):        # Dovecot's password check, on the box
         return ["dovecot"]
+    if isinstance(action, AuditCheck):      # the audit's probes: a stranger at a port
+        return ["client", "imap", "dovecot"] if action.check in ("tls-143", "tls-993") else ["client", "smtpd"]
     assert isinstance(action, SmtpMail)
     sending = action.auth or isinstance(expect, (Relayed, DkimSigned))
     # A probe sent on the box itself starts at smtpd; one from outside starts at the outside

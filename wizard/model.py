@@ -370,8 +370,24 @@ class Trusted:
     newest: str = ""        # a certificate file: what is served must be it (certbot's latest)
 
 
+@dataclass(frozen=True)
+class AuditCheck:
+    """One check of `mailwizard audit` (wizard/audit), sent as the audit sends it: "relay-25",
+    "unknown", "vrfy-25", "smuggling", "banner", "tls-25" (a TLS port's rows)..."""
+
+    check: str
+
+
+@dataclass(frozen=True)
+class AuditPassed:
+    """The audit's rows for the probe's check are `passed`: `rows` names them (every row of the
+    check when empty)."""
+
+    rows: tuple[str, ...] = ()
+
+
 Expectation = (Delivered | Relayed | Bounced | Queued | Flushed | Refused | Answered | InInbox | Offers
-               | DkimSigned | Trusted)
+               | DkimSigned | Trusted | AuditPassed)
 
 
 @dataclass(frozen=True)
@@ -380,7 +396,7 @@ class Probe:
 
     id: str
     title: str
-    action: SmtpMail | Sendmail | Imap | Flush | HashTest
+    action: SmtpMail | Sendmail | Imap | Flush | HashTest | AuditCheck
     expect: Expectation
     vantage: str = "local"          # "local"; "external": from EXTHOST (see Answers.vantage), not
                                     # run without one; "external-else-local": from EXTHOST when the

@@ -41,19 +41,10 @@ def target_from_values(values: dict[str, str], lab: bool, timeout: float, domain
     )
 
 
-def run_audit(target: Target, on_row: Callable[[Row], None] | None = None) -> Audit:
-    import dns.resolver  # noqa: F401  -- once, here: threads importing it at once cost a timeout
-
-    audit = Audit(target)
-    started = time.monotonic()
-    first = _run_jobs(target, {"mx": lambda: names.mx_rows(target), "greeting": lambda: smtp.greeting_name(target)})
-    mx_rows, addresses = first["mx"] if isinstance(first["mx"], tuple) else (first["mx"], [])
-    greeting = first["greeting"][0] if isinstance(first["greeting"], tuple) else ""
-    _emit(audit, mx_rows, on_row)
-    if isinstance(first["greeting"], list):
-        _emit(audit, first["greeting"], on_row)
+def checks(target: Target, addresses: list[str], greeting: str) -> dict[str, Callable[[], list[Row]]]:
+    """Every check of the battery by name: (the ones only a stranger can make, all the others)."""
     server_address = next((a for a in addresses if ":" not in a), target.host)
-    jobs = {
+    local = {
         "ptr": lambda: names.ptr_rows(target, addresses, greeting),
         "spf": lambda: [names.spf_row(target, addresses)],
         "dkim": lambda: names.dkim_rows(target),
@@ -74,8 +65,47 @@ def run_audit(target: Target, on_row: Callable[[Row], None] | None = None) -> Au
         "auth": lambda: smtp.auth_rows(target),
         "smuggling": lambda: [smtp.smuggling_row(target)],
     }
+    return outside, local
+
+
+def run_check(target: Target, name: str) -> list[Row]:
+    """One check of the battery (a chapter's probe): its rows."""
+    from wizard.checks import lookup
+
+    addresses = lookup(target.host, "A", target.timeout).records if name.startswith(("relay", "ptr", "spf")) else []
+    outside, local = checks(target, addresses, "")
+    found = {**outside, **local}.get(name)
+    if found is None:
+        raise ValueError(f"the audit has no check '{name}' (known: {', '.join(sorted({**outside, **local}))})")
+    return _run_jobs(target, {name: found})[name]
+
+
+def check_names() -> list[str]:
+    """The names `--check` takes: the battery's checks, and the two every audit starts with."""
+    outside, local = checks(Target("", ""), [], "")
+    return ["mx", "greeting", *local, *outside]
+
+
+def run_audit(target: Target, on_row: Callable[[Row], None] | None = None,
+              only: tuple[str, ...] = ()) -> Audit:
+    """The whole battery, or the checks named in `only` (MX and the greeting are always asked:
+    the other checks need the server's addresses and name)."""
+    import dns.resolver  # noqa: F401  -- once, here: threads importing it at once cost a timeout
+
+    audit = Audit(target)
+    started = time.monotonic()
+    first = _run_jobs(target, {"mx": lambda: names.mx_rows(target), "greeting": lambda: smtp.greeting_name(target)})
+    mx_rows, addresses = first["mx"] if isinstance(first["mx"], tuple) else (first["mx"], [])
+    greeting = first["greeting"][0] if isinstance(first["greeting"], tuple) else ""
+    _emit(audit, mx_rows, on_row)
+    if isinstance(first["greeting"], list):
+        _emit(audit, first["greeting"], on_row)
+    outside, jobs = checks(target, addresses, greeting)
     if target.outside:
         jobs.update(outside)
+    if only:
+        jobs = {name: job for name, job in jobs.items() if name in only}
+        outside = {name: job for name, job in outside.items() if name in only}
     results = _run_jobs(target, jobs)
     for name, rows in results.items():
         _emit(audit, rows, on_row)

@@ -20,7 +20,7 @@ from wizard.checks import run_requirement
 from wizard.config import fill
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
-from wizard.model import (Answered, Bounced, Delivered, DkimSigned, Flush, Flushed, HashTest, Imap, InInbox, Offers, Probe, Queued,
+from wizard.model import (Answered, AuditCheck, AuditPassed, Bounced, Delivered, DkimSigned, Flush, Flushed, HashTest, Imap, InInbox, Offers, Probe, Queued,
                           Refused, Relayed, Sendmail, SmtpMail, Trusted)
 from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
@@ -126,6 +126,8 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
         root = fill(expect.root, values)
         against = "the system's trusted CAs" if not root else f"the CA in {root}"
         return f"a certificate for {fill(expect.name, values)} that verifies against {against}"
+    if isinstance(expect, AuditPassed):
+        return "the audit's rows pass" + (f": {', '.join(expect.rows)}" if expect.rows else "")
     if isinstance(expect, Answered):
         if expect.refused:
             return "the connection is refused (nothing listens)"
@@ -231,6 +233,8 @@ class ProbeRunner:
                 self._flush(probe, result, transcript)
             elif isinstance(probe.action, HashTest):
                 self._hash_test(probe, result, transcript)
+            elif isinstance(probe.action, AuditCheck):
+                self._audit(probe, result, transcript, via)
             elif isinstance(probe.action, Imap):
                 self._imap(probe, result, transcript, via)
             elif isinstance(probe.action, SmtpMail) and via == "manual":
@@ -781,6 +785,27 @@ class ProbeRunner:
             return
         result.status = MET
         result.actual = f"{len(held)} waiting message(s) delivered on the flush" + (f" through {via}" if via else "")
+
+    def _audit(self, probe: Probe, result: ProbeResult, transcript: Transcript, via: str) -> None:
+        """One check of the audit, sent as `mailwizard audit` sends it, from the probe's vantage."""
+        from wizard.audit.battery import run_check, target_from_values
+
+        target = replace(target_from_values(self.values, False, self.reply_timeout),
+                         via=via, host=fill(probe.host, self.values))
+        wanted = probe.expect.rows if isinstance(probe.expect, AuditPassed) else ()
+        rows = [row for row in run_check(target, probe.action.check) if not wanted or row.id in wanted]
+        for row in rows:
+            transcript.add("S", f"({row.id}: {row.status}: {row.found})")
+            for line in row.evidence:
+                transcript.add("C" if line.startswith("C: ") else "S", line[3:] if line[1:3] == ": " else line)
+        missing = [name for name in wanted if name not in {row.id for row in rows}]
+        failing = [row for row in rows if row.status != "passed"]
+        result.actual = "; ".join(f"{row.id} {row.status}: {row.found}" for row in failing) or \
+            "; ".join(f"{row.id} passed" for row in rows)
+        if missing:
+            result.actual += f"; no row {', '.join(missing)}"
+        if rows and not failing and not missing:
+            result.status = MET
 
     def _hash_test(self, probe: Probe, result: ProbeResult, transcript: Transcript) -> None:
         """Dovecot's own verdict on the stored hash (what a LOGIN asks of it), the hash kept out
