@@ -10,7 +10,7 @@ import re
 import time
 
 from wizard.engine import Engine
-from wizard.statuses import probe_status
+from wizard.statuses import audit_status, probe_status
 
 
 def _answers_lines(engine: Engine) -> list[tuple[str, str]]:
@@ -90,6 +90,18 @@ def _verdicts(engine: Engine) -> list[str]:
             for line in probe.get("transcript", []) if "verdict)" in line]
 
 
+def _audit_lines(engine: Engine) -> tuple[str, list[str]]:
+    """The last `mailwizard audit`: when and from where, its summary, and every row not passed."""
+    audit = engine.last_audit()
+    if audit is None:
+        return "", []
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(audit.started))
+    head = f"{when}, from {audit.target.via}: {audit.summary()}"
+    rows = [f"[{audit_status(r.status).word}] {r.id}: {r.found}" + (f" — fix: {r.fix}" if r.fix else "")
+            for r in audit.rows if r.status != "passed"]
+    return head, rows or ["every row passed"]
+
+
 def markdown(engine: Engine) -> str:
     out = [f"# mailwizard walk: {engine.answers.fqdn}", "",
            f"{engine.platform.describe()}; report made {time.strftime('%Y-%m-%d %H:%M')}", "", "## Answers", ""]
@@ -107,6 +119,9 @@ def markdown(engine: Engine) -> str:
     verdicts = _verdicts(engine)
     if verdicts:
         out += ["", "## What the receiver said", "", *[f"- `{line}`" for line in verdicts]]
+    audited, findings = _audit_lines(engine)
+    if audited:
+        out += ["", "## The last audit (`mailwizard audit`)", "", audited, "", *[f"- {line}" for line in findings]]
     for step, status, record, seconds, title in _steps(engine):
         out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
         if record.get("message"):
@@ -158,6 +173,10 @@ def html_report(engine: Engine) -> str:
     verdicts = _verdicts(engine)
     if verdicts:
         out += ["<h2>What the receiver said</h2><ul>"] + [f"<li><code>{e(v)}</code></li>" for v in verdicts] + ["</ul>"]
+    audited, findings = _audit_lines(engine)
+    if audited:
+        out += ["<h2>The last audit (<code>mailwizard audit</code>)</h2>", f"<p>{e(audited)}</p><ul>"] + [
+            f"<li>{e(line)}</li>" for line in findings] + ["</ul>"]
     for step, status, record, seconds, title in _steps(engine):
         out.append(f'<h2 id="{e(step.id)}">{e(step.id)} — {e(title)}</h2>')
         out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")

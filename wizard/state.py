@@ -133,6 +133,7 @@ class StateStore:
 
     def clear(self) -> None:
         self.system.remove_file(STATE_FILE)
+        self.system.remove_file(AUDIT_FILE)      # the last audit was of the walk now forgotten
 
 
 def now() -> float:

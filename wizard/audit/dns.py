@@ -223,8 +223,8 @@ def dmarc_row(target: Target) -> Row:
         return judged(row_id, "auth", title, REQUIRED, False,
                       f"p=none: receivers only report, they act on nothing{alignment}{note} (internet.nl "
                       "fails p=none)",
-                      "once the reports show your own mail passes, raise it: [dns-auth] dmarc_policy = "
-                      "\"quarantine\" in the answers, then publish again", [f"{name} TXT {record}"], partial=True)
+                      "once the reports show your own mail passes, raise it: [dmarc] policy = \"quarantine\" "
+                      "in the answers, then walk dns-auth again and publish the record", [f"{name} TXT {record}"], partial=True)
     return judged(row_id, "auth", title, REQUIRED, False, f"no valid policy (p={policy or 'missing'})",
                   "p=quarantine or p=reject", [f"{name} TXT {record}"])
 

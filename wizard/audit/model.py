@@ -4,6 +4,7 @@ and JUnit XML (a testsuite per category). Plain data; nothing here sends or read
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -205,8 +206,8 @@ class Audit:
                     t.get("verdict", ""), t.get("fix", ""), tuple(t.get("evidence", ())))
                 for test_id, t in record.get("results", {}).get("tests", {}).items()]
         audit = cls(target, rows, seconds=custom.get("seconds", 0.0), tls_engine=custom.get("tls_engine", ""))
-        audit.started = time.mktime(time.strptime(custom["started"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone \
-            if custom.get("started") else audit.started
+        if custom.get("started"):
+            audit.started = calendar.timegm(time.strptime(custom["started"], "%Y-%m-%dT%H:%M:%SZ"))
         return audit
 
 

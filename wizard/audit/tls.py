@@ -47,6 +47,11 @@ class Handshake:
     der: bytes = b""
     detail: str = ""            # why it failed
     closed: bool = False        # nothing listens on the port
+    unreachable: bool = False   # the dialogue itself failed (a vantage point, a silent peer): no finding
+
+
+class NoTls(DialogueError):
+    """The server spoke, but offered or allowed no TLS: a finding about the server."""
 
 
 def context(version: ssl.TLSVersion | None = None, ciphers: str = "") -> ssl.SSLContext:
@@ -85,9 +90,11 @@ def handshake(target: Target, port: int, ctx: ssl.SSLContext, transcript: Transc
     with Dialogue(channel, transcript, target.timeout) as talk:
         try:
             _before_tls(talk, PORTS[port], target)
+        except NoTls as exc:
+            return Handshake(False, detail=str(exc))
         except DialogueError as exc:
-            closed = "cannot connect" in str(exc) or "Connection refused" in str(exc)
-            return Handshake(False, detail=str(exc), closed=closed)
+            closed = "Connection refused" in str(exc)
+            return Handshake(False, detail=str(exc), closed=closed, unreachable=not closed)
         try:
             talk.sock.settimeout(target.timeout)
             tls = ctx.wrap_socket(talk.sock, server_hostname=target.host)
@@ -100,15 +107,16 @@ def handshake(target: Target, port: int, ctx: ssl.SSLContext, transcript: Transc
 
 def _before_tls(talk: Dialogue, kind: str, target: Target) -> None:
     if kind == "smtp":
-        if talk.read_reply().code != "220":
-            raise DialogueError("no 220 greeting")
+        greeting = talk.read_reply()
+        if greeting.code != "220":
+            raise DialogueError(f"the server greeted with {greeting.last}")
         talk.send(f"EHLO {target.helo}")
         ehlo = talk.read_reply()
         if not any(line.upper().startswith("STARTTLS") for line in ehlo.lines):
-            raise DialogueError("STARTTLS is not offered")
+            raise NoTls("STARTTLS is not offered")
         talk.send("STARTTLS")
         if talk.read_reply().code != "220":
-            raise DialogueError("STARTTLS was refused")
+            raise NoTls("STARTTLS was refused")
     elif kind == "imap":
         talk.read_line(_deadline(talk))
         talk.send("a STARTTLS")
@@ -116,7 +124,7 @@ def _before_tls(talk: Dialogue, kind: str, target: Target) -> None:
             line = talk.read_line(_deadline(talk))
             if line.startswith("a "):
                 if not line.startswith("a OK"):
-                    raise DialogueError(f"STARTTLS was refused: {line}")
+                    raise NoTls(f"STARTTLS was refused: {line}")
                 return
 
 
@@ -134,14 +142,15 @@ def port_rows(target: Target, port: int) -> list[Row]:
     first = handshake(target, port, context(), transcript)
     if not first.ok and not first.closed and PORTS[port] == "implicit":
         why_not = reachable(target, port)
-        first = Handshake(False, detail=why_not, closed=True) if why_not else first
+        refused = "Connection refused" in why_not
+        first = Handshake(False, detail=why_not, closed=refused, unreachable=not refused) if why_not else first
     available = f"tls-available-{port}"
     title = f"TLS on {port}" + (" (STARTTLS)" if PORTS[port] != "implicit" else " (from the first byte)")
     if not first.ok:
         if first.closed and port != 25:
             return [untested(available, category, title, REQUIRED, f"nothing listens on {port} ({first.detail})")]
-        if first.closed:
-            return [broken(available, category, title, REQUIRED, f"port 25 cannot be reached: {first.detail}")]
+        if first.closed or first.unreachable:
+            return [broken(available, category, title, REQUIRED, f"port {port} cannot be reached: {first.detail}")]
         return [judged(available, category, title, REQUIRED, False, f"no TLS: {first.detail}",
                        "give the daemon a certificate and key (postfix-tls, dovecot-tls chapters)", transcript.lines)]
     rows = [judged(available, category, title, REQUIRED, True, f"{first.version}, {first.cipher}", "", transcript.lines)]
