@@ -13,7 +13,7 @@ from pathlib import Path
 from conftest import REPO
 
 CORE = ["wizard.engine", "wizard.cli", "wizard.config", "wizard.system", "wizard.state", "wizard.session",
-        "wizard.checks", "wizard.platform", "wizard.daemons", "wizard.probes.runner", "wizard.lab.network", "steps"]
+        "wizard.checks", "wizard.platform", "wizard.daemons", "wizard.probes.runner", "wizard.lab.network", "wizard.audit.battery", "steps"]
 
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:

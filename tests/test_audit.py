@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, STATE_DIR, in_namespace, lab_answers, mailwizard, ok
+from conftest import LAB_NAME, REPO, STATE_DIR, in_namespace, lab_answers, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
@@ -121,8 +122,23 @@ def test_the_hardening_chapter_fixes_what_the_audit_finds(outside_lab, tmp_path)
     assert suites.find(".//testcase[@name='smtp-smuggling']") is not None
     report = ok("report")
     assert "## The last audit (`mailwizard audit`)" in report and "no required check failed" in report
+    assert_the_tui_shows_the_same_audit(outside_lab, statuses(after))
 
     assert_each_check_fails_for_real(outside_lab, tmp_path)
+
+
+def assert_the_tui_shows_the_same_audit(answers: Path, expected: dict[str, str]) -> None:
+    """The other face: `s` in the app, against the same server, the same rows and verdicts."""
+    run = subprocess.run(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable,
+                          str(REPO / "tests" / "tui_audit_scenario.py"), str(answers)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["rows"] == expected
+    assert seen["title"].startswith("no required check failed")
+    assert seen["marks"].count("✔") == sum(1 for s in expected.values() if s == "passed")
+    assert "p=none" in seen["detail"] and "fix: once the reports show" in seen["detail"], seen["detail"]
+    assert seen["back"] != "AuditScreen", "escape goes back to the walk"
 
 
 def assert_each_check_fails_for_real(answers: Path, tmp_path: Path) -> None:

@@ -64,6 +64,11 @@ def test_version_errata_a_sandbox_walk_and_its_report_from_the_wheel(installed):
     report = run(installed, "--root", "box", "report")
     assert report.returncode == 0 and "# mailwizard walk: mail.example.test" in report.stdout
     assert "## virtual-lmtp" in report.stdout
+    # The audit's package came along: its checks are listed (a wrong name), and a sandbox is refused.
+    audit = run(installed, "--root", "box", "audit", "--check", "nope")
+    assert audit.returncode == 2 and "its checks are: mx, greeting" in audit.stderr, audit.stderr
+    audit = run(installed, "--root", "box", "audit")
+    assert audit.returncode == 2 and "no sandbox" in audit.stderr, audit.stderr
 
 
 def tmux(*args: str) -> str:

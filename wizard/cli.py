@@ -229,12 +229,6 @@ def cmd_audit(args) -> int:
     """The public mail testers' battery, run against this server from the walk's vantage point."""
     from wizard.context import EngineError
 
-    engine = peek_engine(args)          # the audit only reads and sends probes: no lock
-    if not engine.has_answers:
-        raise EngineError("the audit needs the walk's answers (its domain, server and vantage point): "
-                          "give them with --answers FILE, or walk first.")
-    if engine.system.sandbox:
-        raise EngineError("the audit talks to the real server: it has no sandbox (--root).")
     from wizard.audit.battery import check_names
 
     unknown = [name for name in args.check if name not in check_names()]
@@ -242,6 +236,12 @@ def cmd_audit(args) -> int:
         raise EngineError(f"the audit has no check {', '.join(unknown)}; its checks are: {', '.join(check_names())}")
     if args.timeout <= 0:
         raise EngineError("--timeout must be a number of seconds above 0.")
+    engine = peek_engine(args)          # the audit only reads and sends probes: no lock
+    if engine.system.sandbox:
+        raise EngineError("the audit talks to the real server: it has no sandbox (--root).")
+    if not engine.has_answers:
+        raise EngineError("the audit needs the walk's answers (its domain, server and vantage point): "
+                          "give them with --answers FILE, or walk first.")
     if args.format == "text" and not args.output:
         Printer(False).say(f"auditing {args.domain or engine.answers.maildomain} ({args.timeout:g} s per wait)…")
     audit = engine.audit(args.timeout, domain=args.domain or "", only=tuple(args.check))

@@ -45,6 +45,7 @@ class WizardApp(App):
         Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
         Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
         Binding("w", "why", "Why", id="why", tooltip="What became of a mail: its path through the logs"),
+        Binding("s", "audit", "Audit", id="audit", tooltip="What the public mail testers check, from outside"),
         Binding("t", "path", "Path", id="path", tooltip="The tutorial's lessons, or straight to each working step"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -62,6 +63,7 @@ class WizardApp(App):
         ("Report", "The whole walk as one document", "report"),
         ("Exercises", "Break-and-fix exercises for the classroom", "exercises"),
         ("Why did a mail not arrive?", "Follow one message through the logs: what happened, what to do", "why"),
+        ("Audit the server", "Relay, smuggling, TLS, SPF/DKIM/DMARC, reverse DNS: as the public testers check", "audit"),
         ("Path: lessons or straight", "The tutorial's errors before each fix, or each working step", "path"),
         ("Help", "Keys and marks", "help"),
     )
@@ -351,6 +353,11 @@ class WizardApp(App):
         if self.query_one("#main").active == "tab-log" and lines.highlighted is not None:
             target = target_of_line(str(lines.get_option_at_index(lines.highlighted).prompt))
         self.push_screen(WhyScreen(self.engine, target))
+
+    def action_audit(self) -> None:
+        from wizard.tui.audit_screen import AuditScreen
+
+        self.push_screen(AuditScreen(self.engine))
 
     def action_exercises(self) -> None:
         from wizard.tui.screens import ExercisesScreen

@@ -20,6 +20,7 @@ HELP = """\
 | **c** | the prerequisite checks (DNS, host name, ports), re-run with **c** |
 | **l** | the daemons' log lines of the step's last run; **enter** on a line follows its mail |
 | **w** | why did a mail not arrive: its path through the logs, and what to do |
+| **s** | the audit: what the public mail testers check (relay, smuggling, TLS, SPF, DKIM, DMARC), from outside |
 | **p** | the report of the whole walk; **e** the break-and-fix exercises |
 | **t** | the path: the tutorial's lessons (errors included) or straight to each working step |
 | **ctrl+p** | the command palette: every action by name, and the theme |
