@@ -28,7 +28,8 @@ def target_from_values(values: dict[str, str], lab: bool, timeout: float, domain
         host=host or values.get("fqdn", ""),
         via="local" if via in ("none", "manual") else via,
         helo=values.get("exthost") or values.get("fqdn", ""),
-        sender=values.get("external_address") or f"audit@{values.get('extdomain', 'example.net')}",
+        # An address of its own at the outside domain, so `why bob@...` still finds bob's mail.
+        sender=f"mailwizard-audit@{values.get('extdomain') or 'example.net'}",
         user=values.get("mailuser_address", "") if own else "",
         ssh_config=values.get("ssh_config", ""),
         selector=values.get("dkim_selector", "") if own else "",
