@@ -113,6 +113,11 @@ def run_audit(target: Target, on_row: Callable[[Row], None] | None = None,
     if not target.outside:
         _emit(audit, [untested(f"{name}", "exposure", f"{name} from outside", REQUIRED, OUTSIDE_ONLY)
                       for name in outside], on_row)
+    if not only or any(name.startswith("tls-") for name in only):
+        _emit(audit, [untested("tls-kex-hash", "transport", "the hash of TLS 1.2's key exchange signature",
+                               REQUIRED, "not tested: neither Python's ssl nor sslyze reports it (internet.nl "
+                               "probes it with a client of its own); OpenSSL 3 servers sign with SHA-2")], on_row)
+    audit.tls_engine = "Python's ssl" + (" and sslyze" if tls.deep_tls.available() else " (sslyze not installed)")
     audit.seconds = time.monotonic() - started
     return audit
 

@@ -12,6 +12,8 @@ import re
 import ssl
 from dataclasses import dataclass
 
+from wizard.audit import deep_tls
+from wizard.audit.deep_tls import WEAK_GROUPS
 from wizard.audit.model import REQUIRED, Row, Target, broken, judged, untested
 from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, open_channel
 from wizard.probes.relay import PREFIX as RELAY_PREFIX
@@ -137,6 +139,65 @@ def _deadline(talk: Dialogue) -> float:
 # ---- the rows of one port -------------------------------------------------------------------
 
 def port_rows(target: Target, port: int) -> list[Row]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # sslyze's scan (the extra) runs beside the handshakes below: a port costs the longer of the two.
+    with ThreadPoolExecutor(1) as pool:
+        deep = pool.submit(deep_tls.scan_from, target.via, target.host, port, PORTS[port], target.helo,
+                           target.timeout) if deep_tls.available() else None
+        rows = _handshake_rows(target, port)
+        if len(rows) > 1:       # the port speaks TLS: what only sslyze can see
+            rows += details_rows(port, deep.result() if deep else None)
+    return rows
+
+
+def details_rows(port: int, found: dict | None) -> list[Row]:
+    """SSL 2/3, key exchange groups, compression, renegotiation and the extended master secret,
+    as sslyze found them; without the extra (`found` None) one row says what was not tested."""
+    category = CATEGORY[port]
+    if found is None:
+        return [untested(f"tls-details-{port}", category, f"SSL 2/3, groups, compression, renegotiation, EMS on {port}",
+                         REQUIRED, "not tested: Python's ssl can neither offer SSL 2/3, old groups or compression "
+                         "nor see renegotiation and the extended master secret; sslyze can (install the extra: "
+                         "`bash .ci/setup --audit`, or pip install 'mailwizard[audit]')")]
+    if "error" in found:
+        return [broken(f"tls-details-{port}", category, f"SSL 2/3, groups, compression, renegotiation, EMS on {port}",
+                       REQUIRED, f"sslyze could not scan {port}: {found['error']}")]
+    rows, errors = [], "; ".join(found.get("errors", [])) or "sslyze gave no result"
+    phase_out_ok = port in OPPORTUNISTIC
+
+    def row(key, row_id, title, ok, said, fix, partial=False, evidence=()):
+        if key not in found:
+            rows.append(broken(row_id, category, title, REQUIRED, f"sslyze could not tell ({errors})"))
+        else:
+            rows.append(judged(row_id, category, title, REQUIRED, ok, said, fix, evidence, partial=partial))
+
+    legacy = [f"SSL 2 ({len(found.get('ssl2', []))} suites)"] * bool(found.get("ssl2")) + \
+        [f"SSL 3 ({len(found.get('ssl3', []))} suites)"] * bool(found.get("ssl3"))
+    row("ssl3", f"tls-legacy-{port}", f"no SSL 2 or 3 on {port}", not legacy,
+        f"takes {', '.join(legacy)}" if legacy else "SSL 2 and 3 refused", "no SSLv2/SSLv3 in the protocols")
+    groups = found.get("groups", [])
+    weak = {g: WEAK_GROUPS[g] for g in groups if g in WEAK_GROUPS}
+    insufficient = [g for g, grade in weak.items() if grade == "insufficient"]
+    row("groups", f"tls-groups-{port}", f"key exchange groups on {port}", not weak,
+        (f"takes {', '.join(weak)} ({', '.join(sorted(set(weak.values())))})" if weak else
+         f"only {', '.join(groups) or 'no ECDHE group'}"),
+        "tls_eecdh_auto_curves = X25519 X448 prime256v1 secp384r1 secp521r1 (Postfix), ssl_curve_list (Dovecot)",
+        partial=phase_out_ok and not insufficient, evidence=[f"groups taken: {', '.join(groups)}"])
+    row("compression", f"tls-compression-{port}", f"no TLS compression on {port} (CRIME)",
+        not found.get("compression"), "compression offered" if found.get("compression") else "no compression",
+        "tls_ssl_options = NO_COMPRESSION (Postfix); ssl_options = no_compression (Dovecot)")
+    row("secure_renegotiation", f"tls-renegotiation-{port}", f"secure renegotiation on {port} (RFC 5746)",
+        bool(found.get("secure_renegotiation")),
+        "supported" + ("; clients may renegotiate often (a denial of service)" if found.get("client_renegotiation_dos")
+                       else "") if found.get("secure_renegotiation") else "not supported",
+        "an OpenSSL from this century on the server")
+    row("ems", f"tls-ems-{port}", f"extended master secret on {port} (RFC 7627)", bool(found.get("ems")),
+        "supported" if found.get("ems") else "not supported", "an OpenSSL that supports RFC 7627 (1.1.0 and later)")
+    return rows
+
+
+def _handshake_rows(target: Target, port: int) -> list[Row]:
     category = CATEGORY[port]
     transcript = Transcript()
     first = handshake(target, port, context(), transcript)
