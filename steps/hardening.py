@@ -58,7 +58,7 @@ STEP = Step(
         Probe(id="relay-refused-for-good", title="from {exthost}: 16 ways to relay, each refused for good (5xx)",
               action=AuditCheck("relay-25"), expect=AuditPassed(), vantage="external", host="{fqdn}"),
         Probe(id="unknown-refused-for-good", title="from {exthost}: an address that does not exist, refused for good",
-              action=AuditCheck("unknown"), expect=AuditPassed(), vantage="external", host="{fqdn}"),
+              action=AuditCheck("unknown-recipient"), expect=AuditPassed(), vantage="external", host="{fqdn}"),
         Probe(id="no-smuggling", title="from {exthost}: a second message hidden behind a bare LF is not taken",
               action=AuditCheck("smuggling"), expect=AuditPassed(), vantage="external", host="{fqdn}"),
         Probe(id="vrfy-off", title="VRFY and EXPN tell nothing on 25",

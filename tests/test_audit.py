@@ -344,3 +344,12 @@ def test_what_only_sslyze_sees_is_judged_and_without_it_not_tested():
                                                  | {"errors": ["ems: CONNECTIVITY_ISSUE"]})}
     assert lost["tls-ems-143"] == "error", "what sslyze could not tell is an error, not a pass"
     assert details_rows(465, {"error": "connection refused"})[0].status == "error"
+
+
+def test_every_chapter_proves_itself_with_a_check_the_audit_has():
+    from steps import ALL_STEPS
+    from wizard.audit.battery import check_names
+    from wizard.model import AuditCheck
+
+    named = [p.action.check for s in ALL_STEPS for p in s.probes if isinstance(p.action, AuditCheck)]
+    assert named and set(named) <= set(check_names()), set(named) - set(check_names())

@@ -627,3 +627,38 @@ def test_a_walk_that_cannot_open_ends_the_app_with_its_reason(tmp_path):
     app = asyncio.run(main())
     assert app.return_code == 2
     assert isinstance(app.failure, AnswersError) and "maildomain" in str(app.failure)
+
+
+def test_the_audit_screen_says_why_a_sandbox_cannot_be_audited(tmp_path):
+    """Both faces refuse to audit a sandbox (the audit talks to the real server), with one reason;
+    the screen stays usable and goes back to the walk. The lab's audit is tested in test_audit."""
+    from conftest import mailwizard
+    from wizard.tui.audit_screen import AuditScreen
+
+    root = tmp_path / "root"
+    root.mkdir()
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS)
+    cli = mailwizard("--root", str(root), "audit", "--answers", str(answers))
+    assert cli.returncode == 2 and "it has no sandbox (--root)" in cli.stderr, cli.stderr
+    seen = {}
+
+    async def scenario(app, pilot):
+        await close_opening_dialogs(app, pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditScreen)
+        title = app.screen.query_one("#audit-title")
+        for _ in range(100):
+            if "could not run" in str(title.render()):
+                break
+            await pilot.pause(0.05)
+        seen["title"] = str(title.render())
+        seen["rows"] = app.screen.query_one("#audit-rows").row_count
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["back"] = type(app.screen).__name__
+
+    run_app(make_engine(root), scenario)
+    assert seen["title"] == "The audit could not run: the audit talks to the real server: it has no sandbox (--root)."
+    assert seen["rows"] == 0 and seen["back"] != "AuditScreen"

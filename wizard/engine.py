@@ -452,6 +452,8 @@ class Engine:
         state (never in the server's files) for the report and the TUI."""
         from wizard.audit.battery import run_audit, target_from_values
 
+        if self.system.sandbox:
+            raise EngineError("the audit talks to the real server: it has no sandbox (--root).")
         values = self.values()
         host = ""
         if domain and domain != values.get("maildomain"):

@@ -373,7 +373,8 @@ class Trusted:
 @dataclass(frozen=True)
 class AuditCheck:
     """One check of `mailwizard audit` (wizard/audit), sent as the audit sends it: "relay-25",
-    "unknown", "vrfy-25", "smuggling", "banner", "tls-25" (a TLS port's rows)..."""
+    "unknown-recipient", "vrfy-25", "smuggling", "banner", "tls-25" (a TLS port's rows)... — the
+    names `mailwizard audit --check` takes."""
 
     check: str
 

@@ -50,7 +50,7 @@ def checks(target: Target, addresses: list[str], greeting: str) -> dict[str, Cal
         "spf": lambda: [names.spf_row(target, addresses)],
         "dkim": lambda: names.dkim_rows(target),
         "dmarc": lambda: [names.dmarc_row(target)],
-        "later": lambda: names.later_rows(target),
+        "policy-records": lambda: names.later_rows(target),
         "blocklists": lambda: names.blocklist_rows(target, addresses),
         "banner": lambda: [smtp.banner_row(target)],
         "vrfy-25": lambda: [smtp.vrfy_row(target, 25)],
@@ -61,9 +61,9 @@ def checks(target: Target, addresses: list[str], greeting: str) -> dict[str, Cal
         "relay-25": lambda: [smtp.relay_row(target, 25, server_address)],
         "relay-587": lambda: [smtp.relay_row(target, 587, server_address)],
         "relay-465": lambda: [smtp.relay_row(target, 465, server_address)],
-        "admin": lambda: [smtp.admin_addresses_row(target)],
-        "unknown": lambda: [smtp.unknown_recipient_row(target)],
-        "auth": lambda: smtp.auth_rows(target),
+        "postmaster": lambda: [smtp.admin_addresses_row(target)],
+        "unknown-recipient": lambda: [smtp.unknown_recipient_row(target)],
+        "auth-before-tls": lambda: smtp.auth_rows(target),
         "smuggling": lambda: [smtp.smuggling_row(target)],
     }
     return outside, local

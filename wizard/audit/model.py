@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
 from wizard.statuses import (AUDIT_ERROR, AUDIT_FAILED, AUDIT_INFO, AUDIT_NOT_TESTED, AUDIT_PASSED,
@@ -216,5 +216,4 @@ def where(target: Target) -> str:
 
 
 __all__ = ["Audit", "Row", "Target", "judged", "untested", "broken", "informed", "CATEGORIES", "GUIDELINE",
-           "AUDIT_PASSED", "AUDIT_FAILED", "AUDIT_WARNING", "AUDIT_INFO", "AUDIT_NOT_TESTED", "AUDIT_ERROR",
-           "asdict"]
+           "AUDIT_PASSED", "AUDIT_FAILED", "AUDIT_WARNING", "AUDIT_INFO", "AUDIT_NOT_TESTED", "AUDIT_ERROR"]

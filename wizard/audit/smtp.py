@@ -25,7 +25,7 @@ class PortClosed(DialogueError):
 @contextmanager
 def smtp_session(target: Target, port: int, transcript: Transcript, tls: str = ""):
     """A greeted SMTP dialogue on `port`, after EHLO (and STARTTLS when `tls` is "starttls",
-    TLS at once when "implicit"); yields (dialogue, the last EHLO reply)."""
+    TLS at once when "implicit"); yields (dialogue, the last EHLO reply, the greeting)."""
     transcript.add("C", telnet_line(target.host, port, target.via))
     try:
         channel = open_channel(target.host, port, target.timeout, target.via, target.ssh_config)
@@ -52,8 +52,7 @@ def smtp_session(target: Target, port: int, transcript: Transcript, tls: str = "
             talk.start_tls(target.host)
             talk.send(f"EHLO {target.helo}")
             ehlo = talk.read_reply()
-        talk.greeting = greeting
-        yield talk, ehlo
+        yield talk, ehlo, greeting
         try:
             talk.send("QUIT")
             talk.read_reply()
@@ -91,7 +90,7 @@ def try_relays(target: Target, port: int, pairs: list[tuple[str, str]]) -> tuple
     """Each pair in one dialogue, RSET between, stopping at RCPT: (from, to, the deciding reply)."""
     transcript = Transcript()
     verdicts = []
-    with smtp_session(target, port, transcript, port_tls(port)) as (talk, _):
+    with smtp_session(target, port, transcript, port_tls(port)) as (talk, _, _):
         for sender, rcpt in pairs:
             talk.send(f"MAIL FROM:<{sender}>")
             reply = talk.read_reply()
@@ -154,7 +153,7 @@ def vrfy_row(target: Target, port: int) -> Row:
     title = f"VRFY and EXPN on {port} do not tell a stranger which addresses exist"
     transcript = Transcript()
     try:
-        with smtp_session(target, port, transcript, port_tls(port)) as (talk, _):
+        with smtp_session(target, port, transcript, port_tls(port)) as (talk, _, _):
             talk.send(f"VRFY {target.user or 'postmaster@' + target.domain}")
             vrfy = talk.read_reply()
             talk.send(f"EXPN postmaster@{target.domain}")
@@ -176,7 +175,7 @@ def admin_addresses_row(target: Target) -> Row:
     transcript = Transcript()
     replies = {}
     try:
-        with smtp_session(target, 25, transcript) as (talk, _):
+        with smtp_session(target, 25, transcript) as (talk, _, _):
             for local in ("postmaster", "abuse"):
                 talk.send(f"MAIL FROM:<{target.sender}>")
                 talk.read_reply()
@@ -198,7 +197,7 @@ def unknown_recipient_row(target: Target) -> Row:
     transcript = Transcript()
     nobody = f"nobody-{secrets.token_hex(4)}@{target.domain}"
     try:
-        with smtp_session(target, 25, transcript) as (talk, _):
+        with smtp_session(target, 25, transcript) as (talk, _, _):
             talk.send(f"MAIL FROM:<{target.sender}>")
             talk.read_reply()
             talk.send(f"RCPT TO:<{nobody}>")
@@ -228,7 +227,7 @@ def auth_rows(target: Target) -> list[Row]:
         row_id, title = f"auth-before-tls-{port}", f"no login offered on {port} before TLS"
         transcript = Transcript()
         try:
-            with smtp_session(target, port, transcript) as (talk, ehlo):
+            with smtp_session(target, port, transcript) as (talk, ehlo, _):
                 offered = [line for line in ehlo.lines if line.upper().startswith("AUTH")]
         except PortClosed as exc:
             rows.append(untested(row_id, category, title, REQUIRED, f"nothing listens on {port} ({exc})"))
@@ -244,7 +243,7 @@ def auth_rows(target: Target) -> list[Row]:
         row_id, title = "auth-off-25", "no login on 25 once mail clients send on 587 and 465"
         transcript = Transcript()
         try:
-            with smtp_session(target, 25, transcript, "starttls") as (talk, ehlo):
+            with smtp_session(target, 25, transcript, "starttls") as (talk, ehlo, _):
                 offered = [line for line in ehlo.lines if line.upper().startswith("AUTH")]
             rows.append(judged(row_id, "exposure", title, RECOMMENDED, not offered,
                                f"still offered after STARTTLS: {offered[0]}" if offered
@@ -265,8 +264,8 @@ def banner_row(target: Target) -> Row:
     row_id, title = "banner", "port 25's greeting gives no software version"
     transcript = Transcript()
     try:
-        with smtp_session(target, 25, transcript) as (talk, _):
-            text = talk.greeting.text
+        with smtp_session(target, 25, transcript) as (_, _, greeting):
+            text = greeting.text
     except DialogueError as exc:
         return broken(row_id, "exposure", title, RECOMMENDED, f"no greeting: {exc}", transcript.lines)
     words = text.split()
@@ -286,8 +285,8 @@ def banner_row(target: Target) -> Row:
 def greeting_name(target: Target) -> tuple[str, list[str]]:
     """The name port 25 greets with (its first word), and the dialogue."""
     transcript = Transcript()
-    with smtp_session(target, 25, transcript) as (talk, _):
-        text = talk.greeting.lines[0] if talk.greeting.lines else ""
+    with smtp_session(target, 25, transcript) as (_, _, greeting):
+        text = greeting.lines[0] if greeting.lines else ""
     return (text.split() or [""])[0].lower(), transcript.lines
 
 
@@ -314,7 +313,7 @@ def smuggle(target: Target, end_name: str, end: str) -> tuple[str, list[str]]:
               "\r\nIf this arrived as a message of its own, the server is open to SMTP smuggling.\r\n")
     body = (f"From: <{target.sender}>\r\nTo: <{rcpt}>\r\nSubject: mailwizard audit: SMTP smuggling test "
             f"{marker} ({end_name})\r\n\r\nA test of the mailwizard audit. Its hidden part follows.")
-    with smtp_session(target, 25, transcript) as (talk, _):
+    with smtp_session(target, 25, transcript) as (talk, _, _):
         talk.send(f"MAIL FROM:<{target.sender}>")
         talk.read_reply()
         talk.send(f"RCPT TO:<{rcpt}>")

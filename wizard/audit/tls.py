@@ -221,10 +221,6 @@ def _handshake_rows(target: Target, port: int) -> list[Row]:
     return rows
 
 
-def _phase_out_status(port: int) -> bool:
-    return port in OPPORTUNISTIC
-
-
 def _versions_row(target: Target, port: int) -> Row:
     row_id, title = f"tls-version-{port}", f"TLS versions on {port}: 1.2 and 1.3 only"
     taken, refused, untestable, evidence = [], [], [], []
