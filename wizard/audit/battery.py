@@ -69,11 +69,41 @@ def checks(target: Target, addresses: list[str], greeting: str) -> dict[str, Cal
     return outside, local
 
 
-def run_check(target: Target, name: str) -> list[Row]:
-    """One check of the battery (a chapter's probe): its rows."""
+CONNECTING = {"banner", "vrfy-25", "vrfy-587", "relay-25", "relay-587", "relay-465", "postmaster",
+              "unknown-recipient", "auth-before-tls", "smuggling", *(f"tls-{port}" for port in tls.PORTS)}
+
+
+def _no_address(name: str, target: Target) -> Callable[[], list[Row]]:
+    category = "transport" if name.startswith("tls-") else "exposure"
+    return lambda: [Row(name, category, name, REQUIRED, AUDIT_ERROR,
+                        f"not tried: {target.host} has no address in DNS (see the mx rows), so there is "
+                        "nothing to connect to")]
+
+
+def _greeting(target: Target) -> tuple[str, list[str]]:
+    addresses = lookup_address(target)
+    return smtp.greeting_name(with_address(target, addresses)) if addresses else ("", [])
+
+
+def lookup_address(target: Target) -> list[str]:
     from wizard.checks import lookup
 
-    addresses = lookup(target.host, "A", target.timeout).records if name.startswith(("relay", "ptr", "spf")) else []
+    return lookup(target.host, "A", target.timeout).records
+
+
+def with_address(target: Target, addresses: list[str]) -> Target:
+    """Connections go to the address DNS gave once (a dead DNS then costs one timeout, not one
+    per connection); without one, to the name, as a client would try."""
+    from dataclasses import replace
+
+    address = next((a for a in addresses if ":" not in a), "")
+    return replace(target, address=address) if address else target
+
+
+def run_check(target: Target, name: str) -> list[Row]:
+    """One check of the battery (a chapter's probe): its rows."""
+    addresses = lookup_address(target)
+    target = with_address(target, addresses)
     outside, local = checks(target, addresses, "")
     found = {**outside, **local}.get(name)
     if found is None:
@@ -95,15 +125,20 @@ def run_audit(target: Target, on_row: Callable[[Row], None] | None = None,
 
     audit = Audit(target)
     started = time.monotonic()
-    first = _run_jobs(target, {"mx": lambda: names.mx_rows(target), "greeting": lambda: smtp.greeting_name(target)})
+    first = _run_jobs(target, {"mx": lambda: names.mx_rows(target), "greeting": lambda: _greeting(target)})
     mx_rows, addresses = first["mx"] if isinstance(first["mx"], tuple) else (first["mx"], [])
     greeting = first["greeting"][0] if isinstance(first["greeting"], tuple) else ""
     _emit(audit, mx_rows, on_row)
     if isinstance(first["greeting"], list):
         _emit(audit, first["greeting"], on_row)
+    target = with_address(target, addresses)
     outside, jobs = checks(target, addresses, greeting)
     if target.outside:
         jobs.update(outside)
+    if not addresses:
+        # DNS gave no address for the server: nothing to connect to, and no connection should wait
+        # on a dead DNS server again.
+        jobs.update({name: _no_address(name, target) for name in jobs if name in CONNECTING})
     if only:
         jobs = {name: job for name, job in jobs.items() if name in only}
         outside = {name: job for name, job in outside.items() if name in only}

@@ -4,7 +4,7 @@ exchange groups, compression, secure renegotiation and the extended master secre
 
 sslyze opens its own connections, so it runs where the audit's vantage point is: this module is
 also a small program, started as `ip netns exec NS python -m wizard.audit.deep_tls HOST PORT KIND
-HELO TIMEOUT`, that prints what it found as one line of JSON. It only reads."""
+HELO TIMEOUT [ADDRESS]`, that prints what it found as one line of JSON. It only reads."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def available() -> bool:
     return importlib.util.find_spec("sslyze") is not None
 
 
-def scan(host: str, port: int, kind: str, helo: str, timeout: float) -> dict:
+def scan(host: str, port: int, kind: str, helo: str, timeout: float, address: str = "") -> dict:
     """sslyze's findings for one port ("smtp", "imap" or "implicit"); {"error": ...} when it
     could not connect."""
     from sslyze import (ProtocolWithOpportunisticTlsEnum, ScanCommand, Scanner, ServerNetworkConfiguration,
@@ -39,7 +39,7 @@ def scan(host: str, port: int, kind: str, helo: str, timeout: float) -> dict:
     commands = {ScanCommand.SSL_2_0_CIPHER_SUITES, ScanCommand.SSL_3_0_CIPHER_SUITES, ScanCommand.ELLIPTIC_CURVES,
                 ScanCommand.TLS_COMPRESSION, ScanCommand.SESSION_RENEGOTIATION, ScanCommand.TLS_EXTENDED_MASTER_SECRET}
     scanner = Scanner(per_server_concurrent_connections_limit=4)
-    scanner.queue_scans([ServerScanRequest(ServerNetworkLocation(host, port), config, scan_commands=commands)])
+    scanner.queue_scans([ServerScanRequest(ServerNetworkLocation(host, port, ip_address=address or None), config, scan_commands=commands)])
     for result in scanner.get_results():
         if result.scan_status != ServerScanStatusEnum.COMPLETED:
             return {"error": str(result.connectivity_error_trace or result.scan_status.name).strip().splitlines()[-1]}
@@ -65,15 +65,15 @@ def scan(host: str, port: int, kind: str, helo: str, timeout: float) -> dict:
     return {"error": "sslyze returned no result"}
 
 
-def scan_from(via: str, host: str, port: int, kind: str, helo: str, timeout: float) -> dict:
+def scan_from(via: str, host: str, port: int, kind: str, helo: str, timeout: float, address: str = "") -> dict:
     """`scan`, run at the vantage point: in this process for this box, in a child process inside
     a network namespace; an ssh vantage point cannot run it ({"error": ...})."""
     if via in ("", "local"):
-        return scan(host, port, kind, helo, timeout)
+        return scan(host, port, kind, helo, timeout, address)
     if not via.startswith("netns:"):
         return {"error": f"sslyze opens its own connections and cannot run through {via}"}
     argv = ["ip", "netns", "exec", via.split(":", 1)[1], sys.executable, "-m", "wizard.audit.deep_tls",
-            host, str(port), kind, helo, f"{timeout:g}"]
+            host, str(port), kind, helo, f"{timeout:g}", address]
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=20 * timeout + 30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -86,8 +86,9 @@ def scan_from(via: str, host: str, port: int, kind: str, helo: str, timeout: flo
 
 def main(argv: list[str]) -> int:
     host, port, kind, helo, timeout = argv[0], int(argv[1]), argv[2], argv[3], float(argv[4])
+    address = argv[5] if len(argv) > 5 else ""
     try:
-        found = scan(host, port, kind, helo, timeout)
+        found = scan(host, port, kind, helo, timeout, address)
     except Exception as exc:        # reported as the row's error, never a traceback on screen
         found = {"error": f"sslyze failed: {exc!r}"}
     print(json.dumps(found))

@@ -49,6 +49,12 @@ class Target:
     auth_on_25: str = "yes"         # "no" once submission took AUTH off port 25
     lab: bool = False
     timeout: float = 5.0            # one network wait
+    address: str = ""               # the server's address as DNS gave it (connections go there)
+
+    @property
+    def connect_to(self) -> str:
+        """Where connections go: the address DNS gave once, so no probe waits on DNS again."""
+        return self.address or self.host
 
     @property
     def outside(self) -> bool:

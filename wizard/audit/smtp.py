@@ -28,7 +28,7 @@ def smtp_session(target: Target, port: int, transcript: Transcript, tls: str = "
     TLS at once when "implicit"); yields (dialogue, the last EHLO reply, the greeting)."""
     transcript.add("C", telnet_line(target.host, port, target.via))
     try:
-        channel = open_channel(target.host, port, target.timeout, target.via, target.ssh_config)
+        channel = open_channel(target.connect_to, port, target.timeout, target.via, target.ssh_config)
     except DialogueError as exc:
         raise PortClosed(str(exc)) from None
     with Dialogue(channel, transcript, target.timeout) as talk:

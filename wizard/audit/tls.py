@@ -86,7 +86,7 @@ def can_offer(version: ssl.TLSVersion | None = None, ciphers: str = "") -> str:
 def handshake(target: Target, port: int, ctx: ssl.SSLContext, transcript: Transcript | None = None) -> Handshake:
     transcript = transcript or Transcript()
     try:
-        channel = open_channel(target.host, port, target.timeout, target.via, target.ssh_config)
+        channel = open_channel(target.connect_to, port, target.timeout, target.via, target.ssh_config)
     except DialogueError as exc:
         return Handshake(False, detail=str(exc), closed=True)
     with Dialogue(channel, transcript, target.timeout) as talk:
@@ -144,7 +144,7 @@ def port_rows(target: Target, port: int) -> list[Row]:
     # sslyze's scan (the extra) runs beside the handshakes below: a port costs the longer of the two.
     with ThreadPoolExecutor(1) as pool:
         deep = pool.submit(deep_tls.scan_from, target.via, target.host, port, PORTS[port], target.helo,
-                           target.timeout) if deep_tls.available() else None
+                           target.timeout, target.address) if deep_tls.available() else None
         rows = _handshake_rows(target, port)
         if len(rows) > 1:       # the port speaks TLS: what only sslyze can see
             rows += details_rows(port, deep.result() if deep else None)
@@ -312,7 +312,7 @@ def reachable(target: Target, port: int) -> str:
     import select
 
     try:
-        channel = open_channel(target.host, port, target.timeout, target.via, target.ssh_config)
+        channel = open_channel(target.connect_to, port, target.timeout, target.via, target.ssh_config)
     except DialogueError as exc:
         return str(exc)
     with channel:
