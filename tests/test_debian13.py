@@ -16,7 +16,7 @@ import re
 import pytest
 
 from conftest import ANSWERS
-from debian13 import Trixie
+from debian13 import PROJECT, Trixie
 from final_checks import Box, confirm_final_server
 from steps import ALL_STEPS
 from wizard.answers import parse_answers
@@ -97,6 +97,15 @@ def lab(trixie, installed):
     return trixie
 
 
+def reload_postfix(trixie) -> None:
+    """The wizard's own reload, inside the lab: it returns once the smtpd processes from before
+    it are gone, so the next connection meets the new settings."""
+    done = trixie.run("ip", "netns", "exec", f"{LAB}-mail", f"{PROJECT}/.venv/bin/python", "-c",
+                      "from wizard.daemons import daemon; from wizard.system import System; "
+                      "print(daemon(System(), 'postfix').reload().ok)")
+    assert done.stdout.strip() == "True", done.stdout + done.stderr
+
+
 def test_full_walk_and_final_clients_on_debian_13(lab):
     trixie = lab
     snakeoil = hashlib.sha256(trixie.path(SNAKEOIL).read_bytes()).hexdigest()
@@ -148,5 +157,21 @@ def test_full_walk_and_final_clients_on_debian_13(lab):
     assert "[ pass] smtp-smuggling" in audit.stdout and "[ pass] open-relay-25" in audit.stdout
     # The box's venv has no extra: what only sslyze could see is said not tested, never passed.
     assert "[  n/t] tls-details-587: not tested" in audit.stdout and "tls-ems-587" not in audit.stdout
+    # And each check fails for real on Postfix 3.10 as on 3.7: the smuggling defence said off
+    # (3.10's own default is normalize), mynetworks opened to the world, VRFY on.
+    main_cf = trixie.path("/etc/postfix/main.cf")
+    kept = main_cf.read_bytes()
+    try:
+        assert trixie.run("postconf", "-e", "smtpd_forbid_bare_newline=no", "mynetworks=0.0.0.0/0",
+                          "disable_vrfy_command=no").returncode == 0
+        reload_postfix(trixie)
+        broken = trixie.mailwizard("audit", "--lab", "--answers", INSIDE_ANSWERS, "--check", "smuggling",
+                                   "--check", "relay-25", "--check", "vrfy-25")
+        assert broken.returncode == 1, broken.stdout[-3000:] + broken.stderr
+        assert "[ FAIL] smtp-smuggling: SMUGGLED after <LF>.<CR><LF>" in broken.stdout, broken.stdout[-3000:]
+        assert "[ FAIL] open-relay-25: OPEN RELAY" in broken.stdout and "[ warn] vrfy-expn-25" in broken.stdout
+    finally:
+        main_cf.write_bytes(kept)
+        reload_postfix(trixie)
 
     confirm_final_server(Box(LAB, trixie.in_namespace, trixie.mailwizard, trixie.root), SECRET)
