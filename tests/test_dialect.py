@@ -55,7 +55,9 @@ def test_the_translation_keeps_every_value_and_says_what_changed():
     assert "ssl_server_key_file = /etc/dovecot/private/dovecot.pem\n" in final
     assert ("passdb passwd-file {\n  passwd_file_path = /etc/dovecot/users.db\n"
             "  default_password_scheme = SHA512-CRYPT\n}\n") in final
-    assert final.count("# Dovecot 2.4:") == 5
+    assert "ssl_server_prefer_ciphers = server\n" in final and "ssl_prefer_server_ciphers" not in final.replace(
+        "# Dovecot 2.4: ssl_prefer_server_ciphers", "")
+    assert final.count("# Dovecot 2.4:") == 6
     plaintext = walk_order(ALL_STEPS, True)
     k = [s.id for s in plaintext].index("dovecot-imap.plaintext") + 1
     lesson = render_file(DOVECOT_CONF, plaintext[:k], VALUES, users=ANSWERS.users, dovecot_dialect="2.4")

@@ -35,7 +35,7 @@ def test_on_dovecot_24_the_steps_that_write_dovecot_conf_say_so(tmp_path):
                                      "Dovecot 2.4" in engine.explanation(s)) for s in steps}
     assert not any(a or b for a, b in by_release["12.11"].values())
     said = {step for step, (erratum, explained) in by_release["13.8"].items() if erratum and explained}
-    assert said == {"dovecot-imap", "dovecot-tls", "virtual-lmtp", "password-hash", "sasl", "certificate"}
+    assert said == {"dovecot-imap", "dovecot-tls", "virtual-lmtp", "password-hash", "sasl", "certificate", "hardening"}
 
 
 def test_the_notes_on_starting_daemons_are_those_of_the_boxs_service_manager(tmp_path):
