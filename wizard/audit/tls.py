@@ -138,15 +138,16 @@ def _deadline(talk: Dialogue) -> float:
 
 # ---- the rows of one port -------------------------------------------------------------------
 
-def port_rows(target: Target, port: int) -> list[Row]:
+def port_rows(target: Target, port: int, deep: bool = True) -> list[Row]:
+    """Every row of one TLS port; `deep`: with what sslyze sees, when the extra is installed."""
     from concurrent.futures import ThreadPoolExecutor
 
     # sslyze's scan (the extra) runs beside the handshakes below: a port costs the longer of the two.
     with ThreadPoolExecutor(1) as pool:
         deep = pool.submit(deep_tls.scan_from, target.via, target.host, port, PORTS[port], target.helo,
-                           target.timeout, target.address) if deep_tls.available() else None
+                           target.timeout, target.address) if deep and deep_tls.available() else None
         rows = _handshake_rows(target, port)
-        if len(rows) > 1:       # the port speaks TLS: what only sslyze can see
+        if len(rows) > 1 and deep:      # the port speaks TLS: what only sslyze can see
             rows += details_rows(port, deep.result() if deep else None)
     return rows
 
@@ -221,15 +222,24 @@ def _handshake_rows(target: Target, port: int) -> list[Row]:
     return rows
 
 
+def handshakes(target: Target, port: int, contexts: list) -> list[Handshake | None]:
+    """One handshake per context (None: skipped), a few at a time: each starts its own
+    connection from the vantage point, and most of a handshake is waiting."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        return list(pool.map(lambda ctx: handshake(target, port, ctx) if ctx is not None else None, contexts))
+
+
 def _versions_row(target: Target, port: int) -> Row:
     row_id, title = f"tls-version-{port}", f"TLS versions on {port}: 1.2 and 1.3 only"
     taken, refused, untestable, evidence = [], [], [], []
-    for name, version, grade in VERSIONS:
-        why_not = can_offer(version)
-        if why_not:
-            untestable.append(f"{name}: {why_not}")
+    results = handshakes(target, port, [context(version) if not can_offer(version) else None
+                                        for _, version, _ in VERSIONS])
+    for (name, version, grade), result in zip(VERSIONS, results):
+        if result is None:
+            untestable.append(f"{name}: {can_offer(version)}")
             continue
-        result = handshake(target, port, context(version))
         (taken if result.ok else refused).append((name, grade))
         evidence.append(f"{name}: {'taken, ' + result.cipher if result.ok else 'refused (' + result.detail + ')'}")
     weak = [name for name, grade in taken if grade == "insufficient"]
@@ -250,13 +260,14 @@ def _suite_rows(target: Target, port: int) -> list[Row]:
     category = CATEGORY[port]
     row_id, title = f"tls-ciphers-{port}", f"TLS 1.2 cipher suites on {port}: forward secrecy and AEAD only"
     taken, evidence, untestable = [], [], []
-    for name, suites, grade in SUITE_CLASSES:
-        why_not = can_offer(None, suites)
-        if why_not:
+    results = handshakes(target, port, [context(None, suites) if not can_offer(None, suites) else None
+                                        for _, suites, _ in SUITE_CLASSES])
+    for (name, suites, grade), result in zip(SUITE_CLASSES, results):
+        if result is None:
+            why_not = can_offer(None, suites)
             untestable.append(f"{name}: {why_not}")
             evidence.append(f"{name}: not offered ({why_not})")
             continue
-        result = handshake(target, port, context(None, suites))
         evidence.append(f"{name}: {'taken, ' + result.cipher if result.ok else 'refused'}")
         if result.ok:
             taken.append((name, grade, result.cipher))
