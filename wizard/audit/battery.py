@@ -42,10 +42,13 @@ def target_from_values(values: dict[str, str], lab: bool, timeout: float, domain
     )
 
 
-def checks(target: Target, addresses: list[str], greeting: str,
-           deep: bool = True) -> tuple[dict[str, Callable[[], list[Row]]], dict[str, Callable[[], list[Row]]]]:
+def checks(target: Target, addresses: list[str], greeting: str, deep: bool = True,
+           only: tuple[str, ...] = ()) -> tuple[dict[str, Callable[[], list[Row]]], dict[str, Callable[[], list[Row]]]]:
     """Every check of the battery by name: (the ones only a stranger can make, all the others)."""
     server_address = next((a for a in addresses if ":" not in a), target.host)
+    # sslyze scans the ports the audit asks about, all in one go.
+    scan = tls.DeepScan(target, [port for port in tls.PORTS if not only or f"tls-{port}" in only]) \
+        if deep and tls.deep_tls.available() else None
     local = {
         "ptr": lambda: names.ptr_rows(target, addresses, greeting),
         "spf": lambda: [names.spf_row(target, addresses)],
@@ -56,7 +59,7 @@ def checks(target: Target, addresses: list[str], greeting: str,
         "banner": lambda: [smtp.banner_row(target)],
         "vrfy-25": lambda: [smtp.vrfy_row(target, 25)],
         "vrfy-587": lambda: [smtp.vrfy_row(target, 587)],
-        **{f"tls-{port}": (lambda port=port: tls.port_rows(target, port, deep)) for port in tls.PORTS},
+        **{f"tls-{port}": (lambda port=port: tls.port_rows(target, port, scan)) for port in tls.PORTS},
     }
     outside = {
         "relay-25": lambda: [smtp.relay_row(target, 25, server_address)],
@@ -134,7 +137,7 @@ def run_audit(target: Target, on_row: Callable[[Row], None] | None = None,
     if isinstance(first["greeting"], list):
         _emit(audit, first["greeting"], on_row)
     target = with_address(target, addresses)
-    outside, jobs = checks(target, addresses, greeting)
+    outside, jobs = checks(target, addresses, greeting, only=only)
     if target.outside:
         jobs.update(outside)
     if not addresses:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import ssl
+import threading
 from dataclasses import dataclass
 
 from wizard.audit import deep_tls
@@ -138,17 +139,35 @@ def _deadline(talk: Dialogue) -> float:
 
 # ---- the rows of one port -------------------------------------------------------------------
 
-def port_rows(target: Target, port: int, deep: bool = True) -> list[Row]:
-    """Every row of one TLS port; `deep`: with what sslyze sees, when the extra is installed."""
+class DeepScan:
+    """sslyze's scan (the extra) of the audit's TLS ports, made once for all of them: one process
+    at the vantage point, one import of sslyze. The first port to ask starts it; the others wait
+    for the same result."""
+
+    def __init__(self, target: Target, ports: list[int]):
+        self.target, self.ports = target, ports
+        self._lock = threading.Lock()
+        self._found: dict[int, dict] | None = None
+
+    def __call__(self, port: int) -> dict:
+        with self._lock:
+            if self._found is None:
+                t = self.target
+                self._found = deep_tls.scan_from(t.via, t.host, {p: PORTS[p] for p in self.ports}, t.helo,
+                                                 t.timeout, t.address)
+        return self._found.get(port, {"error": "sslyze gave no result for this port"})
+
+
+def port_rows(target: Target, port: int, deep: DeepScan | None = None) -> list[Row]:
+    """Every row of one TLS port; with `deep`, what sslyze sees too."""
     from concurrent.futures import ThreadPoolExecutor
 
-    # sslyze's scan (the extra) runs beside the handshakes below: a port costs the longer of the two.
+    # sslyze's scan runs beside the handshakes below: a port costs the longer of the two.
     with ThreadPoolExecutor(1) as pool:
-        deep = pool.submit(deep_tls.scan_from, target.via, target.host, port, PORTS[port], target.helo,
-                           target.timeout, target.address) if deep and deep_tls.available() else None
+        found = pool.submit(deep, port) if deep else None
         rows = _handshake_rows(target, port)
-        if len(rows) > 1 and deep:      # the port speaks TLS: what only sslyze can see
-            rows += details_rows(port, deep.result() if deep else None)
+        if len(rows) > 1:       # the port speaks TLS: what only sslyze can see
+            rows += details_rows(port, found.result() if found else None)
     return rows
 
 
