@@ -15,7 +15,6 @@ from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, o
 from wizard.statuses import RECOMMENDED
 
 CLOSED = ("Connection refused", "cannot connect")
-SUBMISSION_PORTS = {587: "STARTTLS", 465: "TLS from the first byte"}
 
 
 class PortClosed(DialogueError):
