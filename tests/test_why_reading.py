@@ -7,7 +7,7 @@ import gzip
 
 from pilot_wait import close_opening_dialogs
 from wizard.system import System
-from wizard.tracing import BOUNCED, DEFERRED, DELIVERED, REFUSED, read_logs, trace
+from wizard.tracing import BOUNCED, DEFERRED, DELIVERED, REFUSED, open_logs, trace
 
 HEAD = "Dec 02 05:18:57 mail postfix/"
 
@@ -78,12 +78,46 @@ def test_rotated_logs_are_read_and_an_unreadable_one_is_named(tmp_path):
     (logs / "mail.log.2.gz").write_bytes(gzip.compress("\n".join(LMTP[:2]).encode()))
     (logs / "mail.log.1").write_text("\n".join(LMTP[2:]) + "\n")
     (logs / "mail.log").write_text("")
-    lines, missing = read_logs(System(tmp_path))
-    assert trace(lines, "5B8E91623B8").outcome == DELIVERED and missing == []
-    (logs / "mail.log.2.gz").write_bytes(b"not gzip at all")
-    lines, missing = read_logs(System(tmp_path))
-    assert missing and "mail.log.2.gz could not be read" in missing[0]
-    assert trace(lines, "5B8E91623B8").outcome == DELIVERED, "the readable part still tells"
+    logs = open_logs(System(tmp_path))
+    assert trace(logs, "5B8E91623B8").outcome == DELIVERED and logs.missing == []
+    (tmp_path / "var/log/mail.log.2.gz").write_bytes(b"not gzip at all")
+    logs = open_logs(System(tmp_path))
+    assert trace(logs, "5B8E91623B8").outcome == DELIVERED, "the readable part still tells"
+    assert logs.missing and "mail.log.2.gz could not be read" in logs.missing[0]
+
+
+def test_logs_are_searched_a_block_at_a_time_and_nothing_is_lost_at_the_seams(tmp_path, monkeypatch):
+    """Blocks far smaller than the logs: every line that crosses a block's end, and one line
+    longer than a block, is still found whole and in order, in plain and compressed parts."""
+    from wizard import logscan
+
+    monkeypatch.setattr(logscan, "BLOCK", 97)
+    filler = [f"{HEAD}anvil[1]: statistics: max connection rate {n}/60s" for n in range(300)]
+    long_line = f"{HEAD}smtpd[1]: 5B8E91623B8: warning: " + "x" * 500
+    logs = tmp_path / "var/log"
+    logs.mkdir(parents=True)
+    (logs / "mail.log.2.gz").write_bytes(gzip.compress("\n".join(filler + LMTP[:1]).encode() + b"\n"))
+    (logs / "mail.log.1").write_text("\n".join(filler + [long_line] + LMTP[1:3] + filler) + "\n")
+    (logs / "mail.log").write_text("\n".join(filler + LMTP[3:]))         # no newline at its end
+    (logs / "dovecot.log").write_text("\n".join(filler + DOVECOT) + "\n")
+    found = trace(open_logs(System(tmp_path)), "5B8E91623B8")
+    assert found.path == LMTP[:1] + [long_line] + LMTP[1:] + DOVECOT
+    assert found.outcome == DELIVERED
+    assert trace(open_logs(System(tmp_path)), "ALICE@example.test").path == found.path
+
+
+def test_a_log_that_grows_or_rotates_between_two_questions_is_read_as_it_is_now(tmp_path):
+    logs = tmp_path / "var/log"
+    logs.mkdir(parents=True)
+    (logs / "mail.log").write_text("\n".join(LMTP[:2]) + "\n")
+    assert trace(open_logs(System(tmp_path)), "5B8E91623B8").outcome == "in the queue"
+    with (logs / "mail.log").open("a") as grown:
+        grown.write("\n".join(LMTP[2:]) + "\n")
+    assert trace(open_logs(System(tmp_path)), "5B8E91623B8").outcome == DELIVERED
+    (logs / "mail.log").rename(logs / "mail.log.1")             # rotated: a new, empty mail.log
+    (logs / "mail.log").write_text(REFUSAL + "\n")
+    assert trace(open_logs(System(tmp_path)), "5B8E91623B8").outcome == DELIVERED
+    assert trace(open_logs(System(tmp_path)), "carol@ext.test").outcome == REFUSED
 
 
 REFUSAL = (f"{HEAD}smtpd[26327]: NOQUEUE: reject: RCPT from exthost.ext.test[192.0.2.50]: 454 4.7.1 "

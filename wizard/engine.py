@@ -481,10 +481,9 @@ class Engine:
     def why(self, target: str):
         """A message (queue id, Message-ID or address) followed through the mail logs:
         (its Trace or None, what of the logs could not be read, when the logs begin)."""
-        from wizard.tracing import first_stamp, read_logs, trace
+        from wizard.tracing import why
 
-        lines, missing = read_logs(self.system)
-        return trace(lines, target), missing, first_stamp(lines)
+        return why(self.system, target)
 
     def zone_lines(self) -> list[str]:
         """The walk's DNS records as zone-file lines, ready to paste at a DNS provider."""

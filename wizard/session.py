@@ -37,7 +37,7 @@ class SessionOptions:
 
 
 def system_for(options: SessionOptions) -> System:
-    return System(Path(options.root).resolve() if options.root else Path("/"))
+    return System.at(options.root)
 
 
 def chapters() -> tuple[Step, ...]:

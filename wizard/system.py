@@ -68,6 +68,11 @@ class System:
     root: Path = Path("/")
     events: list[str] = field(default_factory=list)
 
+    @classmethod
+    def at(cls, root: str | None) -> "System":
+        """The box itself, or a sandbox under `root` (--root)."""
+        return cls(Path(root).resolve() if root else Path("/"))
+
     @property
     def sandbox(self) -> bool:
         return self.root != Path("/")

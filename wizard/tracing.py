@@ -9,12 +9,13 @@ daemons need not run.
 
 from __future__ import annotations
 
-import gzip
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, message_of
+from wizard.logscan import Hit, LogSet, Part
 from wizard.system import System, systemd_booted
 
 QUEUE_ID = re.compile(r"^(?:[0-9A-F]{6,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{12,20})$")
@@ -33,43 +34,48 @@ class Trace:
     others: int = 0                                     # further messages that matched an address
 
 
-def read_logs(system: System) -> tuple[list[str], list[str]]:
-    """Every line of the mail logs that can be read (rotated ones first), and what could not."""
-    lines, missing = [], []
+def why(system: System, target: str) -> tuple[Trace | None, list[str], str]:
+    """`target` followed through the box's logs: (its Trace or None, what of the logs could not
+    be read, when the logs begin)."""
+    logs = open_logs(system)
+    found = trace(logs, target)
+    return found, logs.missing, first_stamp(logs)
+
+
+def open_logs(system: System) -> LogSet:
+    """The mail logs that exist (rotated ones first), to be searched, never read whole."""
+    logs = LogSet()
     for base in (MAIL_LOG, DOVECOT_LOG):
-        found = False
-        for path in (f"{base}.2.gz", f"{base}.1", base):
-            target = system.path(path)
-            if not target.exists():
-                continue
-            found = True
-            try:
-                data = gzip.decompress(target.read_bytes()) if path.endswith(".gz") else target.read_bytes()
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                missing.append(f"{path} could not be read ({exc})")
-                continue
-            lines += data.decode("utf-8", errors="replace").splitlines()
+        found = [path for path in (f"{base}.2.gz", f"{base}.1", base) if system.path(path).exists()]
+        logs.parts += [Part(path, system.path(path)) for path in found]
         if base == MAIL_LOG and (not found or (systemd_booted() and not system.sandbox)):
             # No mail.log, or one Postfix may have stopped writing (the box's own main.cf back
-            # after a reset, on a box without rsyslog): the journal's lines it does not hold.
-            known = {message_of(line) for line in lines}
-            lines += [line for line in _journal(system, missing if not found else [])
-                      if message_of(line) not in known]
-    return lines, missing
+            # after a reset, on a box without rsyslog): the journal's lines since it last grew.
+            since = None if not found else _last_written(system.path(base))
+            logs.add_lines(JOURNAL, _journal(system, logs.missing if not found else [], since))
+    return logs
 
 
-def first_stamp(lines: list[str]) -> str:
+JOURNAL = "the journal"
+
+
+def _last_written(path: Path) -> str | None:
+    try:
+        stamp = path.stat().st_mtime - 60          # a minute's overlap: repeated lines are left out
+    except OSError:
+        return None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+
+
+def first_stamp(logs: LogSet) -> str:
     """When the readable logs begin (their first line's time stamp), or ""."""
-    for line in lines:
-        match = re.match(r"^(\w{3} [ \d]\d [\d:]{8}|\d{4}-\d\d-\d\dT[\d:]+)", line)
-        if match:
-            return match.group(1)
-    return ""
+    match = re.match(r"^(\w{3} [ \d]\d [\d:]{8}|\d{4}-\d\d-\d\dT[\d:]+)", logs.first_line())
+    return match.group(1) if match else ""
 
 
-def _journal(system: System, missing: list[str]) -> list[str]:
+def _journal(system: System, missing: list[str], since: str | None) -> list[str]:
     """Where no mail.log is kept (Debian 13 without rsyslog): the journal's postfix lines."""
-    done = system.query(["journalctl", "--no-pager", "-q", "-o", "short", "--since", "-14d",
+    done = system.query(["journalctl", "--no-pager", "-q", "-o", "short", "--since", since or "-14d",
                          "SYSLOG_IDENTIFIER=postfix/smtpd", "+", "SYSLOG_IDENTIFIER=postfix/cleanup",
                          "+", "SYSLOG_IDENTIFIER=postfix/qmgr", "+", "SYSLOG_IDENTIFIER=postfix/smtp",
                          "+", "SYSLOG_IDENTIFIER=postfix/lmtp", "+", "SYSLOG_IDENTIFIER=postfix/local",
@@ -80,32 +86,84 @@ def _journal(system: System, missing: list[str]) -> list[str]:
     return done.stdout.splitlines()
 
 
-def trace(lines: list[str], target: str) -> Trace | None:
-    """The message `target` names, followed; None when the logs know nothing of it."""
+def _grep(logs: LogSet, needles, fold: bool = False, start: tuple[int, int] = (0, 0)) -> list[Hit]:
+    """The lines holding a needle, in order; the journal's only where no log file has the same."""
+    hits = logs.grep(needles, fold, start)
+    journal = {i for i, part in enumerate(logs.parts) if part.name == JOURNAL}
+    if not journal:
+        return hits
+    known = {message_of(hit.line) for hit in hits if hit.place[0] not in journal}
+    return [hit for hit in hits if hit.place[0] not in journal or message_of(hit.line) not in known]
+
+
+# A message's lines before the first one that names its Message-ID or address (smtpd's `client=`)
+# come moments before it: they are looked for this far back. Should the message's own lines reach
+# back to the edge of that, all the logs before are searched too (a queue long backed up).
+LOOK_BACK = 8 << 20
+
+
+def trace(logs: LogSet | list[str], target: str) -> Trace | None:
+    """The message `target` names, followed; None when the logs know nothing of it. One search
+    through all the logs for the target, then the message's own lines and Dovecot's from where
+    the message first shows."""
+    logs = LogSet.of_lines(logs) if isinstance(logs, list) else logs
     target = target.strip()
     result = Trace(target)
+    refusal = None
     if QUEUE_ID.match(target):
-        ids = [target]
+        named = []
     elif target.startswith("<"):
-        ids = _ids_for_message_id(lines, target)
+        named = _grep(logs, [f"message-id={target}"])
     else:
-        ids = _ids_for_address(lines, target.lower())
-        refusal = _last_refusal(lines, target.lower())
-        if refusal and (not ids or _later(lines, refusal, ids[-1])):
-            result.path = [refusal]
-            result.outcome, result.verdict = REFUSED, refused_verdict(refusal)
-            result.others = len(ids)
-            return result
-        ids = ids or _ids_for_message_id(lines, f"<{target}>")   # a Message-ID looks like an address
-    if not ids:
+        named = _address_lines(_grep(logs, [f"<{target}>"], fold=True), target.lower())
+        refusal = next((hit for hit in reversed(named) if "NOQUEUE: reject:" in hit.line), None)
+        named = [hit for hit in named if _qid(hit.line)]
+        if not named and refusal:
+            return _refused(result, refusal, others=0)
+        named = named or _grep(logs, [f"message-id=<{target}>"])   # a Message-ID looks like an address
+    ids = list(dict.fromkeys(qid for hit in named for qid in _qid(hit.line)))    # in order of first mention
+    if not QUEUE_ID.match(target) and not ids:
         return None
-    qid = ids[-1]
-    result.queue_id, result.others = qid, len(set(ids)) - 1
-    own = [line for line in lines if f": {qid}: " in line]
+    qid = ids[-1] if ids else target
+    own = _own_lines(logs, qid, first=next((hit.place for hit in named if qid in _qid(hit.line)), None))
+    if refusal and (not own or refusal.place > own[-1].place):
+        return _refused(result, refusal, others=len(ids))
     if not own:
         return None             # a queue id the logs never saw
-    result.path = own + _dovecot_lines(lines, own)
+    result.queue_id, result.others = qid, max(0, len(ids) - 1)
+    path = [hit.line for hit in own]
+    result.path = path + _dovecot_lines(logs, path, own[0].place)
     result.outcome, result.verdict = verdict(result.path, qid)
+    return result
+
+
+def _own_lines(logs: LogSet, qid: str, first: tuple[int, int] | None) -> list[Hit]:
+    """The queue id's lines: all the logs' for a queue id asked for; for one found by a
+    Message-ID or an address, from a little before where it was first named (see LOOK_BACK;
+    near a part's start, from the part before: a message received just before the log rotated)."""
+    everything = (0, 0)
+    if first is None:
+        return _grep(logs, [f": {qid}: "])
+    part, offset = first
+    start = (part, offset - LOOK_BACK) if offset >= LOOK_BACK else (max(0, part - 1), 0)
+    own = _grep(logs, [f": {qid}: "], start=start)
+    if start != everything and own and own[0].place[0] == start[0] and \
+            own[0].place[1] < start[1] + LOOK_BACK // 2:
+        own = _grep(logs, [f": {qid}: "])
+    return own
+
+
+def _address_lines(hits: list[Hit], address: str) -> list[Hit]:
+    """The lines that name `address` as a sender or recipient, or refuse it at the door."""
+    marks = (f"from=<{address}>", f"to=<{address}>", f"orig_to=<{address}>")
+    return [hit for hit in hits if (_qid(hit.line) and any(mark in hit.line.lower() for mark in marks))
+            or "NOQUEUE: reject:" in hit.line]
+
+
+def _refused(result: Trace, refusal: Hit, others: int) -> Trace:
+    result.path = [refusal.line]
+    result.outcome, result.verdict = REFUSED, refused_verdict(refusal.line)
+    result.others = others
     return result
 
 
@@ -114,39 +172,15 @@ def _qid(line: str) -> list[str]:
     return [match.group(1)] if match and match.group(1) != "NOQUEUE" else []
 
 
-def _ids_for_message_id(lines: list[str], wanted: str) -> list[str]:
-    return [qid for line in lines if f"message-id={wanted}" in line for qid in _qid(line)]
-
-
-def _ids_for_address(lines: list[str], address: str) -> list[str]:
-    ids = []
-    for line in lines:
-        low = line.lower()
-        if f"from=<{address}>" in low or f"to=<{address}>" in low or f"orig_to=<{address}>" in low:
-            for qid in _qid(line):
-                if qid not in ids:
-                    ids.append(qid)
-    return ids
-
-
-def _last_refusal(lines: list[str], address: str) -> str:
-    for line in reversed(lines):
-        if "NOQUEUE: reject:" in line and (f"<{address}>" in line.lower()):
-            return line
-    return ""
-
-
-def _later(lines: list[str], refusal: str, qid: str) -> bool:
-    last_of_qid = max((i for i, line in enumerate(lines) if f": {qid}: " in line), default=-1)
-    return lines.index(refusal) > last_of_qid
-
-
-def _dovecot_lines(lines: list[str], own: list[str]) -> list[str]:
-    """Dovecot's own lines of the delivery, found by the LMTP session id Postfix logged as the reply."""
+def _dovecot_lines(logs: LogSet, own: list[str], first: tuple[int, int]) -> list[str]:
+    """Dovecot's own lines of the delivery, found by the LMTP session id Postfix logged as the
+    reply: after the message's first line (in dovecot.log, or just before Postfix's in mail.log)."""
     sessions = {m.group(1) for line in own
                 for m in [re.search(r"status=sent \(250 2\.0\.0 <[^>]*> (\S+) Saved\)", line)] if m}
-    return [line for line in lines if sessions and " lmtp(" in f" {line}"
-            and any(f"<{session}>" in line for session in sessions)]
+    if not sessions:
+        return []
+    return [hit.line for hit in _grep(logs, [f"<{session}>" for session in sessions], start=first)
+            if " lmtp(" in f" {hit.line}"]
 
 
 # ---- what the last word means --------------------------------------------------------------------

@@ -156,10 +156,10 @@ def _file_with(maildir: Path, marker: str) -> Path | None:
 
 def _why_verdict(system, queue_id: str) -> str:
     """`why`'s one line on this message, from the logs as they are now."""
-    from wizard.tracing import read_logs, trace
+    from wizard.tracing import open_logs, trace
 
     try:
-        found = trace(read_logs(system)[0], queue_id)
+        found = trace(open_logs(system), queue_id)
     except OSError as exc:          # the probe's own verdict stands; why's is a help
         return f"(the logs could not be followed: {exc})"
     return found.verdict if found else "(the logs say nothing of it yet)"
