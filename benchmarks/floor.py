@@ -1,6 +1,6 @@
 """Writes the floor: a plain shell script doing what a walk does, with standard tools.
 
-The same final files in the same increments (taken from the steps' renders), the same reloads,
+The same final files in the same increments (taken from the steps' renders), the same reloads (as an expert would: `postfix reload`, `doveadm reload`),
 and the same probes: each SMTP probe types the very lines of the probe runner's own stages
 (bash's /dev/tcp, or openssl s_client for STARTTLS), IMAP is curl's LOGIN and LIST — each delivery awaited by a
 polling loop, as a careful admin's script would. Nothing of mailwizard runs in it. bench.py
@@ -90,12 +90,25 @@ dovecot_stop() {
     for _ in $(seq 500); do kill -0 "$(cat /run/dovecot/master.pid 2>/dev/null)" 2>/dev/null || break; sleep 0.02; done
   fi
 }
-dovecot_restart() {
-  dovecot_stop
+dovecot_start() {
   dovecot >/dev/null 2>&1 </dev/null
+  dovecot_imap
+}
+dovecot_imap() {
   if doveconf -h protocols | grep -q imap; then
     for _ in $(seq 250); do (exec 3<>/dev/tcp/127.0.0.1/143) 2>/dev/null && return 0; sleep 0.02; done
   fi
+}
+dovecot_reload() {  # a running master re-reads its files: done when it has started a new service
+  local master before
+  master=$(cat /run/dovecot/master.pid 2>/dev/null)
+  if [ -z "$master" ] || ! kill -0 "$master" 2>/dev/null; then dovecot_start; return; fi
+  before=$(pgrep -P "$master" | sort)
+  doveadm reload
+  for _ in $(seq 250); do
+    [ -n "$(comm -13 <(echo "$before") <(pgrep -P "$master" | sort))" ] && break; sleep 0.01
+  done
+  dovecot_imap
 }
 '''
 
@@ -127,7 +140,7 @@ def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> s
             if path.startswith("/etc/postfix/"):
                 out.append(f"touch -d '-3 seconds' {q(path)}\n")
         for name in step.reload:
-            out.append({"postfix": "postfix_reload\n", "rspamd": "rspamd_restart\n"}.get(name, "dovecot_restart\n"))
+            out.append({"postfix": "postfix_reload\n", "rspamd": "rspamd_restart\n"}.get(name, "dovecot_reload\n"))
         out += lab_world_lines(steps[:k], values)
         for name in step.stop:
             out.append("dovecot stop 2>/dev/null\n" if name == "dovecot" else "")
@@ -210,7 +223,7 @@ def probe_lines(probe, values, passwords) -> list[str]:
     lines = action_lines(probe, values, passwords)
     if probe.without:       # the wizard's Prover stops it for the probe and starts it again after
         return ["dovecot_stop\n" if probe.without == "dovecot" else "", *lines,
-                "dovecot_restart\n" if probe.without == "dovecot" else ""]
+                "dovecot_start\n" if probe.without == "dovecot" else ""]
     return lines
 
 

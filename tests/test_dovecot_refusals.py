@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import imaplib
+import ssl
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,33 @@ def test_a_config_dovecot_cannot_start_with_is_rolled_back_and_dovecot_still_ser
     assert mailwizard("run", "--answers", str(box), "--through", "dovecot-tls").returncode == 0
     last_good = DOVECOT_CONF.read_bytes()
     squatter = Block("service imap-login", (Block("inet_listener imap", (Setting("port", "25"),)),))
+    master = dovecot_master()
     outcomes, events = engine_walk(box, with_dovecot_extra(squatter))
     assert outcomes[-1].status == FAILED_STEP, outcomes[-1]
+    # Dovecot's own words for why it kept the old configuration, from its reload.
+    assert "Dovecot kept its old configuration" in outcomes[-1].message, outcomes[-1].message
+    assert "Address already in use" in outcomes[-1].message
     assert any("putting the last good files back" in note for note in notes(events))
     assert DOVECOT_CONF.read_bytes() == last_good
     assert imap_greets()
+    assert dovecot_master() == master, "refused and rolled back by reloading: never stopped"
+
+
+def dovecot_master() -> int:
+    return int(Path("/run/dovecot/master.pid").read_text().split()[0])
+
+
+def test_a_change_reaches_dovecot_by_a_reload_its_master_keeps_running(box):
+    """Without systemd too, Dovecot takes each step's files by `doveadm reload`: the same master
+    (no stop, no start) serves the new listener as soon as the step says it is done."""
+    assert mailwizard("run", "--answers", str(box), "--through", "dovecot-imap").returncode == 0
+    master = dovecot_master()
+    walked = mailwizard("run", "--answers", str(box), "--through", "dovecot-tls")
+    assert walked.returncode == 0, walked.stdout + walked.stderr
+    assert dovecot_master() == master
+    with imaplib.IMAP4_SSL("127.0.0.1", 993, ssl_context=ssl._create_unverified_context(),
+                           timeout=5) as m:
+        assert m.welcome.startswith(b"* OK")
 
 
 @pytest.mark.parametrize("user_table, why", [

@@ -67,6 +67,7 @@ def postfix_prepares_its_chroot() -> bool:
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 RELOAD_WAIT = 5.0
+RELOAD_SETTLE = 0.1         # for a daemon's log process to write what its master said last
 
 
 def _uptime_ticks() -> int:
@@ -88,6 +89,10 @@ def _wait_for_new_servers(master: int, since: int) -> None:
         if not old:
             return
         time.sleep(0.05)
+
+
+def _children(parent: int | None) -> set[int]:
+    return {pid for pid, _comm, ppid, _started in _processes() if parent and ppid == parent}
 
 
 def _processes():
@@ -309,11 +314,13 @@ def _chroot_sources(system: System) -> str:
 
 @dataclass
 class Dovecot:
-    """Without systemd Dovecot is restarted after each change, as the tutorial does. Under
-    systemd it is reloaded (`systemctl reload`, which runs `doveadm reload`): a walk changes it
-    after nearly every step, and that many restarts run into systemd's start limit. A reload
-    (SIGHUP) takes effect a moment after the command returns, so it is waited for in the log:
-    no probe may judge the old configuration."""
+    """Dovecot takes a walk's changes by reloading (`doveadm reload`, which `systemctl reload`
+    runs too): the master re-reads its files, binds new listeners and replaces its services
+    without stopping. A reload takes effect a moment after the command returns, so it is waited
+    for (see `_wait_reloaded`): no probe may judge the old configuration. A master that cannot
+    switch (a port it cannot bind) logs an error and keeps the old configuration: that is the
+    step's failure, with Dovecot's words, and the walk puts the last good files back. A restart
+    is left for a master running in another network namespace, said so."""
 
     system: System
     name: str = "dovecot"
@@ -331,7 +338,10 @@ class Dovecot:
     def running(self) -> bool:
         if systemd_booted() and not self.system.sandbox:
             return self.unit.active()
-        return pid_alive(read_pid(self.system.path(DOVECOT_PID)))
+        return pid_alive(self._master())
+
+    def _master(self) -> int | None:
+        return read_pid(self.system.path(DOVECOT_PID))
 
     def start(self) -> CommandResult:
         if systemd_booted():
@@ -368,38 +378,44 @@ class Dovecot:
         """A running Dovecot re-reads its files (a stopped one starts); returns once it has."""
         if not self.running():
             return self.start()
-        if not systemd_booted():
+        master = self._master()
+        if not systemd_booted() and in_other_netns(master):
+            # Started outside the lab (or inside it, and we are out): its new listeners would
+            # open where the probes do not look. Only a restart brings it here.
+            self.told.append("Dovecot ran in another network namespace: restarted in this one")
             return self.restart()
-        log_start = self._log().offset()
-        result = self.unit.reload()
-        if result.ok:
-            refused = self._wait_reloaded(log_start)
-            if refused:
-                return CommandResult(result.argv, 1, "", "Dovecot kept its old configuration: " + refused)
-            self._wait_started()
+        log_start, before = self._log().offset(), _children(master)
+        result = self.unit.reload() if systemd_booted() else self.system.run(["doveadm", "reload"])
+        if not result.ok:
+            return result
+        refused = self._wait_reloaded(master, before, log_start)
+        if refused:     # a restart would not bind the port either: the walk puts the old files back
+            return CommandResult(result.argv, 1, "", "Dovecot kept its old configuration: " + refused)
+        self._wait_started()
         return result
 
     def take_new_config(self) -> CommandResult:
-        """After new files: a reload under systemd, else a restart (see the class's note)."""
-        return self.reload() if systemd_booted() else self.restart()
+        return self.reload()
 
     def _log(self) -> DaemonLog:
         return DaemonLog(self.system, DOVECOT_LOG)
 
-    def _wait_reloaded(self, log_start, timeout: float = RELOAD_WAIT) -> str:
-        """Until the master says it took the SIGHUP (bounded: a log nobody can read ends it);
-        what it refused, if anything: a master that cannot switch (a port it cannot bind, a
-        setting only a restart changes) logs an error and goes on with the old configuration."""
+    def _wait_reloaded(self, master: int | None, before: set[int], log_start,
+                       timeout: float = RELOAD_WAIT) -> str:
+        """Until the master has switched (bounded), and what it refused, if anything. The sign of
+        the switch is a service process the master started after the signal: its log process is
+        replaced on every reload, taken or refused. What the master said of a refusal went to the
+        old log process a moment before, so its words are read a moment after."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any("SIGHUP received" in line for line in self._log().lines_since(log_start)):
-                time.sleep(0.3)     # it logs first, then reads the files and binds: a moment for that
-                said = self._log().lines_since(log_start)
-                return "; ".join(line.split("master: ", 1)[-1] for line in said
-                                 if "master: Error:" in line or "master: Fatal:" in line
-                                 or "Config reload failed" in line)
-            time.sleep(0.05)
-        return ""
+        while time.monotonic() < deadline and master:
+            if _children(master) - before:
+                break
+            time.sleep(0.01)
+        time.sleep(RELOAD_SETTLE)
+        said = self._log().lines_since(log_start)
+        return "; ".join(line.split("master: ", 1)[-1] for line in said
+                         if "master: Error:" in line or "master: Fatal:" in line
+                         or "Config reload failed" in line)
 
     def _wait_started(self, timeout: float = 10.0) -> None:
         """Until the master's pid file names a live process and, when the config enables IMAP,

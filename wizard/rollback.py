@@ -120,7 +120,7 @@ class Rollback:
                 self.ctx.emit(Note("", "Dovecot stopped: its original configuration does "
                                    "not start as it is"))
             else:
-                dovecot.restart()
+                dovecot.reload()
         rspamd = daemon(self.ctx.system, "rspamd")
         if rspamd.running() and rspamd.in_other_netns():
             # Started inside the lab: from out here it could only come back in the wrong network.
