@@ -82,7 +82,8 @@ async def look(engine) -> None:
         await pilot.press("enter")
         await pilot.pause()
         seen["selected"] = engine.steps[app.query_one("#steps").index].id
-        seen["marks"] = [str(item.query_one("Label").render())[0] for item in app.query("StepItem")]
+        steps = app.query_one("#steps")
+        seen["marks"] = [steps.caption_of(option.id)[0] for option in steps.options]
         await pilot.press("q")
 
 

@@ -12,9 +12,14 @@ from wizard.answers import parse_answers
 from wizard.engine import Engine
 from wizard.system import System
 from wizard.tui.app import WizardApp
-from wizard.tui.step_list import StepItem
+from wizard.statuses import PASSED
+from wizard.tui.step_list import StepList
 
 import tomllib
+
+
+def steps_of(app) -> StepList:
+    return app.query_one("#steps", StepList)
 
 
 def make_engine(root: Path) -> Engine:
@@ -36,9 +41,8 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
     async def scenario():
         app = WizardApp(engine)
         async with app.run_test(size=(120, 36)) as pilot:
-            first = app.query_one("#step-prereq", StepItem)
-            assert "·" in str(first.query_one("Label").render())
-            assert "🔒" in str(app.query_one("#step-postfix-names", StepItem).query_one("Label").render())
+            assert "·" in steps_of(app).caption_of("prereq")
+            assert "🔒" in steps_of(app).caption_of("postfix-names")
             # A locked step refuses to run.
             await pilot.press("down", "down", "r")
             await pilot.pause(0.2)
@@ -48,7 +52,7 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             assert "This step writes no file: it checks the box" in app.query_one("#changes").content.code
             await pilot.press("r")
             await wait_idle(app, pilot)
-            assert app.query_one("#step-prereq", StepItem).has_class("done")
+            assert steps_of(app).status_of("prereq") == PASSED
             # In the sandbox the prerequisites show every check and what it found on this box.
             shown = "\n".join(app.query_one("#probe").plain)
             assert sum(line.startswith("check ") for line in app.query_one("#probe").plain) == len(ALL_STEPS[0].requires), shown
@@ -56,7 +60,7 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             assert "in the sandbox too the checks look at this box itself" in shown, shown
             await pilot.press("down", "r")
             await wait_idle(app, pilot)
-            assert app.query_one("#step-install", StepItem).has_class("done")
+            assert steps_of(app).status_of("install") == PASSED
             await pilot.press("down")
             await pilot.pause()
             # The Changes pane shows postfix-blank's diff before anything is written.
@@ -64,7 +68,7 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             assert not (tmp_path / "etc/postfix/main.cf").exists()
             await pilot.press("r")
             await wait_idle(app, pilot)
-            assert app.query_one("#step-postfix-blank", StepItem).has_class("done")
+            assert steps_of(app).status_of("postfix-blank") == PASSED
             # Applied: the Changes pane now says there is nothing left to write.
             assert "changes no file" in app.query_one("#changes").content.code
             log_text = "\n".join(app.query_one("#probe").plain)
@@ -72,7 +76,7 @@ def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):
             assert (tmp_path / "etc/postfix/main.cf").exists()
             await pilot.press("u")
             await wait_idle(app, pilot)
-            assert not app.query_one("#step-postfix-blank", StepItem).has_class("done")
+            assert steps_of(app).status_of("postfix-blank") != PASSED
 
     try:
         asyncio.run(scenario())
@@ -178,7 +182,7 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
         assert engine.values()["exthost"] == "gateway.elsewhere.test"
         assert engine.answers.fqdn == "mail.example.org"
         assert app.sub_title.startswith("mail.example.org")
-        label = str(app.query_one("#step-next-steps", StepItem).query_one("Label").render())
+        label = steps_of(app).caption_of("next-steps")
         assert "postmaster@example.org" in label, label
 
     run_app(engine, scenario)
@@ -241,8 +245,7 @@ def test_changing_an_answer_later_replans_the_steps_already_done(tmp_path):
         await type_into(app, pilot, "mailhost", "smtp")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        item = app.query_one("#step-postfix-names", StepItem)
-        assert "↻" in str(item.query_one("Label").render()), "done, but its file would now differ"
+        assert "↻" in steps_of(app).caption_of("postfix-names"), "done, but its file would now differ"
         app.query_one("#steps").index = engine.index("postfix-names")
         await pilot.pause()
         assert "+myhostname = smtp.$mydomain" in app.query_one("#changes").content.code
@@ -366,7 +369,7 @@ def test_the_whole_walk_by_keys_in_the_sandbox(tmp_path):
             assert engine.steps[app.query_one("#steps").index].id == step.id
             await pilot.press("r")
             await wait_idle(app, pilot)
-            assert app.query_one(f"#step-{step.id}", StepItem).has_class("done"), step.id
+            assert steps_of(app).status_of(step.id) == PASSED, step.id
             await pilot.press("n")
         assert str(app.query_one("#progress").percentage) in ("1", "1.0")
         for path in ("etc/postfix/main.cf", "etc/dovecot/dovecot.conf", "etc/postfix/virtual"):
@@ -435,7 +438,7 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
         assert secret not in app.export_screenshot(), "the field shows no character of it"
         await pilot.press("enter")
         await wait_idle(app, pilot)
-        assert app.query_one("#step-relay-host", StepItem).has_class("done")
+        assert steps_of(app).status_of("relay-host") == PASSED
         assert secret not in app.export_screenshot()
 
     run_app(engine, scenario)
@@ -476,10 +479,10 @@ def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
         await pilot.pause()
         question = await answer(app, pilot, "n")
         assert "/etc/postfix/main.cf was changed by hand" in question
-        assert not app.query_one("#step-postfix-names", StepItem).has_class("done")
+        assert steps_of(app).status_of("postfix-names") != PASSED
         assert "# mine" in main_cf.read_text()
         await answer(app, pilot, "y")
-        assert app.query_one("#step-postfix-names", StepItem).has_class("done")
+        assert steps_of(app).status_of("postfix-names") == PASSED
 
     run_app(engine, scenario)
     assert "# mine" not in main_cf.read_text()
@@ -502,14 +505,16 @@ def test_the_path_changes_with_t_and_the_step_list_follows(tmp_path):
     async def scenario(app, pilot):
         await pilot.pause(0.2)
         assert not isinstance(app.screen, PathDialog), "a flag named the path: nothing is asked"
-        assert app.query("#step-dovecot-imap") and not app.query("#step-dovecot-imap__empty")
+        rows = [option.id for option in steps_of(app).options]
+        assert "dovecot-imap" in rows and "dovecot-imap.empty" not in rows
         await pilot.press("t")
         await pilot.pause(0.2)
         assert "Now: straight" in str(app.screen.query_one("#path-text").render())
         await pilot.press("l")
         await pilot.pause(0.3)
-        assert app.query("#step-dovecot-imap__empty") and not app.query("#step-dovecot-imap")
-        assert len(app.query(StepItem)) == len(engine.steps) > len(ALL_STEPS)
+        rows = [option.id for option in steps_of(app).options]
+        assert "dovecot-imap.empty" in rows and "dovecot-imap" not in rows
+        assert rows == [step.id for step in engine.steps] and len(rows) > len(ALL_STEPS)
 
     run_app(engine, scenario)
     status = mailwizard("--root", str(root), "status")
@@ -599,9 +604,9 @@ def test_the_first_frame_comes_before_the_walk_is_open(tmp_path):
             await pilot.press("r")
             for _ in range(200):
                 await pilot.pause(0.05)
-                if not app.busy and app.query_one("#step-prereq", StepItem).has_class("done"):
+                if not app.busy and steps_of(app).status_of("prereq") == PASSED:
                     break
-            assert app.query_one("#step-prereq", StepItem).has_class("done")
+            assert steps_of(app).status_of("prereq") == PASSED
     try:
         asyncio.run(main())
     finally:

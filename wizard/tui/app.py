@@ -233,8 +233,8 @@ class WizardApp(App):
         index = self.query_one("#steps").index or 0
         return self.engine.steps[index]
 
-    def on_list_view_highlighted(self, message) -> None:
-        if message.item is not None:
+    def on_option_list_option_highlighted(self, message) -> None:
+        if message.option_list.id == "steps":
             self._show_selected()
 
     def _show_selected(self) -> None:

@@ -16,7 +16,7 @@ from wizard.flow import labels, touched_by, travelled_by
 from wizard.statuses import PASSED
 from wizard.tui.log_lines import LogLines
 from wizard.tui.mail_flow import MailFlow
-from wizard.tui.step_list import StepItem, StepList, widget_id
+from wizard.tui.step_list import StepList
 from wizard.tui.transcript import ProbeTranscript
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class WalkView(Horizontal):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sidebar"):
-            yield StepList(*self._items(), id="steps")
+            yield StepList(self._rows(), id="steps")
             yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
         with Vertical(id="main-area"):
             yield MailFlow(labels(self.engine.steps), id="flow")
@@ -44,26 +44,25 @@ class WalkView(Horizontal):
                 with TabPane("Log", id="tab-log"):
                     yield LogLines(id="daemon-log")
 
-    def _items(self) -> list[StepItem]:
-        return [StepItem(row.step.id, row.title, row.status) for row in self.engine.views()]
+    def _rows(self) -> list[tuple[str, str, str]]:
+        return [(row.step.id, row.title, row.status) for row in self.engine.views()]
 
     # ---- the step list ---------------------------------------------------------------------------
     async def rebuild_list(self) -> None:
         """The list anew, after the path changed which steps the walk has."""
-        steps = self.query_one(StepList)
-        await steps.clear()
-        await steps.extend(self._items())
+        self.query_one(StepList).replace_rows(self._rows())
         self.query_one(ProgressBar).update(total=len(self.engine.steps))
 
     def retitle(self) -> None:
         """The titles again: they name the answers (the domain, the mailbox)."""
+        steps = self.query_one(StepList)
         for step in self.engine.steps:
-            self.query_one(f"#step-{widget_id(step.id)}", StepItem).title_text = self.engine.title(step)
+            steps.show(step.id, title=self.engine.title(step))
 
     def mark(self) -> None:
-        done = 0
+        steps, done = self.query_one(StepList), 0
         for row in self.engine.views():
-            self.query_one(f"#step-{widget_id(row.step.id)}", StepItem).show(row.status)
+            steps.show(row.step.id, status=row.status)
             done += row.status == PASSED
         self.query_one(ProgressBar).update(progress=done)
 
