@@ -225,6 +225,8 @@ def walk(box: Box, answers: Path) -> list[dict]:
     floor_seconds, floor = timed(["ip", "netns", "exec", plan.mail_ns, "env", f"EXT_NS={plan.ext_ns}",
                                   "bash", f.name])
     os.unlink(f.name)
+    if floor.returncode != 0:       # a floor cut short would make the walk look slow
+        raise SystemExit(f"the floor script failed, no benchmark:\n{floor.stderr[-2000:]}")
     stamps = [line.split() for line in floor.stdout.splitlines() if line.startswith("step ")]
     floor_steps = {a[1]: float(b[2]) - float(a[2]) for a, b in zip(stamps, stamps[1:])}
     breakdown = {sid: {"wizard": round(wizard_steps.get(sid, 0), 3), "floor": round(floor_steps.get(sid, 0), 3)}

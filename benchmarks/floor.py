@@ -63,7 +63,8 @@ talk() {  # talk HOST PORT [tls|tls-at-once]: type stdin's lines as the wizard's
     [ "$code" = 354 ] && body=1
     case $code in 4*|5*) printf 'QUIT\r\n' >&"$out"; reply "$in"; break ;; esac
   done
-  if [ -n "${3:-}" ]; then exec {out}>&-; wait "$TLS_PID" 2>/dev/null; else exec {in}>&-; fi
+  # bash forgets a coproc it has reaped (TLS_PID unset): openssl may be gone already
+  if [ -n "${3:-}" ]; then exec {out}>&-; wait "${TLS_PID:-}" 2>/dev/null; else exec {in}>&-; fi
   return 0
 }
 postfix_reload() {

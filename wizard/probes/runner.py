@@ -133,8 +133,10 @@ def describe_expectation(expect, values: dict[str, str]) -> str:
             return "the connection is refused (nothing listens)"
         if expect.tls_fails:
             return "the TLS handshake fails: this port speaks plain IMAP first"
-        parts = [f"the server says {' … '.join(repr(r) for r in expect.replies)}"] if expect.replies else []
-        parts += [f"not {repr(a)}" for a in expect.absent]
+        # Replies are templates like the rest ("{{SHA512-CRYPT}}" is the literal "{SHA512-CRYPT}").
+        parts = [f"the server says {' … '.join(repr(fill(r, values)) for r in expect.replies)}"] \
+            if expect.replies else []
+        parts += [f"not {repr(fill(a, values))}" for a in expect.absent]
         parts += [f"the log shows {repr(fill(l, values))}" for l in expect.log]
         parts += [f"{fill(expect.exists, values)} exists"] if expect.exists else []
         return "; ".join(parts)
