@@ -64,6 +64,9 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     shown = wait_for("^p palette")              # the footer is painted last
     assert "Follow the tutorial's lessons" not in shown, shown
     assert "r Run step" in shown, "the keys are in the footer"
+    # At 80 columns a first-time admin still sees the way out and the way to help.
+    footer = shown.rstrip().splitlines()[-1]
+    assert "? Help" in footer and "q Quit" in footer, footer
     tmux("send-keys", "-t", SESSION, "r")
     wait_for("✔ Check the prerequisites")
     tmux("send-keys", "-t", SESSION, "n", "r")

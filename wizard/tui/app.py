@@ -32,6 +32,8 @@ BEFORE_OPEN = frozenset({"quit", "help", "command_palette"})
 class WizardApp(App):
     CSS_PATH = str(resources.path("mailwizard.tcss"))
     TITLE = "mailwizard"
+    # The footer shows what a walk needs at every step, and the way out and to help, at 80
+    # columns too; the rest is in the help screen (?) and the palette (ctrl+p), by name.
     BINDINGS = [
         Binding("r", "run_step", "Run step", id="run-step", tooltip="Apply this step and prove it"),
         Binding("n", "next_step", "Next", id="next-step"),
@@ -40,15 +42,15 @@ class WizardApp(App):
         Binding("x", "cancel_step", "Cancel", id="cancel-step",
                 tooltip="Stop the running step at the next safe point"),
         Binding("a", "answers", "Answers", id="answers", tooltip="Domain, host, mailbox, outside tests"),
-        Binding("c", "prerequisites", "Checks", id="checks", tooltip="The prerequisite checks"),
-        Binding("l", "show_log", "Log", id="show-log", tooltip="Daemon log of the step's last run"),
-        Binding("p", "report", "Report", id="report", tooltip="The whole walk as one document"),
-        Binding("e", "exercises", "Exercises", id="exercises", tooltip="Break-and-fix exercises"),
-        Binding("w", "why", "Why", id="why", tooltip="What became of a mail: its path through the logs"),
-        Binding("s", "audit", "Audit", id="audit", tooltip="What the public mail testers check, from outside"),
-        Binding("t", "path", "Path", id="path", tooltip="The tutorial's lessons, or straight to each working step"),
         Binding("question_mark,f1", "help", "Help", id="help", key_display="?"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("c", "prerequisites", "Checks", id="checks", show=False),
+        Binding("l", "show_log", "Log", id="show-log", show=False),
+        Binding("p", "report", "Report", id="report", show=False),
+        Binding("e", "exercises", "Exercises", id="exercises", show=False),
+        Binding("w", "why", "Why", id="why", show=False),
+        Binding("s", "audit", "Audit", id="audit", show=False),
+        Binding("t", "path", "Path", id="path", show=False),
     ]
     # What the command palette lists besides Textual's own (theme, keys, quit).
     COMMANDS_OF_OURS = (

@@ -17,6 +17,8 @@ HELP = """\
 | **r** | run the selected step: write its files, reload, prove it with probes |
 | **n** / **b** | next / back in the step list (arrows work too) |
 | **u** | undo the last finished step (its files go back to the step before) |
+| **x** | while a step runs: cancel it at its next safe point (before its files are written, or between probes) |
+| **a** | the answers: domain, server name, mailbox and password, outside tests |
 | **c** | the prerequisite checks (DNS, host name, ports), re-run with **c** |
 | **l** | the daemons' log lines of the step's last run; **enter** on a line follows its mail |
 | **w** | why did a mail not arrive: its path through the logs, and what to do |
@@ -25,6 +27,8 @@ HELP = """\
 | **t** | the path: the tutorial's lessons (errors included) or straight to each working step |
 | **ctrl+p** | the command palette: every action by name, and the theme |
 | **q** | quit; the state is saved after every change, so starting again resumes |
+
+The footer shows the keys of every step and the way out; the others are here and in the palette.
 
 A step is **locked** (🔒) until the steps before it are done. The diagram at the top shows the
 way a message travels: underlined are the parts the selected step changes, and ▶ marks where a
