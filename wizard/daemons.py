@@ -402,16 +402,19 @@ class Dovecot:
 
     def _wait_reloaded(self, master: int | None, before: set[int], log_start,
                        timeout: float = RELOAD_WAIT) -> str:
-        """Until the master has switched (bounded), and what it refused, if anything. The sign of
-        the switch is a service process the master started after the signal: its log process is
-        replaced on every reload, taken or refused. What the master said of a refusal went to the
-        old log process a moment before, so its words are read a moment after."""
+        """Until the master has switched and said so (bounded), and what it refused, if anything.
+        The switch shows as a service process the master started after the signal (its log
+        process is replaced on every reload, taken or refused); its words as "SIGHUP received"
+        in its log, after which what it refused follows at once: it is read a moment later (a
+        little longer where the journal carries the lines)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and master:
-            if _children(master) - before:
-                break
-            time.sleep(0.01)
-        time.sleep(RELOAD_SETTLE)
+        switched = said = False
+        while time.monotonic() < deadline and master and not (switched and said):
+            switched = switched or bool(_children(master) - before)
+            said = switched and any("SIGHUP received" in line for line in self._log().lines_since(log_start))
+            if not (switched and said):
+                time.sleep(0.01 if not switched else 0.03)
+        time.sleep(0.3 if systemd_booted() else RELOAD_SETTLE)
         said = self._log().lines_since(log_start)
         return "; ".join(line.split("master: ", 1)[-1] for line in said
                          if "master: Error:" in line or "master: Fatal:" in line
