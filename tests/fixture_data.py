@@ -26,6 +26,9 @@ def kept_files() -> list[str]:
     steps = walk_order(ALL_STEPS, True) + ALL_STEPS
     written = managed_paths(steps) + ["/etc/postfix/master.cf"]
     certificates = [path for s in steps for e in s.ensure if isinstance(e, Certificate) for path in (e.cert, e.key)]
+    # Postfix's address verification cache outlives its daemons: a verdict one test's walk left
+    # (abuse@ deliverable) would answer another test's audit before any probe.
     daemons = ["/var/mail/root", "/var/log/mail.log", "/var/log/dovecot.log",
-               "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts"]
+               "/var/spool/postfix/etc/resolv.conf", "/var/spool/postfix/etc/hosts",
+               "/var/lib/postfix/verify_cache.db"]
     return list(dict.fromkeys(written + [f"{p}.bak" for p in written] + certificates + daemons))
