@@ -48,7 +48,9 @@ class LogSet:
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> "LogSet":
-        return cls([Part("lines", data="".join(line + "\n" for line in lines).encode())])
+        logs = cls()
+        logs.add_lines("lines", lines)
+        return logs
 
     def add_lines(self, name: str, lines: Iterable[str]) -> None:
         self.parts.append(Part(name, data="".join(line + "\n" for line in lines).encode()))

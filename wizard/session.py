@@ -5,7 +5,6 @@ the system, the steps and the engine. Both faces (wizard.cli and wizard.tui) ope
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from wizard.answers import Answers, load_answers
