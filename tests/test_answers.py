@@ -3,12 +3,16 @@ import pytest
 from wizard.answers import AnswersError, load_answers, parse_answers
 
 
-def parse(**overrides):
+def minimal(**overrides):
     data = {"maildomain": "example.test", "mailhost": "mail",
             "users": [{"address": "alice@example.test", "password": "123456"}],
             "external": {"address": "bob@ext.test", "vantage": "none"}}
     data.update(overrides)
-    return parse_answers(data)
+    return data
+
+
+def parse(**overrides):
+    return parse_answers(minimal(**overrides))
 
 
 def test_valid_answers_hash_the_password_at_once():
@@ -86,24 +90,24 @@ def test_malformed_toml_file_says_where(tmp_path):
 def test_static_address_is_asked_and_must_be_a_boolean():
     from wizard.answers import AnswersError, parse_answers
 
-    assert parse_answers({"static_address": True}).values()["static_address"] == "yes"
-    assert parse_answers({}).values()["static_address"] == ""
+    assert parse(static_address=True).values()["static_address"] == "yes"
+    assert parse().values()["static_address"] == ""
     with pytest.raises(AnswersError, match="static_address: write true or false"):
-        parse_answers({"static_address": "yes"})
+        parse(static_address="yes")
 
 
 def test_lab_addresses_must_share_one_private_24():
     from wizard.answers import AnswersError, parse_answers
 
-    assert dict(parse_answers({"lab": {"name": "lab2"}}).lab)["name"] == "lab2"
+    assert dict(parse(lab={"name": "lab2"}).lab)["name"] == "lab2"
     with pytest.raises(AnswersError, match="public address"):
-        parse_answers({"lab": {"mail_address": "8.8.8.8"}})
+        parse(lab={"mail_address": "8.8.8.8"})
     with pytest.raises(AnswersError, match="one /24"):
-        parse_answers({"lab": {"ext_address": "10.0.0.5"}})
+        parse(lab={"ext_address": "10.0.0.5"})
     with pytest.raises(AnswersError, match="lab.name"):
-        parse_answers({"lab": {"name": "Lab-With-Long-Name"}})
+        parse(lab={"name": "Lab-With-Long-Name"})
     with pytest.raises(AnswersError, match="unknown key 'nam'"):
-        parse_answers({"lab": {"nam": "x"}})
+        parse(lab={"nam": "x"})
 
 
 def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
@@ -118,16 +122,16 @@ def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
                                 ({"dkim": {"key": "x"}}, "key", "dkim"),
                                 ({"submission": {"auth_on_25": "yes"}}, "true or false", "submission.auth_on_25")):
         with pytest.raises(AnswersError) as caught:
-            parse_answers(table)
+            parse(**table)
         assert named in str(caught.value) and wrong in str(caught.value)
-    dated = parse_answers({})
+    dated = parse()
     assert re.fullmatch(r"mw20\d\d(0[1-9]|1[0-2])", dated.dkim_selector)
     assert dated.dmarc_policy == "none" and dated.values()["dmarc_report"] == "postmaster@example.test"
     # A later run without a selector keeps the one the last walk made its key for.
-    assert parse_answers({}, known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "mw202401"
-    assert parse_answers({"dkim": {"selector": "Sel1"}}, known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "sel1"
+    assert parse_answers(minimal(), known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "mw202401"
+    assert parse_answers(minimal(dkim={"selector": "Sel1"}), known={KNOWN_SELECTOR: "mw202401"}).dkim_selector == "sel1"
     # The replay file and the state keep what was used.
-    again = parse_answers({"dkim": {"selector": "sel1"}, "dmarc": {"policy": "quarantine"}})
+    again = parse(dkim={"selector": "sel1"}, dmarc={"policy": "quarantine"})
     import tomllib
     replay = tomllib.loads(again.to_toml())
     assert replay["dkim"] == {"selector": "sel1"} and replay["dmarc"] == {"policy": "quarantine"}
@@ -184,3 +188,24 @@ def test_a_password_is_hashed_by_doveadm_pw_as_the_tutorial_does():
     wrong = subprocess.run(["doveadm", "pw", "-t", hashed], input="not it\n", capture_output=True,
                            text=True, start_new_session=True)
     assert wrong.returncode != 0
+
+
+def test_every_answers_example_in_the_readme_loads():
+    """The README's answers file, and each optional section it shows added to it, load as they
+    stand: the files users copied keep working. The tests' own answers load too."""
+    import re
+    import tomllib
+
+    from conftest import REPO
+    from fixture_data import ANSWERS
+
+    blocks = re.findall(r"```toml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    whole = [block for block in blocks if "maildomain" in block]
+    sections = [block for block in blocks if "maildomain" not in block]
+    assert len(whole) == 1 and len(sections) >= 4, blocks
+    base = tomllib.loads(whole[0])
+    assert parse_answers(base).fqdn == "mail.example.test"
+    for section in sections:
+        table = tomllib.loads(section)
+        assert parse_answers({**base, **table}).to_record(), section
+    assert parse_answers(tomllib.loads(ANSWERS)).users[0].address == "alice@example.test"

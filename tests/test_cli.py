@@ -22,6 +22,24 @@ def test_unknown_key_is_named(tmp_path):
     assert run.returncode == 2 and "unknown key 'mailhots'" in run.stderr
 
 
+def test_answers_without_a_domain_or_a_mailbox_are_refused_before_anything_is_written(tmp_path):
+    """An empty file used to walk fourteen chapters for example.test with no mailbox at all."""
+    sandbox = tmp_path / "sandbox"
+    answers = tmp_path / "answers.toml"
+    for text, named, not_named in (("", ("maildomain", "a mailbox"), ()),
+                                   ('maildomain = "example.org"\n', ("a mailbox",), ("maildomain (",)),
+                                   (ANSWERS.split("[[users]]")[1].replace("alice@example.test", "alice@x.test"),
+                                    ("maildomain",), ("a mailbox",))):
+        answers.write_text(text)
+        for command in ("run", "check"):
+            run = mailwizard(command, "--answers", str(answers), "--root", str(sandbox))
+            assert run.returncode == 2, (command, text, run.stdout, run.stderr)
+            assert all(words in run.stderr for words in named), run.stderr
+            assert not any(words in run.stderr for words in not_named), run.stderr
+            assert "example.test" not in run.stdout and "Traceback" not in run.stderr
+        assert not sandbox.exists()
+
+
 def test_run_without_answers_says_how_to_give_them(tmp_path):
     run = mailwizard("run", "--root", str(tmp_path / "s"))
     assert run.returncode == 2 and "--answers FILE" in run.stderr
@@ -29,7 +47,7 @@ def test_run_without_answers_says_how_to_give_them(tmp_path):
 
 def test_unknown_step_is_refused(tmp_path):
     answers = tmp_path / "answers.toml"
-    answers.write_text('maildomain = "example.test"\n')
+    answers.write_text(ANSWERS)
     run = mailwizard("run", "--answers", str(answers), "--root", str(tmp_path / "s"),
                      "--through", "postfix-nmes")
     assert run.returncode == 2 and "no step 'postfix-nmes'" in run.stderr
@@ -37,7 +55,7 @@ def test_unknown_step_is_refused(tmp_path):
 
 def test_check_reports_each_prerequisite_and_writes_nothing(tmp_path):
     answers = tmp_path / "answers.toml"
-    answers.write_text('maildomain = "example.test"\n')
+    answers.write_text(ANSWERS)
     sandbox = tmp_path / "s"
     run = mailwizard("check", "--answers", str(answers), "--root", str(sandbox))
     assert "postfix-blank: ok   command postfix" in run.stdout

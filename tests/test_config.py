@@ -8,7 +8,8 @@ def through(step_id):
 from wizard.answers import parse_answers
 from wizard.config import managed_paths, render_file, unified_diff
 
-VALUES = {**parse_answers({"maildomain": "example.test"}).values(), "compatibility_level": "3.6"}
+VALUES = {**parse_answers({"maildomain": "example.test",
+                                   "users": [{"address": "alice@example.test", "password": "123456"}]}).values(), "compatibility_level": "3.6"}
 MAIN_CF = "/etc/postfix/main.cf"
 
 

@@ -141,7 +141,8 @@ def _publish_by_hand(rows) -> None:
     from wizard.lab.network import LabPlan, publish
     from wizard.answers import parse_answers
 
-    plan = LabPlan.from_answers(parse_answers({"lab": {"name": LAB_NAME}}))
+    plan = LabPlan.from_answers(parse_answers({"maildomain": "example.test", "lab": {"name": LAB_NAME},
+                                               "users": [{"address": "alice@example.test", "password": "x"}]}))
     publish(plan, rows)
 
 

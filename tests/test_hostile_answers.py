@@ -25,7 +25,7 @@ NASTY = st.one_of(
                      "{maildomain}", "%d/%n", "$mydomain", "alice@example.test\nbob@example.test:hash"]),
 )
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BENIGN = parse_answers({"users": [{"address": "alice@example.test", "password": "123456"}]})
+BENIGN = parse_answers({"maildomain": "example.test", "users": [{"address": "alice@example.test", "password": "123456"}]})
 
 
 def renders(answers) -> dict[str, str]:

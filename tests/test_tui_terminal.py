@@ -116,11 +116,15 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
     tmux("send-keys", "-t", SESSION, "q")
 
 
-def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path):
+@pytest.mark.parametrize("text,reason", [
+    ('maildomain = "example.test"\nhostname = "not a host name!"\n', "hostname"),
+    ("", "a mailbox"),      # an empty file: refused, never walked for example.test
+])
+def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path, text, reason):
     """The session opens after the first frame now; a start that cannot open still ends with the
     reason on the terminal and exit code 2, as before."""
     answers = tmp_path / "answers.toml"
-    answers.write_text('maildomain = "example.test"\nhostname = "not a host name!"\n')
+    answers.write_text(text)
     root = tmp_path / "root"
     root.mkdir()
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "24",
@@ -129,6 +133,8 @@ def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path):
     try:
         shown = wait_for("EXIT=")
         assert "EXIT=2" in shown, shown
-        assert "mailwizard: " in shown and "hostname" in shown, shown
+        joined = tmux("capture-pane", "-p", "-J", "-t", SESSION)     # wrapped lines as one
+        assert "mailwizard: " in joined and reason in joined, joined
+        assert not (root / "etc").exists() and not (root / "var").exists()
     finally:
         tmux("kill-session", "-t", SESSION)

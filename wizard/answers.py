@@ -401,6 +401,21 @@ def _unknown(keys, known, where: str) -> None:
             "Check its spelling or remove it.")
 
 
+def _require_essentials(data: dict, source: str) -> None:
+    """A walk needs the mail domain and at least one mailbox: without them every config file
+    would be written for a domain nobody chose, so the file is refused before anything is."""
+    missing = []
+    if "maildomain" not in data:
+        missing.append('maildomain (your mail domain: maildomain = "example.org")')
+    if not data.get("users"):
+        missing.append("a mailbox (a [[users]] table with its address and password)")
+    if missing:
+        raise AnswersError(
+            f"{source}: missing {' and '.join(missing)}. A walk cannot start without the mail "
+            "domain and at least one mailbox; add them (the README's example answers show both) "
+            "and run again. Nothing was written.")
+
+
 def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | None = None,
                   hash_passwords: bool = True) -> Answers:
     """`known`: hashes from an earlier walk; a password that matches one keeps that hash, so the
@@ -411,6 +426,7 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     _unknown(data.keys(), KNOWN_TOP, "answers")
     maildomain = check_domain(_str(data.get("maildomain", DEFAULT_MAILDOMAIN), "maildomain"))
     mailhost = check_hostlabel(_str(data.get("mailhost", DEFAULT_MAILHOST), "mailhost"))
+    _require_essentials(data, source)
     users = []
     raw_users = data.get("users", [])
     if not isinstance(raw_users, list):
