@@ -129,28 +129,42 @@ def hash_password(password: str) -> str:
     return make_hash(password)[0]
 
 
-def make_hash(password: str) -> tuple[str, str]:
-    """A SHA512-CRYPT hash of `password` and what made it: `doveadm pw -s SHA512-CRYPT`, as the
-    tutorial does, where Dovecot is installed; passlib otherwise (the same scheme and rounds:
-    before Dovecot's install step, or where doveadm refuses)."""
+# What made a hash (MailUser.hashed_by): the box's Dovecot, passlib, the answers themselves,
+# or the walk before this one (its hash kept for an unchanged password).
+BY_DOVEADM, BY_PASSLIB, BY_ANSWERS, BY_LAST_WALK = " ".join(DOVEADM_PW), "passlib", "given", "kept"
+
+
+def doveadm_hash(password: str) -> tuple[str, str]:
+    """(hash, "") from this box's `doveadm pw -s SHA512-CRYPT`, or ("", why not)."""
     import shutil
     import subprocess
 
     doveadm = shutil.which("doveadm", path="/usr/bin:/usr/sbin:/bin:/sbin")
-    if doveadm:
-        try:
-            # No controlling terminal (a new session): doveadm reads the password, twice, from
-            # its standard input; it never appears on a command line.
-            done = subprocess.run([doveadm, *DOVEADM_PW[1:]], input=f"{password}\n{password}\n",
-                                  capture_output=True, text=True, timeout=10, start_new_session=True)
-            made = done.stdout.strip()
-            if done.returncode == 0 and made.startswith("{SHA512-CRYPT}$6$") and verify_password(password, made):
-                return made, " ".join(DOVEADM_PW)
-        except (OSError, subprocess.SubprocessError):
-            pass
+    if not doveadm:
+        return "", "Dovecot's doveadm is not installed on this box"
+    try:
+        # No controlling terminal (a new session): doveadm reads the password, twice, from
+        # its standard input; it never appears on a command line.
+        done = subprocess.run([doveadm, *DOVEADM_PW[1:]], input=f"{password}\n{password}\n",
+                              capture_output=True, text=True, timeout=10, start_new_session=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return "", f"doveadm pw did not run ({exc})"
+    made = done.stdout.strip()
+    if done.returncode == 0 and made.startswith("{SHA512-CRYPT}$6$") and verify_password(password, made):
+        return made, ""
+    return "", f"doveadm pw gave no usable hash (exit {done.returncode}: {done.stderr.strip()[:200]})"
+
+
+def make_hash(password: str) -> tuple[str, str]:
+    """A SHA512-CRYPT hash of `password` and what made it: `doveadm pw -s SHA512-CRYPT`, as the
+    tutorial does, where Dovecot is installed; passlib otherwise (the same scheme and rounds:
+    before Dovecot's install step, or where doveadm refuses)."""
+    made, _ = doveadm_hash(password)
+    if made:
+        return made, BY_DOVEADM
     from passlib.hash import sha512_crypt
 
-    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password), "passlib"
+    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(password), BY_PASSLIB
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -170,6 +184,7 @@ class MailUser:
     password_hash: str
     # Kept in memory only, so probes can log in as the tutorial does; never written anywhere.
     password: str = field(default="", repr=False, compare=False)
+    hashed_by: str = field(default="", repr=False, compare=False)     # BY_DOVEADM, BY_PASSLIB …
 
     @property
     def address(self) -> str:
@@ -442,23 +457,25 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
         local, domain = check_address(_str(raw["address"], f"{where}.address"), f"{where}.address")
         if domain != maildomain:
             raise AnswersError(f"{where}.address: '{local}@{domain}' is not in maildomain {maildomain}.")
+        hashed_by = ""
         if "password_hash" in raw:
             hashed = check_hash(_str(raw["password_hash"], f"{where}.password_hash"), f"{where}.password_hash")
+            hashed_by = BY_ANSWERS
         elif "password" in raw:
             password = check_password(_str(raw["password"], f"{where}.password"), f"{where}.password")
             previous = known.get(f"{local}@{domain}", "")
             if not hash_passwords:
                 hashed = ""
             elif previous and verify_password(password, previous):
-                hashed = previous
+                hashed, hashed_by = previous, BY_LAST_WALK
             else:
-                hashed = hash_password(password)
+                hashed, hashed_by = make_hash(password)
         else:
             raise AnswersError(f"{where}: give a password or a password_hash.")
         if local in seen:
             raise AnswersError(f"{where}.address: {local}@{domain} is listed twice.")
         seen.add(local)
-        users.append(MailUser(local, domain, hashed, password if "password_hash" not in raw else ""))
+        users.append(MailUser(local, domain, hashed, password if "password_hash" not in raw else "", hashed_by))
     external = data.get("external", {})
     if not isinstance(external, dict):
         raise AnswersError("external: write it as an [external] table.")

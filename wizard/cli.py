@@ -52,7 +52,9 @@ class Printer:
             case e.ErratumMet():
                 self.say(f"    note {event.text}")
             case e.Note():
-                self.say(f"    {event.text}" if event.step else event.text)
+                # A note of several lines (a command and its output) stays under its step.
+                self.say("\n".join(f"    {line}" for line in event.text.splitlines()) if event.step
+                         else event.text)
             case e.ChangePlanned(change=change):
                 self.change(change)
             case e.Progress() if self.verbose:

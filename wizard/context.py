@@ -191,6 +191,12 @@ class WalkContext:
     def save(self, why: str) -> None:
         self.store.save(self.state, why)
 
+    def take_users(self, users: list[MailUser]) -> None:
+        """The mail users as a step left them (a hash made anew), remembered with the answers."""
+        if self.answers is not None and tuple(users) != self.answers.users:
+            self.answers = dataclasses.replace(self.answers, users=tuple(users))
+            self.remember_answers()
+
     def remember_answers(self) -> None:
         """The answers this walk uses, in the state and the replay file: every face and every
         later run then sees the same walk (and hashes no password anew)."""

@@ -424,8 +424,10 @@ class Engine:
         problem = install_packages(self.ctx, step, values, self.confirm)
         if problem:
             return BLOCKED, [], problem
+        users = list(self.ctx.answers.users) if self.ctx.answers is not None else []
         problem = ensure_all(self.system, step.ensure, values, self.state,
-                             lambda text: self.emit(Note(step.id, text)))
+                             lambda text: self.emit(Note(step.id, text)), users)
+        self.ctx.take_users(users)
         self.ctx.save(f"ensured:{step.id}")
         if problem:
             return FAILED, [], problem

@@ -1,5 +1,5 @@
 """Things a step makes sure exist: a system user, a directory, a TLS certificate, /etc/aliases,
-a DKIM key.
+a DKIM key, the mail users' hashes made by the box's own Dovecot.
 
 Each is idempotent: what is there already is reused and never duplicated or replaced. What we
 made is recorded in the state, so `reset` can take back what is safe to take back (an empty
@@ -8,6 +8,7 @@ directory, a certificate we generated) and say what it leaves (a user that may o
 
 from __future__ import annotations
 
+import dataclasses
 import grp
 import os
 import pwd
@@ -15,17 +16,23 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from wizard.answers import BY_ANSWERS, BY_DOVEADM, DOVEADM_PW, MailUser, doveadm_hash
 from wizard.config import fill
-from wizard.model import AcmeCertificate, Certificate, DkimKey, Directory, MailAliases, SystemUser
+from wizard.model import (AcmeCertificate, Certificate, DkimKey, Directory, DoveadmHashes, MailAliases,
+                          SystemUser)
 from wizard.system import System
 
 Note = Callable[[str], None]
 
 
-def ensure_all(system: System, items, values: dict[str, str], state, note: Note) -> str:
-    """Make each item exist; a problem sentence, or "" when all are in place."""
+def ensure_all(system: System, items, values: dict[str, str], state, note: Note,
+               users: list[MailUser] | None = None) -> str:
+    """Make each item exist; a problem sentence, or "" when all are in place. `users`: the
+    answers' mail users, replaced in place where a user's hash is made anew."""
     for item in items:
-        if isinstance(item, SystemUser):
+        if isinstance(item, DoveadmHashes):
+            problem = _doveadm_hashes(system, item, users if users is not None else [], state, note)
+        elif isinstance(item, SystemUser):
             problem = _user(system, item, state, note)
         elif isinstance(item, Directory):
             problem = _directory(system, item, state, note)
@@ -163,6 +170,48 @@ def _remember_key(state, path: str) -> None:
     entry = {"kind": "dkim-key", "path": path}
     if entry not in state.made:
         state.made.append(entry)
+
+
+def _doveadm_hashes(system: System, item: DoveadmHashes, users: list[MailUser], state, note: Note) -> str:
+    """Each user's hash from `doveadm pw -s SHA512-CRYPT` on this box, as the tutorial makes it.
+    A hash passlib made (the answers were read before Dovecot was installed) is made again from
+    the clear password; one this box's doveadm made is kept (a new salt would be a change for
+    nothing); one the answers gave stays as given. Never fails the step: `doveadm pw -t` and the
+    logins that follow are the proof."""
+    if system.sandbox:
+        return ""           # the sandbox runs no Dovecot of its own: the hashes stay as read
+    command = " ".join(DOVEADM_PW)
+    for k, user in enumerate(users):
+        if not user.password:
+            said = "were given" if user.hashed_by == BY_ANSWERS else "came from the last change"
+            note(f"{user.address}: the answers hold only its hash (password_hash), so `{command}` "
+                 f"cannot make it here; the hash stays as it {said}, and `doveadm pw -t` below "
+                 "checks that Dovecot takes it")
+            continue
+        entry = {"kind": "doveadm-hash", "address": user.address, "hash": user.password_hash}
+        if entry in state.made or user.hashed_by == BY_DOVEADM:
+            if entry not in state.made:
+                state.made.append(entry)
+            note(f"{user.address}: its hash was made by this box's `{command}` "
+                 f"({_shown(user.password_hash)}); kept, with its salt")
+            continue
+        made, why_not = doveadm_hash(user.password)
+        if not made:
+            note(f"{user.address}: {why_not}; the hash made by passlib stays (same scheme, same rounds)")
+            continue
+        note(f"$ {command}      ({user.address}'s password, twice, on its standard input)\n"
+             f"{_shown(made)}\n"
+             f"(the hash passlib made when the answers were read, before Dovecot was on this box, "
+             "is replaced by this one in users.db)")
+        users[k] = dataclasses.replace(user, password_hash=made, hashed_by=BY_DOVEADM)
+        state.made.append({**entry, "hash": made})
+    return ""
+
+
+def _shown(hashed: str) -> str:
+    """A hash as the transcript shows it: scheme and method, the salt and hash left out."""
+    scheme, _, rest = hashed.partition("}")
+    return f"{scheme}}}${rest.split('$')[1]}$…" if rest.startswith("$") else "(a hash)"
 
 
 def _owned_by(system: System, path: str, owner: str) -> None:
