@@ -53,3 +53,14 @@ def test_a_hash_made_before_dovecot_was_there_is_made_again_by_doveadm(box):
     # Made once: the next run keeps it (a new salt would be a change for nothing).
     again = mailwizard("run", "--answers", str(box), "--through", "password-hash")
     assert again.returncode == 0 and recorded_hash() == made, again.stdout + again.stderr
+
+
+def test_a_hash_given_in_the_answers_stays_as_given_and_is_said_so(box):
+    given = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT"], input="123456\n123456\n",
+                           capture_output=True, text=True, start_new_session=True).stdout.strip()
+    box.write_text(box.read_text().replace('password = "123456"', f'password_hash = "{given}"'))
+    walk = mailwizard("run", "--answers", str(box), "--through", "password-hash")
+    assert walk.returncode == 0, walk.stdout + walk.stderr
+    assert "the answers hold only its hash (password_hash)" in walk.stdout, walk.stdout
+    assert "$ doveadm pw -s SHA512-CRYPT" not in walk.stdout
+    assert recorded_hash() == given
