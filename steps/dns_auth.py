@@ -38,6 +38,8 @@ LESSONS = (
     Step(id="dns-auth.unpublished", title="Before the records: a strict receiver refuses the mail (5.7.26)",
          chapter="After the tutorial: SPF, DKIM and DMARC in DNS", explain="dns-auth.unpublished.md",
          receiver="strict",
+         staged_by="a receiver that refuses mail without SPF and DKIM as the big providers do (the "
+                   "lab's outside server, made strict for it); a receiver elsewhere may take the mail",
          probes=(Probe(id="refused-unauthenticated",
                        title="mail to {external_address} is refused: no SPF, no DKIM key in DNS",
                        action=TO_THE_OUTSIDE, expect=Bounced("5.7.26"), host="localhost", port=587),)),

@@ -153,3 +153,40 @@ def test_teaching_shows_the_refusal_before_the_records(lab_up):
     lesson = out[out.index("> dns-auth.unpublished"):out.index("> dns-auth.published")]
     assert re.search(r"\[ok\] refused-unauthenticated: .*status=bounced.*5\.7\.26", lesson), lesson
     assert "neither SPF nor DKIM passes" in lesson
+
+
+def test_a_teaching_walk_in_a_network_the_wizard_did_not_build_reaches_the_last_chapter(lab_up):
+    """A teacher's own network: an outside host and DNS the wizard did not build (here the lab's
+    namespaces, walked without --lab, so nothing makes the receiver strict: it takes any mail,
+    and nothing publishes the records for the walk). The lesson that needs a strict receiver is
+    shown as not staged here, with how to see it; the walk stops only where the teacher has a
+    part to play (publishing the records), and after that goes on to the last chapter."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO, lab_answers
+
+    lab_up.write_text(lab_answers(f"netns:{LAB_NAME}-ext"))
+    env = {key: value for key, value in os.environ.items() if key != "MAILWIZARD_LAB"}
+
+    def walk() -> subprocess.CompletedProcess:
+        return subprocess.run(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable, "-m", "wizard",
+                               "run", "--teaching", "--answers", str(lab_up)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+
+    first = walk()
+    assert re.search(r"^\[ok\] dns-auth\.unpublished: not staged here: this lesson needs a receiver that "
+                     r"refuses mail without SPF and DKIM.*`mailwizard run --lab --teaching`", first.stdout, re.M), \
+        first.stdout[-6000:]
+    assert "refused-unauthenticated" not in first.stdout, "nothing was sent for the lesson"
+    # Where the walk waits for the teacher: the records, named with where to publish them.
+    assert first.returncode == 1 and "[FAIL] dns-auth.published" in first.stdout, first.stdout[-4000:]
+    assert "publish at the DNS provider of the zone: _dmarc.example.test. 3600 IN TXT" in first.stdout
+    ok("lab", "publish", "--answers", str(lab_up))          # the teacher publishes them
+    again = walk()
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr
+    assert "[FAIL]" not in again.stdout and "[ok] hardening" in again.stdout, again.stdout[-4000:]
+    assert "[ok] dns-auth.published" in again.stdout
+    # The receiver took the mail without judging it: its verdict is not claimed.
+    assert re.search(r"^\s+\[\?\?\] receiver-accepts", again.stdout, re.M), again.stdout[-4000:]

@@ -125,6 +125,10 @@ class WalkContext:
         """Whether the answers take this chapter in (see Step.when)."""
         return not step.when or self.answers is None or step.applies(self.values())
 
+    def can_stage(self, step: Step) -> bool:
+        """Whether this box can stage the lesson (see Step.staged_by): in the wizard's lab, always."""
+        return not step.staged_by or self.lab
+
     def taken(self, upto: int | None = None) -> list[Step]:
         """The walk's steps up to `upto` (all by default) that the answers take in: what renders
         the files, what undo and reset take back, what the report lists."""

@@ -359,11 +359,11 @@ class Engine:
         self.prover.mark_logs()
         values = self.values()
         self.emit(StepStarted(step.id, view.title, step))
-        taken = self.ctx.applies(step)
+        taken = self.ctx.applies(step) and self.ctx.can_stage(step)
         if not taken:
             # Passed over: nothing checked, installed, made or proven; its files render without
             # it (what an earlier walk with other answers wrote of it is taken back here).
-            self.emit(Note(step.id, f"passed over: {fill(step.otherwise, values)}"))
+            self.emit(Note(step.id, self._passed_over(step, values)))
         problem = self._answer_questions(step, values) if taken else ""
         if problem:
             return self._finish(step, BLOCKED, [], problem)
@@ -390,13 +390,20 @@ class Engine:
         self.publisher.tell(step, values)
         self.publisher.sync_lab(self.index(step.id) + 1, step.id)
         if not taken:
-            return self._finish(step, PASSED, [], f"passed over: {fill(step.otherwise, values)}")
+            return self._finish(step, PASSED, [], self._passed_over(step, values))
         probes = self.prover.probe(step, values, self.cancel_requested) + self.prover.verify(step, values)
         if self.cancel_requested.is_set() and len(probes) < len(self.prover.instances(step, values)) + len(step.verify):
             return self._finish(step, FAILED, probes, CANCELLED_DURING)
         status = FAILED if any(p.status == MISSED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
+
+    def _passed_over(self, step: Step, values: dict[str, str]) -> str:
+        if not self.ctx.can_stage(step):
+            return (f"not staged here: this lesson needs {fill(step.staged_by, values)}, which only the "
+                    "wizard's lab provides. See it there: `mailwizard run --lab --teaching` (or `t` in the "
+                    "wizard, in the lab); the walk goes on")
+        return f"passed over: {fill(step.otherwise, values)}"
 
     def _answer_questions(self, step: Step, values: dict[str, str]) -> str:
         """What the step asks and nobody has answered yet is asked through the face (before

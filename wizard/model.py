@@ -491,6 +491,9 @@ class Step:
     when: tuple[str, str] = ()                  # (value, wanted): the chapter applies only then
     otherwise: str = ""                         # why it is passed over when it does not apply
     asks: tuple[Question, ...] = ()             # values asked at run time when the answers lack them
+    # A lesson only the wizard's lab can stage: what it needs from the lab. Elsewhere the lesson
+    # is shown as not staged here (why, and how to see it), and the walk goes on.
+    staged_by: str = ""
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their
