@@ -87,6 +87,46 @@ def test_run_in_the_lab_needs_the_lab_up(lab):
     assert not STATE_DIR.exists()
 
 
+def test_the_lab_with_nothing_else_walks_the_whole_tutorial_on_its_own_answers(lab):
+    """`mailwizard run --lab` without an answers file on a box with no walk: the lab is built, the
+    walk runs on the lab's example answers to the last chapter, and the password made for it is
+    shown once and stored only as a hash (the TUI's face: test_tui)."""
+    env = {"MAILWIZARD_LAB": LAB_NAME}         # the suite's own lab, never a teacher's mwlab
+    first = mailwizard("run", "--lab", env=env, timeout=900)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr
+    assert f"building the lab '{LAB_NAME}' first" in first.stdout
+    assert "(from the lab's own example answers, made for this walk)" in first.stdout
+    password = re.search(r"alice@example\.test's password for this walk: (\S+) \(shown this once", first.stdout)
+    assert password, first.stdout[:3000]
+    password = password.group(1)
+    assert first.stdout.count(password) == 1 and "--answers FILE" in first.stdout
+    assert "[ok] next-steps" in first.stdout and "[ok] hardening" in first.stdout
+    assert "[FAIL]" not in first.stdout
+    assert probes_of("password-hash")["hash-login"]["status"] == "met", "the logins used it"
+    kept = (STATE_DIR / "state.json").read_text() + (STATE_DIR / "answers.toml").read_text()
+    assert password not in kept and "$6$" in kept
+    again = mailwizard("run", "--lab", env=env, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    assert "password for this walk" not in again.stdout and "building the lab" not in again.stdout
+    assert again.stdout.count("done already") == again.stdout.count("[ok] ")
+
+
+def test_the_lab_with_nothing_else_on_a_box_without_the_packages_says_what_to_install(lab):
+    """The lab's namespaces reach no package mirror: on a box where the walk's packages are
+    missing (here: dpkg knows none, in a mount namespace of this test's own), `run --lab` with
+    no answers names them and the apt command before it makes anything."""
+    import os
+
+    env = {**os.environ, "MAILWIZARD_LAB": LAB_NAME}
+    done = subprocess.run(["unshare", "-m", "sh", "-c", "mount --bind /bin/false /usr/bin/dpkg-query && "
+                           f"exec {sys.executable} -m wizard run --lab"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "apt-get install postfix dovecot-core dovecot-imapd dovecot-lmtpd rspamd certbot" in done.stderr
+    assert "reaches no package mirror" in done.stderr
+    assert not STATE_DIR.exists() and lab_leftovers() == []
+
+
 def test_lab_needs_root(lab):
     up = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                          sys.executable, "-m", "wizard", "lab", "up", "--answers", str(lab)],

@@ -667,3 +667,33 @@ def test_the_audit_screen_says_why_a_sandbox_cannot_be_audited(tmp_path):
     run_app(make_engine(root), scenario)
     assert seen["title"] == "The audit could not run: the audit talks to the real server: it has no sandbox (--root)."
     assert seen["rows"] == 0 and seen["back"] != "AuditScreen"
+
+
+def test_the_lab_without_answers_opens_on_its_example_answers_and_shows_the_password_once(tmp_path):
+    """`mailwizard --lab` with no answers file: no form to fill, the walk opens on the lab's own
+    example answers, and the password made for it is shown once (the CLI's face: test_lab)."""
+    from wizard import cli
+    from wizard.tui.app import app_for
+
+    args = cli.build_parser().parse_args(["--root", str(tmp_path / "box"), "--lab"])
+    app = app_for(args)
+
+    async def main():
+        async with app.run_test(size=(120, 36)) as pilot:
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if app.query("#steps") and app._notifications:
+                    break
+            shown = [n.message for n in app._notifications]
+            assert app.engine.answers.fqdn == "mail.example.test"
+            assert not any(type(s).__name__ == "AnswersScreen" for s in app.screen_stack), app.screen_stack
+            return shown
+
+    try:
+        shown = asyncio.run(main())
+    finally:
+        if app.engine is not None:
+            app.engine.close()
+    password = next(u.password for u in app.engine.answers.users)
+    assert len(shown) == 1 and f"alice@example.test's password for this walk: {password}" in shown[0], shown
+    assert "--answers FILE" in shown[0]

@@ -733,6 +733,21 @@ def parse_lab(raw) -> dict[str, str]:
     return lab
 
 
+LAB_EXAMPLE = "the lab's own example answers, made for this walk"
+
+
+def lab_example() -> Answers:
+    """The answers `--lab` walks with when none are given: the lab's domains and one mailbox whose
+    password is made for this walk (held in memory to log in with and shown once; only its hash
+    is stored). For a walk of one's own, an answers file or the wizard's form."""
+    import secrets
+
+    return parse_answers({"maildomain": DEFAULT_MAILDOMAIN, "mailhost": DEFAULT_MAILHOST,
+                          "users": [{"address": f"alice@{DEFAULT_MAILDOMAIN}",
+                                     "password": secrets.token_urlsafe(12)}],
+                          "external": {"address": DEFAULT_EXTERNAL}}, source=LAB_EXAMPLE)
+
+
 def _str(value, what: str) -> str:
     if not isinstance(value, str):
         raise AnswersError(f"{what}: expected a string in quotes, got {type(value).__name__}.")

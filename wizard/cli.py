@@ -156,6 +156,8 @@ def cmd_run(args) -> int:
         printer.say(f"mailwizard {__version__} on {engine.platform.describe()}")
         printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn} "
                     f"(from {engine.answers.source})")
+        for line in engine.made_for_this_walk():
+            printer.say(f"    {line}")
         printer.say(path_line(engine))
         outcomes = engine.walk(args.through)
         closing = engine.closing_notes()
@@ -383,15 +385,22 @@ def cmd_errata(args) -> int:
 
 
 def lab_plan(args):
-    """The lab's names and addresses: from --answers, else the walk's answers, else defaults."""
-    from wizard.answers import Answers
-    from wizard.lab.network import LabPlan
+    """The lab's names and addresses: from --answers, else the walk's answers, else the lab this
+    process runs in, else the default lab (named MAILWIZARD_LAB when that is set)."""
+    import dataclasses
+
+    from wizard.answers import Answers, parse_lab
+    from wizard.lab.network import LAB_ENV, LabPlan, lab_we_are_in
 
     if getattr(args, "answers", None):
         # Only names and addresses are wanted here: the passwords need not be hashed.
         return LabPlan.from_answers(load_answers(args.answers, hash_passwords=False))
     record = StateStore(System()).load().answers
-    return LabPlan.from_answers(Answers.from_record(record) if record else Answers())
+    if record:
+        return LabPlan.from_answers(Answers.from_record(record))
+    named = {"name": os.environ[LAB_ENV]} if os.environ.get(LAB_ENV) else {}
+    lab = lab_we_are_in() or parse_lab(named)
+    return LabPlan.from_answers(dataclasses.replace(Answers(), lab=tuple(lab.items())))
 
 
 def cmd_lab(args) -> int:
@@ -486,6 +495,26 @@ def enter_lab(args, argv: list[str]) -> int | None:
     if current_netns_is(plan.mail_ns):
         return None
     lab = Lab(System(), plan)
+    example = not args.answers and not StateStore(System()).exists
+    if example and not args.root:
+        missing = packages_missing_for_the_lab()
+        if missing:
+            # Refused before anything is made: inside the lab apt reaches no mirror.
+            print(f"mailwizard: the walk needs {' '.join(missing)}, and the lab's network reaches no "
+                  f"package mirror. Install them first (`apt-get install {' '.join(missing)}`), then run "
+                  "the same command again.", file=sys.stderr)
+            return EXIT_REFUSED
+    if plan.mail_ns not in lab.namespaces() and example:
+        # `--lab` with nothing else, on a box with no walk: the whole tutorial in the lab.
+        from wizard.lab.network import LabError
+
+        print(f"mailwizard: building the lab '{plan.name}' first (`mailwizard lab down` removes it):", flush=True)
+        try:
+            for line in lab.up():
+                print(f"    {line}", flush=True)
+        except LabError as exc:
+            print(f"mailwizard: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     if plan.mail_ns not in lab.namespaces():
         print(f"mailwizard: the lab '{plan.name}' is not up: run `mailwizard lab up` first "
               "(with the same --answers).", file=sys.stderr)
@@ -497,6 +526,19 @@ def enter_lab(args, argv: list[str]) -> int | None:
     env = dict(os.environ, **{LAB_ENV: plan.name})
     os.execvpe("ip", ["ip", "netns", "exec", plan.mail_ns, sys.executable, "-m", "wizard", *argv], env)
     return EXIT_FAILED      # not reached: exec replaced us
+
+
+def packages_missing_for_the_lab() -> list[str]:
+    """The Debian packages a lab walk on its example answers installs and this box lacks (the
+    chapters those answers take, as the lab takes them: with its own CA)."""
+    from wizard.answers import lab_example
+    from wizard.session import chapters
+
+    values = lab_example().in_a_lab().values()
+    wanted = [p for step in chapters() if step.applies(values) for p in step.packages]
+    system = System()
+    return [p for p in wanted
+            if "install ok installed" not in system.query(["dpkg-query", "-W", "-f=${Status}", p]).stdout]
 
 
 # ---- parsing ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from wizard import resources
-from wizard.answers import Answers
+from wizard.answers import LAB_EXAMPLE, Answers
 from wizard.checks import CheckResult
 from wizard.context import EngineError, WalkContext, with_user_changes
 from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
@@ -439,6 +439,18 @@ class Engine:
         if problem:
             return FAILED, [], problem
         return None
+
+    def made_for_this_walk(self) -> list[str]:
+        """What a face shows once when the walk runs on the lab's own example answers: the
+        mailbox's password made for it (only its hash is kept), and how to walk with your own."""
+        answers = self.ctx.answers
+        if answers is None or answers.source != LAB_EXAMPLE:
+            return []
+        return [f"{user.address}'s password for this walk: {user.password} (shown this once; only its "
+                "hash is kept: note it to log in from a mail client in the lab)"
+                for user in answers.users if user.password] + [
+            "for a walk of your own: write an answers file (the README's example) and give it with "
+            "--answers FILE, or press a in the wizard for the answers form"]
 
     def secrets(self) -> list[str]:
         """What a face or the report must never show (passwords the walk knows in clear)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from wizard.answers import Answers, load_answers
+from wizard.answers import Answers, lab_example, load_answers
 from wizard.engine import Engine
 from wizard.events import Event
 from wizard.model import Step, walk_order
@@ -62,8 +62,16 @@ def answers_from_file(system: System, options: SessionOptions) -> Answers | None
     """The answers from --answers, keeping the hashes of the last walk for unchanged passwords
     (so the same file walks the same walk, and no step looks stale for a new salt)."""
     if not options.answers:
-        return None
+        # --lab with nothing else: the lab's own example answers, for a box with no walk yet.
+        return lab_example() if options.lab and not _recorded_answers(system) else None
     return load_answers(options.answers, known=StateStore(system).known_hashes())
+
+
+def _recorded_answers(system: System) -> bool:
+    try:
+        return bool(StateStore(system).load().answers)
+    except StateError:
+        return True         # a damaged state: the engine says so when it opens
 
 
 def build_engine(options: SessionOptions, *, teaching: bool | None = None,

@@ -144,6 +144,9 @@ class WizardApp(App):
             self.push_screen(AnswersScreen(self.engine, must_answer=True), self._answered_first)
             return
         self._answered(show=False)     # the list's first highlight shows the step
+        made = self.engine.made_for_this_walk()
+        if made:
+            self.notify("\n".join(made), title="The lab's example answers", timeout=600)
         self._ask_path_once()
         self._offer_resume()
 
