@@ -50,6 +50,10 @@ def test_report_holds_every_step_and_probe_and_no_secret(tmp_path):
             assert all(p["id"] in text for p in record["probes"])
         assert "123456" not in text and hash_.split("}")[-1] not in text and "$6$" not in text
         assert "For mail clients" in text and "_submission._tcp.example.test.  3600 IN SRV 0 1 587" in text
+        # The straight path says where the lessons it went past are, chapter by chapter.
+        assert "Lessons this path went past" in text and "--teaching" in text
+        assert "An empty dovecot.conf: Dovecot runs, but serves nothing" in text
+        assert "Before the records: a strict receiver refuses the mail (5.7.26)" in text
     tags = Tags()
     tags.feed(page)
     assert tags.open == [] and tags.external == [], "balanced, self-contained HTML"

@@ -313,6 +313,10 @@ def test_keys_move_explain_the_flow_and_open_help_checks_and_palette(tmp_path):
         assert steps.index == 2
         app.query_one("#steps").index = engine.index("virtual-lmtp")
         await pilot.pause()
+        # The straight path's Explain says which lessons it goes past and how to meet them.
+        explained = app.query_one("#explain").source
+        assert "## The lessons this path goes past" in explained and "`t` in the" in explained
+        assert "Postfix's half: mail for example.test goes to an LMTP socket" in explained, explained
         flow = app.query_one(MailFlow)
         assert {"lmtp", "smtpd", "dovecot"} <= flow.touched and "sendmail" not in flow.touched
         await pilot.press("l")

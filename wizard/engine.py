@@ -29,7 +29,7 @@ from wizard.probes.runner import ProbeResult
 from wizard.proving import Prerequisite, Prover
 from wizard.publishing import Publisher
 from wizard.rollback import Rollback
-from wizard.config import fill, managed_paths
+from wizard.config import RenderError, fill, managed_paths
 from wizard.state import AUDIT_FILE, STATE_DIR, STATE_FILE, State, StateStore, ensure_private_dir, now
 from wizard.statuses import APPLYING, BLOCKED, FAILED, LOCKED, MISSED, PASSED, STALE
 from wizard.system import System, crashpoint
@@ -68,6 +68,13 @@ class StepView:
 
 def _no_confirm(question: str, risky: bool = False) -> bool:
     return True
+
+
+# Where the lessons are, as the straight path tells it (the explanation and the report).
+LESSONS_ELSEWHERE = ("The tutorial reaches this step through the errors below, one at a time; this "
+                     "walk goes straight to the working step. To meet each error on the real daemons, "
+                     "walk this chapter on the lessons path: `mailwizard run --teaching` (or `t` in the "
+                     "wizard) before the chapter is begun, or after `mailwizard undo` back to before it.")
 
 
 class Engine:
@@ -256,11 +263,31 @@ class Engine:
         return true_here + ((ERRATUM_24,) if self._writes_dovecot_24(step) else ())
 
     def explanation(self, step: Step) -> str:
-        """The step's explanation, with a word on the dialect when it writes Dovecot 2.4's."""
+        """The step's explanation, with a word on the dialect when it writes Dovecot 2.4's, and
+        on the straight path the lessons it goes past."""
         text = resources.read_text("explain", step.explain)
         if self._writes_dovecot_24(step):
             text += "\n" + resources.read_text("explain", EXPLAIN_24)
+        passed = self.lessons_gone_past(step)
+        if passed:
+            text += ("\n## The lessons this path goes past\n\n"
+                     f"{LESSONS_ELSEWHERE}\n\n" + "\n".join(f"- {line}" for line in passed) + "\n")
         return text
+
+    def lessons_gone_past(self, step: Step) -> list[str]:
+        """On the straight path, each lesson the tutorial takes on its way to `step`: its title
+        and what its probes meet (the error it shows). Nothing on the lessons path."""
+        if self.teaching or not step.lessons:
+            return []
+        values = self.values() if self.has_answers else {}
+
+        def said(template: str) -> str:
+            try:
+                return fill(template, values)
+            except RenderError:
+                return template
+        return [f"{said(lesson.title)}: " + "; ".join(said(probe.title) for probe in lesson.probes)
+                for lesson in step.lessons]
 
     # ---- planning (see wizard.planning) --------------------------------------------------------
     def render(self, path: str, upto: int) -> str | None:

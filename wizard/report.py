@@ -9,7 +9,7 @@ import html
 import re
 import time
 
-from wizard.engine import Engine
+from wizard.engine import LESSONS_ELSEWHERE, Engine
 from wizard.statuses import audit_status, probe_status
 
 
@@ -126,6 +126,9 @@ def markdown(engine: Engine) -> str:
         out += ["", f"## {step.id} — {title}", "", f"Status: **{status}**" + (f" ({seconds})" if seconds else "")]
         if record.get("message"):
             out.append(f"\n{record['message']}")
+        passed = engine.lessons_gone_past(step)
+        if passed:
+            out += ["", f"Lessons this path went past: {LESSONS_ELSEWHERE}", "", *[f"- {line}" for line in passed]]
         for erratum in engine.errata(step):
             out.append(f"\n> {erratum.ref}: {erratum.text}")
         for diff in _diffs(engine, step):
@@ -182,6 +185,10 @@ def html_report(engine: Engine) -> str:
         out.append(f"<p>Status: <strong>{e(status)}</strong>{e(' (' + seconds + ')' if seconds else '')}</p>")
         if record.get("message"):
             out.append(f"<p>{e(record['message'])}</p>")
+        passed = engine.lessons_gone_past(step)
+        if passed:
+            out += [f"<p>Lessons this path went past: {e(LESSONS_ELSEWHERE)}</p><ul>",
+                    *[f"<li>{e(line)}</li>" for line in passed], "</ul>"]
         out += [f'<p class="erratum">{e(x.ref)}: {e(x.text)}</p>' for x in engine.errata(step)]
         out += [f"<pre>{e(diff)}</pre>" for diff in _diffs(engine, step)]
         for probe in record.get("probes", []):
