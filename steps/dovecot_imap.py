@@ -41,7 +41,7 @@ PASSDB = (
     FileFragment(USERS_DB, start_empty=True, table=UserTable(scheme_prefix=True), mode=0o640,
                  group="dovecot"),
 )
-MAIL_IDS = FileFragment(DOVECOT_CONF, settings=(Setting("mail_uid", "vmail"), Setting("mail_gid", "vmail")))
+MAIL_IDS = FileFragment(DOVECOT_CONF, settings=(Setting("mail_gid", "vmail"), Setting("mail_uid", "vmail")))
 LOCATION = FileFragment(DOVECOT_CONF, settings=(
     Setting("mail_home", "/var/vmail/%d/%n"),
     Setting("mail_location", "maildir:~/mail"),

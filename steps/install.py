@@ -14,6 +14,9 @@ STEP = Step(
     errata=(
         Erratum("mutt-telnet", "mutt and telnet are not installed: mailwizard speaks SMTP itself "
                 "and shows you each mailbox, so neither is needed."),
+        Erratum("preseed", "apt's questions are answered before it asks (debconf preseeded: Postfix as "
+                "an \"Internet Site\" with the server's own name as its mail name), where the tutorial "
+                "confirms the defaults by hand; a walk with no terminal must not wait for a dialogue."),
     ),
     undo="Packages stay installed (removing them could remove mail); "
          "`apt-get purge postfix dovecot-core` removes them by hand.",

@@ -99,6 +99,13 @@ def assert_test_h_waited_in_the_queue_then_arrived(steps: dict, waited: tuple[st
     assert queued["status"] == "met", queued
     assert "status=deferred" in queued["actual"], queued
     assert re.search(r"private/dovecot-lmtp\]?: (No such file or directory|Connection refused)", queued["actual"]), queued
+    # The line the explanations quote is the one Postfix wrote.
+    from test_explanations import quoted_connect_lines
+
+    for quote in (q for lines in quoted_connect_lines().values() for q in lines):
+        pattern = re.escape(quote.replace("MAILHOST.MAILDOMAIN", "mail.example.test")).replace(
+            re.escape("No such file or directory"), "(No such file or directory|Connection refused)")
+        assert re.search(pattern, queued["actual"]), (quote, queued["actual"])
     if waited[0] == "virtual-lmtp":
         assert queued["transcript"][0] == "(dovecot stopped for this probe)", queued["transcript"]
         assert queued["transcript"][1] == "C: $ telnet localhost 25", queued["transcript"]

@@ -65,3 +65,30 @@ def test_the_straight_path_tells_where_each_lesson_is_and_the_lessons_path_does_
             assert "lessons this path" not in engine.explanation(plain)
         finally:
             engine.close()
+
+
+def quoted_connect_lines() -> dict[str, list[str]]:
+    """The log lines of Postfix's LMTP client the explanations quote, by file."""
+    import re
+    from pathlib import Path
+
+    import assets
+
+    found = {}
+    for path in sorted((Path(assets.__file__).parent / "explain").glob("*.md")):
+        quotes = [q for q in re.findall(r"`([^`\n]+)`", path.read_text()) if q.startswith("connect to ")]
+        if quotes:
+            found[path.name] = quotes
+    return found
+
+
+def test_a_quoted_delivery_line_is_written_as_postfix_writes_it():
+    """Postfix's LMTP client logs `connect to HOST[private/SOCKET]: REASON` (its next hop and the
+    socket in brackets); the real line is matched against these quotes in test_dovecot_walk."""
+    import re
+
+    quotes = quoted_connect_lines()
+    assert {"virtual-lmtp.md", "virtual-lmtp.postfix.md"} <= set(quotes), quotes
+    for name, lines in quotes.items():
+        for line in lines:
+            assert re.fullmatch(r"connect to MAILHOST\.MAILDOMAIN\[private/[a-z-]+\]: [A-Z][a-z ]+", line), (name, line)

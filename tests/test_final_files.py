@@ -77,3 +77,4 @@ def test_the_spots_where_the_tutorial_is_wrong_are_fixed_in_ours():
     assert dovecot["postmaster_address"] == "postmaster@example.test"                     # no space
     assert main_cf["myhostname"] == "mail.$mydomain"                                       # E16
     assert len(main_cf["smtpd_recipient_restrictions"].split()) == 10                      # E18, E19
+    assert list(dovecot).index("mail_gid") + 1 == list(dovecot).index("mail_uid")         # as listed
