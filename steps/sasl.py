@@ -25,9 +25,9 @@ STEP = Step(
     # Dovecot first: the auth socket must be there when smtpd starts asking.
     reload=("dovecot", "postfix"),
     probes=(
-        Probe(id="auth-offered", title="EHLO: the server offers AUTH",
+        Probe(id="auth-offered", title="from {exthost}: EHLO: the server offers AUTH",
               action=SmtpMail(helo="{exthost}", mail_from="", rcpt="", body="", ehlo=True),
-              expect=Offers(("AUTH",))),
+              expect=Offers(("AUTH",)), vantage="external-else-local", host="{fqdn}"),
         Probe(id="auth-relay", title="from {exthost}: AUTH, then mail to {external_address} is relayed",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay after AUTH", auth=True),

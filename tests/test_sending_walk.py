@@ -42,7 +42,7 @@ def assert_the_tutorials_lessons_were_met() -> None:
     outside = f"C: [netns:{LAB_NAME}-ext] $ telnet mail.example.test"
     for pid in ("dovecot-tls/imap-starttls", "dovecot-tls/imaps", "dovecot-tls/tls-on-143-fails",
                 "dovecot-tls/starttls-on-993-fails", "dovecot-tls/plain-on-993-fails",
-                "tls-auth-only/auth-refused-in-clear", "tls-auth-only/relay-in-clear-denied",
+                "sasl/auth-offered", "tls-auth-only/auth-refused-in-clear", "tls-auth-only/relay-in-clear-denied",
                 "tls-auth-only/relay-after-starttls", "restrictions/helo-required"):
         assert probe[pid]["status"] == "met", probe[pid]
         assert probe[pid]["transcript"][0].startswith(outside), (pid, probe[pid]["transcript"][:2])
