@@ -63,10 +63,10 @@ LESSONS = (
 # The direct path writes both halves at once, so the queue is shown with Dovecot away for one
 # probe: Postfix keeps the mail, and once Dovecot is back a flush delivers that very message.
 TEST_H_WAITS = Probe(
-    id="test-h-waits", title="with Dovecot stopped: Test H is accepted, then waits in the queue",
+    id="test-h-waits", title="with Dovecot stopped: Test H from {exthost} is accepted, then waits in the queue",
     action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}", body="Test H"),
     expect=Queued("private/dovecot-lmtp", ("No such file or directory", "Connection refused")),
-    without="dovecot")
+    without="dovecot", vantage="external-else-local", host="{fqdn}")
 TEST_H_DELIVERED = Probe(
     id="test-h-delivered", title="Dovecot is back; postqueue -f: the waiting Test H is delivered",
     action=Flush("{mailuser_address}", sent_by="test-h-waits"), expect=Flushed("dovecot-lmtp"))
