@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,9 @@ def test_headless_walk_proves_postfix_names_with_transcripts(box):
         assert f"[ok] {probe}:" in run.stdout
     # No DNS for example.test here: the loop-back probe says why rather than failing.
     assert "[??] test-d:" in run.stdout and "cannot be shown here" in run.stdout
+    # The tutorial's line after `postfix reload`, read where this box writes it.
+    assert re.search(r"^    postfix reload: /var/log/mail\.log says postfix/postfix-script\[\d+\]: "
+                     r"refreshing the Postfix mail system$", run.stdout, re.M), run.stdout
 
     text = MAIN_CF.read_text()
     for line in ("mydomain = example.test", "myhostname = mail.$mydomain", "myorigin = $myhostname",

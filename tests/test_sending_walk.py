@@ -51,6 +51,10 @@ def assert_the_tutorials_lessons_were_met() -> None:
         lines = probe[f"dovecot-tls/{pid}"]["transcript"]
         assert sent in lines and not any(line.startswith("S: * OK") for line in lines), lines
     assert "Relay access denied" in probe["tls-auth-only/relay-in-clear-denied"]["actual"]
+    # Before tls-auth-only, a login in clear still sends: the tutorial's gap, with a real mail.
+    clear = probe["postfix-tls/auth-without-tls"]
+    assert clear["status"] == "met" and "on the outside host" in clear["actual"], clear
+    assert "C: STARTTLS" not in clear["transcript"] and any(l.startswith("C: AUTH") for l in clear["transcript"])
     assert "on the outside host" in probe["tls-auth-only/relay-after-starttls"]["actual"]
     assert "C: STARTTLS" in probe["tls-auth-only/relay-after-starttls"]["transcript"]
     hashed = probe["password-hash/hash-verified"]

@@ -11,6 +11,7 @@ list (a stopped daemon may linger there as a zombie).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -114,6 +115,7 @@ class Postfix:
     name: str = "postfix"
 
     _unit: Unit | None = None
+    _told: list[str] = field(default_factory=list)
 
     @property
     def unit(self) -> Unit:
@@ -121,12 +123,14 @@ class Postfix:
         `postfix@-`. Debian 13's postfix.service runs the master itself."""
         if self._unit is None:
             grouping = self.system.query(["systemctl", "show", "postfix", "-p", "Type"]).stdout.strip()
-            self._unit = Unit(self.system, "postfix", "postfix@-" if grouping == "Type=oneshot" else "postfix")
+            self._unit = Unit(self.system, "postfix", "postfix@-" if grouping == "Type=oneshot" else "postfix",
+                              told=self._told)     # one list: what systemd and Postfix tell
         return self._unit
 
     @property
     def told(self) -> list[str]:
-        return self.unit.told if self._unit else []
+        """What the user should hear (drained by the caller)."""
+        return self._told
 
     def running(self) -> bool:
         return self.system.query(["postfix", "status"]).ok
@@ -165,6 +169,7 @@ class Postfix:
             return self.restart()
         master = read_pid(self.system.path(POSTFIX_PID))
         since = _uptime_ticks()
+        log_start = self._log().offset()
         if systemd_booted():
             done = self.unit.reload()
         else:
@@ -172,7 +177,17 @@ class Postfix:
             done = self.system.run(["postfix", "reload"])
         if done.ok and master:
             _wait_for_new_servers(master, since)
+        if done.ok:
+            self._tell_reload_line(log_start)
         return done
+
+    def _tell_reload_line(self, log_start: int) -> None:
+        """The line the tutorial shows after `postfix reload`, read where this box writes it
+        (the mail log; postfix-script logs there once maillog_file is set)."""
+        said = [found.group(0) for line in self._said_in_log(log_start)
+                if (found := re.search(r"\S*postfix-script\[\d+\]: refreshing the Postfix mail system", line))]
+        if said:
+            self.told.append(f"postfix reload: {MAIL_LOG} says {said[-1]}")
 
     def take_new_config(self) -> CommandResult:
         """After new files: Postfix reloads (a running master re-reads them at once)."""
