@@ -20,7 +20,7 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Local parts we accept: the dot-atom of RFC 5322 minus characters that mean something in
 # Postfix or Dovecot tables (":", "#", "," and blanks).
 _LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
-_VANTAGE = re.compile(r"^(local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
+_VANTAGE = re.compile(r"^(box|local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
              "submission", "certificate", "relay", "blocklists", "aliases"}
@@ -489,7 +489,7 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     vantage = _str(external.get("vantage", "none"), "external.vantage").strip()
     if not _VANTAGE.match(vantage):
         raise AnswersError(
-            f"external.vantage: '{vantage}' is not one of local, manual, none, netns:NAME, ssh:user@host.")
+            f"external.vantage: '{vantage}' is not one of box, local, manual, none, netns:NAME, ssh:user@host.")
     exthost = external.get("host", "")
     exthost = check_hostlabel(_str(exthost, "external.host"), "external.host") if exthost != "" else ""
     lab = parse_lab(data.get("lab", {}))
@@ -805,7 +805,7 @@ def field_problem(name: str, fields: dict[str, str], previous: Answers | None = 
                 return f"external address: it must be outside {mine}: it stands for somebody elsewhere."
         elif name == "vantage":
             if not _VANTAGE.match(value.strip()):
-                return f"vantage: '{value}' is not one of local, manual, none, netns:NAME, ssh:user@host."
+                return f"vantage: '{value}' is not one of box, local, manual, none, netns:NAME, ssh:user@host."
         elif name == "external_host" and value.strip():
             check_hostlabel(value, "external host")
         elif name in ("certificate_ca", "certificate_email") and value.strip():

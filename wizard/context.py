@@ -61,10 +61,14 @@ class WalkContext:
 
             plan = LabPlan.from_answers(answers)
             values.update(plan.values())
-            if answers.vantage == "none":      # a chosen vantage point (manual, ssh) is kept
+            if answers.vantage in ("none", "box"):     # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
+        elif answers.vantage == "box":
+            from wizard.lab import box_outside
+
+            values["vantage"], values["outside_here"] = box_outside.vantage(), "yes"
         if not answers.exthost and self.state.outside.get("vantage") == values["vantage"] \
                 and self.state.outside.get("name"):
             values["exthost"] = self.state.outside["name"]
@@ -81,6 +85,10 @@ class WalkContext:
 
         vantage = values.get("vantage", "none")
         if self.system.sandbox or vantage in ("none", ""):
+            return values
+        if values.get("outside_here"):
+            self.state.outside = {"vantage": vantage, "name": values["exthost"], "given": True,
+                                  "found": "simulated on this box: a network namespace of the wizard's own"}
             return values
         if self.need_answers().exthost or not learnable(vantage):
             how = "from [external] host" if self.need_answers().exthost else "a guess: this vantage point cannot be asked"

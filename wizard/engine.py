@@ -18,6 +18,8 @@ from wizard.checks import CheckResult
 from wizard.context import EngineError, WalkContext, with_user_changes
 from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
 from wizard.ensure import ensure_all
+from wizard.lab import box_outside
+from wizard.lab.box_outside import BoxOutside
 from wizard.daemons import daemon
 from wizard.events import ChangePlanned, ErratumMet, Event, Note, StepDone, StepStarted, WalkDone
 from wizard.mailboxes import Mailboxes
@@ -100,6 +102,7 @@ class Engine:
         self.rollback = Rollback(self.ctx, self.planner, self.files, self.publisher)
         self.step_logs: dict[str, list[tuple[str, bool]]] = {}    # this session's log windows
         self.cancel_requested = threading.Event()
+        self._outside_made = False          # this session made the outside on this box
 
     # ---- what the faces hear ---------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -163,6 +166,9 @@ class Engine:
             self.ctx.answers = with_user_changes(self.ctx.in_this_lab(self.ctx.answers), self.state.user_changes)
 
     def close(self) -> None:
+        if self._outside_made:
+            BoxOutside(self.system).down()
+            self._outside_made = False
         self.store.unlock()
 
     def __enter__(self) -> "Engine":
@@ -418,12 +424,30 @@ class Engine:
         self.publisher.sync_lab(self.index(step.id) + 1, step.id)
         if not taken:
             return self._finish(step, PASSED, [], self._passed_over(step, values))
+        problem = self._outside_here(step, values)
+        if problem:
+            return self._finish(step, FAILED, [], problem)
         probes = self.prover.probe(step, values, self.cancel_requested) + self.prover.verify(step, values)
         if self.cancel_requested.is_set() and len(probes) < len(self.prover.instances(step, values)) + len(step.verify):
             return self._finish(step, FAILED, probes, CANCELLED_DURING)
         status = FAILED if any(p.status == MISSED for p in probes) else PASSED
         message = "" if status == PASSED else "a probe did not meet its expectation"
         return self._finish(step, status, probes, message)
+
+    def _outside_here(self, step: Step, values: dict[str, str]) -> str:
+        """The outside simulated on this box (vantage "box"), made when a step first probes; a
+        problem sentence, or "". It goes when the session closes and on reset."""
+        if not values.get("outside_here") or self.system.sandbox or not step.probes:
+            return ""
+        outside = BoxOutside(self.system)
+        if outside.is_up():
+            self._outside_made = True
+            return ""
+        problem = outside.up(values["fqdn"])
+        if not problem:
+            self._outside_made = True
+            self.emit(Note(step.id, f"{box_outside.describe()}; it is removed when this walk ends, and by reset"))
+        return problem
 
     def _passed_over(self, step: Step, values: dict[str, str]) -> str:
         if not self.ctx.can_stage(step):
@@ -584,4 +608,7 @@ class Engine:
 
     def reset(self) -> None:
         self.rollback.reset()
+        if not self.system.sandbox and BoxOutside(self.system).down():
+            self.emit(Note("", f"removed the outside simulated on this box ({box_outside.NAME})"))
+        self._outside_made = False
 

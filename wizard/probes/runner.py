@@ -18,6 +18,7 @@ from pathlib import Path
 from wizard.acme import facts_of_file, facts_of_pem
 from wizard.checks import run_requirement
 from wizard.config import fill
+from wizard.lab import box_outside
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
 from wizard.model import (Answered, AuditCheck, AuditPassed, Bounced, Delivered, DkimSigned, Flush, Flushed, HashTest, Imap, InInbox, Offers, Probe, Queued,
@@ -228,6 +229,9 @@ class ProbeRunner:
         transcript = Transcript(sink=self.on_line)
         if alone:
             transcript.add("S", "(no outside vantage point: sent from this box instead)")
+        here = bool(self.values.get("outside_here")) and via.startswith("netns:")
+        if here:
+            transcript.add("S", f"({box_outside.describe()})")
         try:
             if isinstance(probe.expect, Trusted):
                 self._trust(probe, result, transcript, via)
@@ -247,6 +251,8 @@ class ProbeRunner:
                 self._sendmail(probe, result, transcript)
         except DialogueError as exc:
             result.status, result.actual = FAILED, str(exc)
+        if here and result.status == FAILED and any(said in result.actual for said in box_outside.NAMELESS_REFUSALS):
+            result.status, result.reason = INCONCLUSIVE, box_outside.NAMELESS_REASON
         result.transcript = transcript.lines + result.transcript_extra
         result.transcript_extra = []
         result.seconds = round(time.monotonic() - started, 3)
