@@ -209,3 +209,12 @@ def test_every_answers_example_in_the_readme_loads():
         table = tomllib.loads(section)
         assert parse_answers({**base, **table}).to_record(), section
     assert parse_answers(tomllib.loads(ANSWERS)).users[0].address == "alice@example.test"
+
+
+def test_an_outside_on_this_box_is_a_vantage_point_in_the_file_and_the_form():
+    from wizard.answers import field_problem
+
+    assert parse(external={"address": "bob@ext.test", "vantage": "box"}).vantage == "box"
+    assert field_problem("vantage", {"vantage": "box"}) == ""
+    with pytest.raises(AnswersError, match="not one of box, local, manual, none"):
+        parse(external={"address": "bob@ext.test", "vantage": "boxx"})

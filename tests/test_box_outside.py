@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, REPO, STATE_DIR, lab_answers
+from conftest import LAB_NAME, REPO, STATE_DIR, in_namespace, lab_answers
 
 pytestmark = pytest.mark.daemons
 
@@ -35,7 +35,6 @@ def probes() -> dict[str, dict]:
 def test_the_outside_probes_run_from_an_outside_on_the_same_box(lab_up):
     lab_up.write_text(lab_answers("box"))
     walk = on_the_box("run", "--answers", str(lab_up), "--through", "restrictions")
-    print(walk.stdout[-8000:])
     assert walk.returncode == 0, walk.stdout[-4000:] + walk.stderr
     assert "the outside is simulated on this box: network namespace mwoutside (198.51.100.2)" in walk.stdout
     found = probes()
@@ -53,5 +52,15 @@ def test_the_outside_probes_run_from_an_outside_on_the_same_box(lab_up):
     # What needs a client with a name in public DNS is said, and not counted as met.
     nameless = [p for p in found.values() if "no name in public DNS" in p.get("reason", "")]
     assert nameless and all(p["status"] == "inconclusive" for p in nameless), nameless
-    # Gone when the walk ended.
+    # Gone when the walk ended; and one a crash left behind goes with reset.
+    assert not OUTSIDE_ETC.exists()
+    in_namespace(f"{LAB_NAME}-mail", """
+        from wizard.lab.box_outside import BoxOutside
+        from wizard.system import System
+        assert BoxOutside(System()).up("mail.example.test") == ""
+    """)
+    assert (OUTSIDE_ETC / "hosts").read_text().endswith("198.51.100.1 mail.example.test\n")
+    reset = on_the_box("reset", "--yes")
+    assert reset.returncode == 0 and "removed the outside simulated on this box (mwoutside)" in reset.stdout, \
+        reset.stdout + reset.stderr
     assert not OUTSIDE_ETC.exists()

@@ -213,8 +213,9 @@ class ProbeRunner:
         via = self._via(probe)
         if via == "none":
             result.status = NOT_RUN
-            result.reason = ("needs a host outside this server: run in the lab (`--lab`) or set "
-                             "external.vantage to netns:NAME, ssh:user@host or manual")
+            result.reason = ("needs a host outside this server: set external.vantage = \"box\" (an "
+                             "outside simulated on this box, for one machine), or netns:NAME, ssh:user@host "
+                             "or manual, or run in the lab (`--lab`)")
             return result
         for requirement in probe.needs:
             check = run_requirement(self.system, requirement, self.values)
