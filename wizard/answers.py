@@ -486,7 +486,8 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
         raise AnswersError(
             f"external.address: {ext_local}@{ext_domain} must be outside {maildomain}: it stands "
             "for somebody on another server.")
-    vantage = _str(external.get("vantage", "none"), "external.vantage").strip()
+    # Named by nobody: an outside simulated on this box, so one machine meets the outside lessons.
+    vantage = _str(external.get("vantage", "box"), "external.vantage").strip()
     if not _VANTAGE.match(vantage):
         raise AnswersError(
             f"external.vantage: '{vantage}' is not one of box, local, manual, none, netns:NAME, ssh:user@host.")
@@ -880,7 +881,7 @@ def form_fields(answers: Answers | None) -> dict[str, str]:
     """The form prefilled from `answers` (passwords are never shown, only kept)."""
     if answers is None:
         return {"maildomain": "", "mailhost": "mail", "address": "", "password": "",
-                "password_again": "", "external_address": "", "vantage": "none", "external_host": "",
+                "password_again": "", "external_address": "", "vantage": "box", "external_host": "",
                 "static_address": "",
                 "certificate_ca": "", "certificate_email": ""}
     first = answers.users[0] if answers.users else None

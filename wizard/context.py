@@ -37,6 +37,7 @@ class WalkContext:
     _public_keys: dict = field(default_factory=dict, repr=False)   # key path → (mtime, public half)
     given: dict = field(default_factory=dict, repr=False)          # answers to the steps' questions
     outside_learned: set = field(default_factory=set, repr=False)  # vantage points asked this session
+    outside_unavailable: str = ""   # why the outside on this box could not be made (then: none)
 
     @property
     def platform(self) -> Platform:
@@ -65,7 +66,7 @@ class WalkContext:
                 values["vantage"] = f"netns:{plan.ext_ns}"
             if values["acme_ca"] == "lab":
                 values.update(plan.acme_values())
-        elif answers.vantage == "box":
+        elif answers.vantage == "box" and not self.outside_unavailable:
             from wizard.lab import box_outside
 
             values["vantage"], values["outside_here"] = box_outside.vantage(), "yes"

@@ -18,7 +18,8 @@ LABELS = {
     "password_again": "The password again",
     "external_address": "An address on another server, for the sending tests",
 }
-VANTAGES = [("none: no outside tests", "none"), ("local: from this box", "local"),
+VANTAGES = [("box: an outside simulated on this box (one machine is enough)", "box"),
+            ("none: no outside tests", "none"), ("local: from this box", "local"),
             ("manual: I type them on another host", "manual")]
 STATIC = [("not answered", ""), ("yes, a fixed public address", "yes"), ("no, it changes", "no")]
 # "" leaves the choice to where the walk runs: the lab's own CA in the lab, none on a real box.
