@@ -176,3 +176,17 @@ def test_in_the_sandbox_the_prerequisites_show_every_check_they_ran(tmp_path):
     assert ("this step writes no file: it checks the box (12 checks above); in the sandbox too the "
             "checks look at this box itself") in run.stdout
     assert "no file changes" not in run.stdout
+
+
+def test_check_with_the_outside_on_this_box_says_what_it_cannot_show(tmp_path):
+    """Answers that name no vantage point take an outside simulated on this box; the checks do
+    not pretend it is the internet (nor make it: it exists only while a walk probes)."""
+    from pathlib import Path
+
+    answers = tmp_path / "answers.toml"
+    answers.write_text(ANSWERS.replace('vantage = "none"\n', ""))
+    run = mailwizard("check", "--answers", str(answers), "--root", str(tmp_path / "s"))
+    said = run.stdout
+    assert "mail.example.test:25 from outside: not checked: the outside is simulated on this box" in said, said
+    assert "outside host's name: not learned: the outside is simulated on this box" in said, said
+    assert not Path("/etc/netns/mwoutside").exists()

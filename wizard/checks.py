@@ -522,6 +522,11 @@ def check_listed_client(ctx: CheckContext, address: str, zone: str) -> CheckResu
     return CheckResult(name, True, f"{address} is listed ({detail})")
 
 
+# The outside simulated on this box (vantage "box") is a stranger to the server, but not the internet.
+SIMULATED_OUTSIDE = ("the outside is simulated on this box, so whether the internet reaches this server, "
+                     "and by which name, is not something it can show")
+
+
 def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     """The port as the outside sees it, from the external vantage point when there is one."""
     from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, open_channel
@@ -530,6 +535,8 @@ def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     via = ctx.values.get("vantage", "none")
     if via in ("none", "manual", "local", ""):
         return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)
+    if ctx.values.get("outside_here"):
+        return CheckResult(name, True, f"not checked: {SIMULATED_OUTSIDE}", advisory=True)
     wait = ctx.timeout * WAIT_SHARE
     try:
         with Dialogue(open_channel(host, int(port), wait, via, ctx.values.get("ssh_config", "")), Transcript(), wait) as talk:
@@ -568,6 +575,8 @@ def check_http_01(ctx: CheckContext, fqdn: str) -> CheckResult:
     how = (f"{holders[0]} serves port 80: certbot answers through the webroot {webroot}" if webroot
            else "port 80 is free: certbot's own server answers the CA there")
     via = ctx.values.get("vantage", "none")
+    if ctx.values.get("outside_here"):
+        via = "none"            # the outside simulated on this box is not the CA's way in
     if via in ("none", "manual", "local", "") or webroot:
         return CheckResult(name, True, how + ("" if webroot else f" (not tried from outside: no vantage point, {via})"))
     verdict = _port_80_from(ctx, fqdn, via)
@@ -868,6 +877,8 @@ def check_outside_name(ctx: CheckContext, vantage: str, fqdn: str, given: str, s
         ok = found.proper and found.name == given.lower()
         return CheckResult(title, ok, f"{given} (from [external] host): {found.found}",
                            "PTR and A that agree", "" if ok else fix)
+    if ctx.values.get("outside_here"):
+        return CheckResult(title, True, f"not learned: {SIMULATED_OUTSIDE}")
     if not learnable(vantage):
         return CheckResult(title, True, f"not learned: the vantage point is '{vantage}' (the probes "
                            "from outside greet with the answers' guess, exthost)")
