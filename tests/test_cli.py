@@ -190,3 +190,27 @@ def test_check_with_the_outside_on_this_box_says_what_it_cannot_show(tmp_path):
     assert "mail.example.test:25 from outside: not checked: the outside is simulated on this box" in said, said
     assert "outside host's name: not learned: the outside is simulated on this box" in said, said
     assert not Path("/etc/netns/mwoutside").exists()
+
+
+def test_answers_init_writes_a_file_to_fill_in_and_never_over_one(tmp_path):
+    import re
+    import stat
+
+    target = tmp_path / "answers.toml"
+    made = mailwizard("answers", "init", str(target))
+    assert made.returncode == 0 and "FILL" in made.stdout, made.stdout + made.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    text = target.read_text()
+    again = mailwizard("answers", "init", str(target))
+    assert again.returncode == 2 and "exists already" in again.stderr and target.read_text() == text
+    # As written it names what to fill in, and walks nothing.
+    sandbox = tmp_path / "s"
+    refused = mailwizard("run", "--answers", str(target), "--root", str(sandbox))
+    assert refused.returncode == 2 and "maildomain" in refused.stderr and "a mailbox" in refused.stderr
+    assert not sandbox.exists()
+    # Filled in (the FILL lines uncommented, with a domain of one's own), it walks.
+    filled = re.sub(r"^# (maildomain|\[\[users\]\]|address  |password )", r"\1", text, flags=re.M)
+    target.write_text(filled.replace("example.org", "example.test"))
+    walked = mailwizard("run", "--answers", str(target), "--root", str(sandbox))
+    assert walked.returncode == 0, walked.stdout + walked.stderr
+    assert "answers: example.test, server mail.example.test" in walked.stdout

@@ -58,6 +58,8 @@ def test_version_errata_a_sandbox_walk_and_its_report_from_the_wheel(installed):
     assert (version.returncode, version.stdout.strip()) == (0, "mailwizard 0.1.0")
     errata = run(installed, "errata")
     assert errata.returncode == 0 and "| E1 |" in errata.stdout, errata.stderr
+    template = run(installed, "answers", "init", "to-fill.toml")
+    assert template.returncode == 0 and "FILL" in template.stdout, template.stderr
     walk = run(installed, "--root", "box", "run", "--answers", "answers.toml")
     assert walk.returncode == 0, walk.stdout[-2000:] + walk.stderr
     assert "[ok] next-steps" in walk.stdout

@@ -763,7 +763,7 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise AnswersError(f"{path}: no such answers file. Copy the example from the README.") from None
+        raise AnswersError(f"{path}: no such answers file. Make one to fill in with `mailwizard answers init {path}`.") from None
     except PermissionError:
         raise AnswersError(f"{path}: cannot read it (permission denied).") from None
     try:

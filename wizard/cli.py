@@ -384,6 +384,21 @@ def cmd_errata(args) -> int:
     return EXIT_OK
 
 
+def cmd_answers(args) -> int:
+    """`answers init [FILE]`: a commented answers file to fill in, never over one that exists."""
+    from wizard.resources import read_text
+
+    target = Path(args.file or "answers.toml")
+    if target.exists() or target.is_symlink():
+        print(f"mailwizard: {target} exists already; it was left as it is. Edit it, or name another "
+              "file: `mailwizard answers init FILE`.", file=sys.stderr)
+        return EXIT_REFUSED
+    System().write_file(target.absolute(), read_text("answers-template.toml"), mode=0o600)
+    print(f"wrote {target}: fill in the lines marked FILL (your mail domain and a mailbox), then "
+          f"`mailwizard --answers {target}` (or `mailwizard run --answers {target}`).")
+    return EXIT_OK
+
+
 def lab_plan(args):
     """The lab's names and addresses: from --answers, else the walk's answers, else the lab this
     process runs in, else the default lab (named MAILWIZARD_LAB when that is set)."""
@@ -577,6 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="show diffs and probe transcripts")
     run.set_defaults(func=cmd_run)
 
+    answers = sub.add_parser("answers", parents=[after], help="an answers file to fill in: answers init [FILE]")
+    answers.add_argument("action", choices=("init",))
+    answers.add_argument("file", nargs="?", metavar="FILE", help="where to write it (default answers.toml)")
+    answers.set_defaults(func=cmd_answers)
+
     status = sub.add_parser("status", parents=[after], help="progress and drift")
     status.set_defaults(func=cmd_status)
 
@@ -658,7 +678,7 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
     if getattr(args, "teaching", False) and getattr(args, "straight", False):
         print("mailwizard: --teaching and --straight name two paths; give one of them.", file=sys.stderr)
         return EXIT_REFUSED
-    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report", "why") and \
+    if not args.root and os.geteuid() != 0 and args.command not in (None, "status", "errata", "report", "why", "answers") and \
             not (args.command == "exercise" and args.action == "list"):
         print("mailwizard changes system files and daemons: run it as root (sudo), "
               "or try it in a sandbox with --root DIR.", file=sys.stderr)

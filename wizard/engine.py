@@ -142,7 +142,7 @@ class Engine:
             self._load()
             if self.ctx.answers is None and need_answers:
                 raise EngineError("no answers yet: give them with --answers FILE "
-                                  "(see the example in the README).")
+                                  "(`mailwizard answers init` writes one to fill in).")
             if teaching is not None and teaching != self.state.teaching and self.chapters and self.path_fixed():
                 raise EngineError(f"the path cannot change: {self.path_fixed()}.")
         except BaseException:
@@ -501,8 +501,8 @@ class Engine:
         return [f"{user.address}'s password for this walk: {user.password} (shown this once; only its "
                 "hash is kept: note it to log in from a mail client in the lab)"
                 for user in answers.users if user.password] + [
-            "for a walk of your own: write an answers file (the README's example) and give it with "
-            "--answers FILE, or press a in the wizard for the answers form"]
+            "for a walk of your own: `mailwizard answers init` writes an answers file to fill in; "
+            "give it with --answers FILE, or press a in the wizard for the answers form"]
 
     def secrets(self) -> list[str]:
         """What a face or the report must never show (passwords the walk knows in clear)."""
