@@ -92,3 +92,28 @@ def test_a_quoted_delivery_line_is_written_as_postfix_writes_it():
     for name, lines in quotes.items():
         for line in lines:
             assert re.fullmatch(r"connect to MAILHOST\.MAILDOMAIN\[private/[a-z-]+\]: [A-Z][a-z ]+", line), (name, line)
+
+
+def test_the_recount_of_the_tutorials_probes_names_only_what_exists():
+    """tests/data/tutorial-probes.md maps each check the tutorial makes to the walk's probes, as
+    exact or with its erratum: every probe, step and erratum it names is real, and every row of
+    the tutorial is accounted for."""
+    from pathlib import Path
+
+    page = resources.read_text("errata.md")
+    tutorial = (Path(__file__).parents[2] / "shared" / "seed" / "postfix-dovecot-tutorial.md")
+    steps = {s.id: s for s in walk_order(ALL_STEPS, True) + walk_order(ALL_STEPS, False)}
+    rows = [line.strip("|").split("|") for line in
+            (Path(__file__).parent / "data" / "tutorial-probes.md").read_text().splitlines()
+            if line.startswith("| ") and not line.startswith("| tutorial")]
+    assert len(rows) >= 30, rows
+    for where, what, ours, how in ([cell.strip() for cell in row] for row in rows):
+        assert where.isdigit() and what, (where, what)
+        for name in (item.strip() for item in ours.split(",")):
+            step_id, _, probe_id = name.partition("/")
+            assert step_id in steps, name
+            assert not probe_id or probe_id in {p.id for p in steps[step_id].probes}, name
+        assert how == "exact" or f"| {how} |" in page, (where, how)
+    if tutorial.exists():       # beside the shared seed: the line numbers point at the tutorial's checks
+        lines = tutorial.read_text().splitlines()
+        assert all(int(row[0]) <= len(lines) for row in rows)
