@@ -97,8 +97,10 @@ def test_against_the_daemons_both_orders_and_the_form(lab_up):
     assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
     assert_opens_on_the_finished_walk(scenario("look", "", "", "--lab", netns=f"{LAB_NAME}-mail"))
 
-    # Started with no answers at all, in the lab: the form's answers walk this lab, not the default one.
+    # Started with no answers at all, in the lab: it opens on the lab's example answers, and the
+    # form's answers walk this lab, not the default one.
     assert mailwizard("reset", "--yes").returncode == 0
     seen = scenario("walk", "", "", "--lab", "--form", netns=f"{LAB_NAME}-mail")
+    assert seen["opened_on"] == "the lab's own example answers, made for this walk", seen
     assert seen["done"] == [[s, "passed"] for s in STEP_IDS], seen
     assert_finished_for_the_cli(answers=answers, lab=True)

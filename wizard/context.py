@@ -11,8 +11,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-from wizard.answers import DEFAULT_LAB, Answers, MailUser
+from wizard.answers import BY_DOVEADM, DEFAULT_LAB, Answers, MailUser
 from wizard.config import fill
+from wizard.ensure import doveadm_made
 from wizard.events import Event
 from wizard.model import Question, Step
 from wizard.platform import Platform, detect
@@ -204,18 +205,25 @@ class WalkContext:
     def save(self, why: str) -> None:
         self.store.save(self.state, why)
 
-    def take_users(self, users: list[MailUser]) -> None:
-        """The mail users as a step left them (a hash made anew), remembered with the answers."""
-        if self.answers is not None and tuple(users) != self.answers.users:
-            self.answers = dataclasses.replace(self.answers, users=tuple(users))
-            self.remember_answers()
+    def take_users(self, users: list[MailUser]) -> bool:
+        """The mail users as a step left them (a hash made anew), remembered with the answers;
+        whether they changed."""
+        if self.answers is None or tuple(users) == self.answers.users:
+            return False
+        self.answers = dataclasses.replace(self.answers, users=tuple(users))
+        self.remember_answers()
+        return True
 
     def remember_answers(self) -> None:
         """The answers this walk uses, in the state and the replay file: every face and every
         later run then sees the same walk (and hashes no password anew)."""
-        record = self.need_answers().to_record()
-        if self.state.answers != record:
+        answers = self.need_answers()
+        record = answers.to_record()
+        made = [doveadm_made(user) for user in answers.users if user.hashed_by == BY_DOVEADM]
+        new = [entry for entry in made if entry not in self.state.made]
+        if self.state.answers != record or new:
             self.state.answers = record
+            self.state.made += new
             self.save("answers")
         self.write_replay()
 

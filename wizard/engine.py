@@ -486,7 +486,8 @@ class Engine:
         users = list(self.ctx.answers.users) if self.ctx.answers is not None else []
         problem = ensure_all(self.system, step.ensure, values, self.state,
                              lambda text: self.emit(Note(step.id, text)), users)
-        self.ctx.take_users(users)
+        if self.ctx.take_users(users):
+            self._renders_follow_the_users(step)
         self.ctx.save(f"ensured:{step.id}")
         if problem:
             return FAILED, [], problem
@@ -503,6 +504,16 @@ class Engine:
                 for user in answers.users if user.password] + [
             "for a walk of your own: `mailwizard answers init` writes an answers file to fill in; "
             "give it with --answers FILE, or press a in the wizard for the answers form"]
+
+    def _renders_follow_the_users(self, step: Step) -> None:
+        """A hash made anew (password-hash's doveadm) changes what the steps before `step` wrote
+        of users.db in its salt only, and this step writes it: their records follow (as after
+        `mailwizard user passwd`), so none of them looks stale and locks the walk. Every step
+        before `step` is done when it runs, so no other change is hidden by this."""
+        for k, earlier in enumerate(self.steps[: self.index(step.id)]):
+            record = self.state.steps.get(earlier.id, {})
+            if record.get("status") == PASSED:
+                record["renders"] = self.planner.render_hashes(k + 1)
 
     def secrets(self) -> list[str]:
         """What a face or the report must never show (passwords the walk knows in clear)."""

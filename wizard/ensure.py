@@ -188,7 +188,7 @@ def _doveadm_hashes(system: System, item: DoveadmHashes, users: list[MailUser], 
                  f"cannot make it here; the hash stays as it {said}, and `doveadm pw -t` below "
                  "checks that Dovecot takes it")
             continue
-        entry = {"kind": "doveadm-hash", "address": user.address, "hash": user.password_hash}
+        entry = doveadm_made(user)
         if entry in state.made or user.hashed_by == BY_DOVEADM:
             if entry not in state.made:
                 state.made.append(entry)
@@ -206,6 +206,12 @@ def _doveadm_hashes(system: System, item: DoveadmHashes, users: list[MailUser], 
         users[k] = dataclasses.replace(user, password_hash=made, hashed_by=BY_DOVEADM)
         state.made.append({**entry, "hash": made})
     return ""
+
+
+def doveadm_made(user: MailUser) -> dict:
+    """How the state remembers that this box's doveadm made the user's hash (a resumed walk,
+    whose answers keep the hash, then knows not to make it again)."""
+    return {"kind": "doveadm-hash", "address": user.address, "hash": user.password_hash}
 
 
 def _shown(hashed: str) -> str:
