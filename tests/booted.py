@@ -16,7 +16,6 @@ powers the box off, takes the lab down and removes the copy.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -27,11 +26,10 @@ import textwrap
 import time
 from pathlib import Path
 
-from debian13 import CACHE, MIRROR, REPO, wheelhouse
+from debian13 import CACHE, MIRROR, REPO, REPOSITORY, make_repository, need_the_network, wheelhouse
 
 PROJECT = "/opt/mailwizard"
 WHEELS = "/opt/wheels"
-REPOSITORY = "/srv/mailwizard-debs"
 BASE_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-venv,iproute2,ca-certificates"
 # What the walk (and the exim4 case) installs; fetched once with the base, installed by apt
 # inside the booted box. Postfix and exim4 exclude each other: fetched in two rounds.
@@ -63,6 +61,7 @@ def base_tarball(release: str) -> Path:
     done = CACHE / f"booted-{release}-{BASE_VERSION}.tar"
     if done.exists():
         return done
+    need_the_network(done)
     _need("debootstrap", "debootstrap")
     partial = CACHE / f"booted-{release}.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -78,7 +77,7 @@ def base_tarball(release: str) -> Path:
         for packages in FETCHED:
             got = _run([*chroot, "apt-get", "install", "--download-only", "-y", "-q", *packages], timeout=1500)
             assert got.returncode == 0, got.stdout[-3000:] + got.stderr[-3000:]
-        _make_repository(partial)
+        make_repository(partial)
         (partial / "etc/resolv.conf").unlink()
         # A unique machine id on every boot of a copy: systemd makes one when the file is empty.
         (partial / "etc/machine-id").write_text("")
@@ -88,31 +87,6 @@ def base_tarball(release: str) -> Path:
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return done
-
-
-def _make_repository(root: Path) -> None:
-    """The fetched .debs as a flat apt repository (Packages and Release), the box's only source."""
-    repo = root / REPOSITORY.lstrip("/")
-    repo.mkdir(parents=True)
-    stanzas = []
-    for deb in sorted((root / "var/cache/apt/archives").glob("*.deb")):
-        target = repo / deb.name
-        shutil.move(deb, target)
-        control = _run(["dpkg-deb", "-f", str(target)]).stdout.strip()
-        data = target.read_bytes()
-        stanzas.append(f"{control}\nFilename: ./{deb.name}\nSize: {len(data)}\n"
-                       f"SHA256: {hashlib.sha256(data).hexdigest()}\n")
-    packages = "\n".join(stanzas).encode()
-    (repo / "Packages").write_bytes(packages)
-    (repo / "Release").write_text(
-        "Origin: mailwizard-tests\nLabel: mailwizard-tests\nSuite: local\nCodename: local\n"
-        f"SHA256:\n {hashlib.sha256(packages).hexdigest()} {len(packages)} Packages\n")
-    sources = root / "etc/apt/sources.list"
-    sources.write_text(f"deb [trusted=yes] file:{REPOSITORY} ./\n")
-    for extra in (root / "etc/apt/sources.list.d").glob("*"):
-        extra.unlink()
-    shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
-    (root / "var/lib/apt/lists/partial").mkdir(parents=True)
 
 
 class Booted:

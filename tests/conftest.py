@@ -25,6 +25,28 @@ STATE_DIR = Path("/var/lib/mailwizard")
 KEPT = kept_files()
 
 
+# The files that take longest, longest first: a parallel run hands out whole files in the order
+# collected, and one of these started last would keep the run waiting on one worker. Only the order
+# changes; a file not named here keeps its place after them.
+SLOWEST_FILES = ("test_systemd.py", "test_crash_points.py", "test_cross_face.py", "test_debian13.py",
+                 "test_dovecot_walk.py", "test_audit.py", "test_safety.py", "test_sending_walk.py",
+                 "test_certificate.py", "test_dns_auth.py", "test_exercises.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: place for place, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOWEST_FILES)))
+
+
+def pytest_configure(config):
+    """In a parallel run, the controller makes what the workers would download (they cannot)."""
+    parallel = getattr(config.option, "dist", "no") != "no"
+    if parallel and not hasattr(config, "workerinput"):
+        from caches import make_all
+
+        make_all()
+
+
 
 def mailwizard(*args: str, env: dict | None = None, timeout: float = 300,
                input: str | None = None) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ and removes the copy only when nothing is mounted below it any more.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -25,6 +26,11 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MAILWIZARD_TEST_CACHE", "/var/cache/mailwizard-tests"))
 MIRROR = os.environ.get("MAILWIZARD_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BASE_PACKAGES = "python3,python3-venv,iproute2,ca-certificates"
+BASE_VERSION = "2"     # bump when the recipe below changes, so a stale cached base is remade
+# What the walk and the tests install inside the box (fetched once with the base).
+FETCHED = ["postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "rspamd", "certbot", "pebble",
+           "libsasl2-modules"]
+REPOSITORY = "/srv/mailwizard-debs"
 PROJECT = "/opt/mailwizard"
 WHEELS = "/opt/wheels"
 CHROOT_ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -39,10 +45,13 @@ def _run(argv, **kw) -> subprocess.CompletedProcess:
 
 
 def base() -> Path:
-    """The cached minbase trixie; made with debootstrap when missing (about a minute)."""
-    done = CACHE / "trixie-base"
+    """The cached minbase trixie, made with debootstrap when missing (about a minute), with the
+    .debs the tests install in a small apt repository of its own: the wizard's install step runs
+    apt as on any box, and a parallel test worker reaches no mirror."""
+    done = CACHE / f"trixie-base-{BASE_VERSION}"
     if (done / ".mailwizard-complete").exists():
         return done
+    need_the_network(done)
     if shutil.which("debootstrap") is None:
         got = _run(["apt-get", "install", "-y", "-q", "debootstrap"])
         assert got.returncode == 0, "installing debootstrap failed:\n" + got.stdout + got.stderr
@@ -56,10 +65,44 @@ def base() -> Path:
     policy = partial / "usr/sbin/policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
+    shutil.copy("/etc/resolv.conf", partial / "etc/resolv.conf")
+    chroot = ["chroot", str(partial), *CHROOT_ENV]
+    got = _run([*chroot, "apt-get", "update", "-q"], timeout=900)
+    assert got.returncode == 0, got.stdout + got.stderr
+    got = _run([*chroot, "apt-get", "install", "--download-only", "-y", "-q", *FETCHED], timeout=1500)
+    assert got.returncode == 0, got.stdout[-3000:] + got.stderr[-3000:]
+    make_repository(partial)
+    (partial / "etc/resolv.conf").unlink()
     (partial / ".mailwizard-complete").write_text("")
     shutil.rmtree(done, ignore_errors=True)
     partial.rename(done)
     return done
+
+
+def make_repository(root: Path) -> None:
+    """The fetched .debs as a flat apt repository (Packages and Release), the box's only source."""
+    repo = root / REPOSITORY.lstrip("/")
+    repo.mkdir(parents=True)
+    stanzas = []
+    for deb in sorted((root / "var/cache/apt/archives").glob("*.deb")):
+        target = repo / deb.name
+        shutil.move(deb, target)
+        control = _run(["dpkg-deb", "-f", str(target)]).stdout.strip()
+        data = target.read_bytes()
+        stanzas.append(f"{control}\nFilename: ./{deb.name}\nSize: {len(data)}\n"
+                       f"SHA256: {hashlib.sha256(data).hexdigest()}\n")
+    packages = "\n".join(stanzas).encode()
+    (repo / "Packages").write_bytes(packages)
+    (repo / "Release").write_text(
+        "Origin: mailwizard-tests\nLabel: mailwizard-tests\nSuite: local\nCodename: local\n"
+        f"SHA256:\n {hashlib.sha256(packages).hexdigest()} {len(packages)} Packages\n")
+    sources = root / "etc/apt/sources.list"
+    sources.write_text(f"deb [trusted=yes] file:{REPOSITORY} ./\n")
+    for extra in (root / "etc/apt/sources.list.d").glob("*"):
+        extra.unlink()
+    shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
+    (root / "var/lib/apt/lists/partial").mkdir(parents=True)
+
 
 
 SOURCE_ONLY = {"pyspf", "dkimpy", "authheaders"}
@@ -68,20 +111,32 @@ SOURCE_ONLY_DEPS = ["authres>=1.2"]        # authheaders' own, also source only
 
 def wheelhouse(into: Path, python: str = "3.13") -> None:
     """The project's dependencies as wheels for the box's Python (3.13 on trixie, 3.11 on
-    bookworm), fetched by the host's pip (whose index settings and CA bundle work here), so the
-    box installs with --no-index. Kept under the cache directory while pyproject.toml's
-    dependencies stay the same."""
-    import hashlib
+    bookworm), copied into `into` so the box installs with --no-index."""
+    shutil.copytree(kept_wheels(python), into, dirs_exist_ok=True)
 
+
+def kept_wheels(python: str) -> Path:
+    """The project's dependencies (and setuptools, to build it) as wheels for `python`, fetched by
+    the host's pip (whose index settings and CA bundle work here). Kept under the cache directory
+    while pyproject.toml's dependencies stay the same."""
     wanted = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     key = hashlib.sha256(repr((python, wanted, SOURCE_ONLY_DEPS)).encode()).hexdigest()[:16]
     kept = CACHE / f"wheels-{python}-{key}"
     if not kept.is_dir():
+        need_the_network(kept)
         partial = Path(f"{kept}.partial")
         shutil.rmtree(partial, ignore_errors=True)
         _fetch_wheels(partial, python)
         partial.rename(kept)
-    shutil.copytree(kept, into, dirs_exist_ok=True)
+    return kept
+
+
+def need_the_network(making: Path) -> None:
+    """A parallel worker has no way to a mirror (tests/isolated-worker): say so plainly."""
+    if os.environ.get("MAILWIZARD_ISOLATED_WORKER"):
+        raise AssertionError(f"{making} is missing, and a parallel test worker cannot download it: "
+                             "the controller makes it first (tests/caches.py, from conftest.py); "
+                             "run `.venv/bin/python tests/caches.py` and try again.")
 
 
 def _fetch_wheels(into: Path, python: str) -> None:
@@ -136,7 +191,7 @@ class Trixie:
         copied = _run(["cp", "-a", str(base()), str(self.root)])
         assert copied.returncode == 0, copied.stderr
         self._mount()
-        shutil.copy("/etc/resolv.conf", self.path("/etc/resolv.conf"))  # apt inside, host's network
+        shutil.copy("/etc/resolv.conf", self.path("/etc/resolv.conf"))  # as on a box (apt reads its own repository)
         project = self.path(PROJECT)
         for name in ("wizard", "steps", "assets", ".ci"):
             shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))

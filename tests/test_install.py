@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from caches import HOST_PYTHON
 from conftest import ANSWERS, REPO
+from debian13 import kept_wheels
 
 LEFT_OUT = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "build", "tests",
                                   "benchmarks", ".pytest_cache")
@@ -25,12 +27,15 @@ def installed(tmp_path_factory):
     source = base / "source"
     shutil.copytree(REPO, source, ignore=LEFT_OUT)
     wheels = base / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+    # Offline, from the wheelhouse of the project's dependencies the suite keeps (made before any
+    # parallel worker starts; a worker has no way to PyPI): the same wheels PyPI would give.
+    offline = ["--no-index", "--find-links", str(kept_wheels(HOST_PYTHON))]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *offline,
                     "-w", str(wheels), str(source)], check=True, capture_output=True, timeout=300)
     wheel = next(wheels.glob("mailwizard-*.whl"))
     venv = base / "fresh"
     subprocess.run([sys.base_prefix + "/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", str(wheel)],
+    subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", *offline, str(wheel)],
                    check=True, capture_output=True, timeout=600)
     work = base / "elsewhere"
     work.mkdir()
