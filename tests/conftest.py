@@ -45,6 +45,10 @@ def pytest_configure(config):
         from caches import make_all
 
         make_all()
+    if hasattr(config, "workerinput") and not os.environ.get("MAILWIZARD_ISOLATED_WORKER"):
+        # Workers sharing the box's /etc/postfix and ports would break each other's daemons.
+        pytest.exit("a parallel worker must run in namespaces of its own: run `bash .ci/test` "
+                    "(its workers start through tests/isolated-worker), or pytest without -n", returncode=4)
 
 
 
