@@ -5,10 +5,13 @@ the tests create; nothing may be left behind."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -32,7 +35,7 @@ def test_lab_up_walk_down_twice_leaves_nothing(lab):
         up = mailwizard("lab", "up", "--answers", str(lab))
         assert up.returncode == 0, up.stdout + up.stderr
         again = mailwizard("lab", "up", "--answers", str(lab))
-        assert "up already" in again.stdout, "lab up is idempotent"
+        assert "up already" in again.stdout, f"lab up is idempotent; the first said:\n{up.stdout}\nthe second:\n{again.stdout}"
 
         walk = mailwizard("run", "--lab", "--answers", str(lab), "--through", "postfix-names")
         assert walk.returncode == 0, f"round {round_}:\n{walk.stdout}{walk.stderr}"
@@ -69,6 +72,25 @@ def test_lab_down_clears_a_lab_that_crashed_half_built(lab):
     down = mailwizard("lab", "down", "--answers", str(lab))
     assert down.returncode == 0, down.stdout + down.stderr
     assert lab_leftovers() == []
+
+
+def test_lab_up_builds_afresh_a_lab_whose_server_stopped_and_says_which(lab):
+    up = mailwizard("lab", "up", "--answers", str(lab))
+    assert up.returncode == 0, up.stdout + up.stderr
+    record = json.loads(Path(f"/run/mailwizard-lab/{LAB_NAME}/lab.json").read_text())
+    dns = record["pids"]["dns"]
+    os.kill(dns, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{dns}").exists() and "State:\tZ" not in Path(f"/proc/{dns}/status").read_text(errors="replace") \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = mailwizard("lab", "status", "--answers", str(lab))
+    assert f"broken: its dns server (pid {dns}) has stopped" in status.stdout, status.stdout
+    again = mailwizard("lab", "up", "--answers", str(lab))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith(f"the lab was not whole (its dns server (pid {dns}) has stopped): "
+                                   "taken down to be built afresh"), again.stdout
+    assert "up already" in mailwizard("lab", "up", "--answers", str(lab)).stdout
 
 
 def test_lab_up_refuses_a_namespace_it_did_not_make(lab):

@@ -265,9 +265,19 @@ class Lab:
         return [ns for ns in (self.plan.mail_ns, self.plan.ext_ns) if (NETNS_RUN / ns).exists()]
 
     def is_up(self) -> bool:
-        record = self.record()
-        return bool(record and record.get("complete") and len(self.namespaces()) == 2
-                    and all(pid_alive(pid) for pid in record.get("pids", {}).values()))
+        return self.record() is not None and not self.what_is_missing()
+
+    def what_is_missing(self) -> str:
+        """Why a recorded lab is not whole ("" when it is): what `lab up` then builds afresh."""
+        record = self.record() or {}
+        if not record.get("complete"):
+            return "it was left half-built"
+        gone = [ns for ns in (self.plan.mail_ns, self.plan.ext_ns) if ns not in self.namespaces()]
+        if gone:
+            return f"its namespace {gone[0]} is gone"
+        stopped = [f"its {name} server (pid {pid})" for name, pid in record.get("pids", {}).items()
+                   if not pid_alive(pid)]
+        return f"{stopped[0]} has stopped" if stopped else ""
 
     # ---- up ------------------------------------------------------------------------------------
     def _preflight(self) -> None:
@@ -290,13 +300,15 @@ class Lab:
         self._preflight()
         if self.is_up():
             return ["the lab is up already", self.start_acme()]
+        done = []
         if self.record() is not None:
-            self.down()         # a half-built lab from a crash: clear it, then build afresh
+            # A half-built lab from a crash, or one whose part stopped: clear it, build afresh.
+            done.append(f"the lab was not whole ({self.what_is_missing()}): taken down to be built afresh")
+            self.down()
         plan = self.plan
         record = {"plan": asdict(plan), "complete": False, "pids": {},
                   "made_netns_etc": not NETNS_ETC.exists()}
         self._save(record)
-        done = []
         self._net(done)
         crashpoint("lab:network")
         for ns in (plan.mail_ns, plan.ext_ns):
@@ -504,7 +516,7 @@ class Lab:
         record = self.record()
         if record is None and not self.namespaces():
             return [f"the lab '{plan.name}' is down (`mailwizard lab up` builds it)"]
-        lines = [f"lab '{plan.name}': " + ("up" if self.is_up() else "broken — run `mailwizard lab down`, then `lab up`")]
+        lines = [f"lab '{plan.name}': " + ("up" if self.is_up() else f"broken: {self.what_is_missing()} — `mailwizard lab up` builds it afresh")]
         for ns, address, role in ((plan.mail_ns, plan.mail_address, f"{plan.fqdn}, the mail server"),
                                   (plan.ext_ns, plan.ext_address, f"{plan.exthost}, the outside")):
             present = "present" if (NETNS_RUN / ns).exists() else "MISSING"
