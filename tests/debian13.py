@@ -167,6 +167,8 @@ def _fetch_wheels(into: Path, python: str) -> None:
 
 
 class Trixie:
+    PROJECT_BIN = f"{PROJECT}/.venv/bin/mailwizard"
+
     def __init__(self, root: Path):
         self.root = root
 

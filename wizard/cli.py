@@ -512,13 +512,11 @@ def enter_lab(args, argv: list[str]) -> int | None:
     lab = Lab(System(), plan)
     example = not args.answers and not StateStore(System()).exists
     if example and not args.root:
-        missing = packages_missing_for_the_lab()
+        missing, selections = packages_for_the_lab()
         if missing:
-            # Refused before anything is made: inside the lab apt reaches no mirror.
-            print(f"mailwizard: the walk needs {' '.join(missing)}, and the lab's network reaches no "
-                  f"package mirror. Install them first (`apt-get install {' '.join(missing)}`), then run "
-                  "the same command again.", file=sys.stderr)
-            return EXIT_REFUSED
+            code = install_for_the_lab(args, missing, selections)
+            if code is not None:
+                return code
     if plan.mail_ns not in lab.namespaces() and example:
         # `--lab` with nothing else, on a box with no walk: the whole tutorial in the lab.
         from wizard.lab.network import LabError
@@ -543,17 +541,53 @@ def enter_lab(args, argv: list[str]) -> int | None:
     return EXIT_FAILED      # not reached: exec replaced us
 
 
-def packages_missing_for_the_lab() -> list[str]:
+def packages_for_the_lab() -> tuple[list[str], str]:
     """The Debian packages a lab walk on its example answers installs and this box lacks (the
-    chapters those answers take, as the lab takes them: with its own CA)."""
+    chapters those answers take, as the lab takes them: with its own CA), and the debconf
+    answers those chapters give apt."""
     from wizard.answers import lab_example
+    from wizard.config import fill
     from wizard.session import chapters
 
     values = lab_example().in_a_lab().values()
-    wanted = [p for step in chapters() if step.applies(values) for p in step.packages]
+    taken = [step for step in chapters() if step.applies(values) and step.packages]
     system = System()
-    return [p for p in wanted
-            if "install ok installed" not in system.query(["dpkg-query", "-W", "-f=${Status}", p]).stdout]
+    missing = [p for step in taken for p in step.packages
+               if "install ok installed" not in system.query(["dpkg-query", "-W", "-f=${Status}", p]).stdout]
+    selections = "".join(fill(line, values) + "\n" for step in taken for line in step.debconf)
+    return missing, selections
+
+
+def install_for_the_lab(args, missing: list[str], selections: str) -> int | None:
+    """Inside the lab apt reaches no mirror, so what the walk installs is installed first, here,
+    with the user's consent (--yes, or a yes at the terminal); None once it is, else the exit code."""
+    from wizard.packages import install_outside_the_lab, other_mta
+
+    system = System()
+    command = f"apt-get install {' '.join(missing)}"
+    holder = other_mta(system) if "postfix" in missing else None
+    replaces = (f" {holder[0]} (from {holder[1]}) holds port 25: apt removes {holder[1]}, which "
+                "Postfix replaces." if holder else "")
+    said = (f"the walk needs {' '.join(missing)}, and the lab's network reaches no package mirror, "
+            f"so they are installed first, on this box (`{command}`).{replaces}")
+    if getattr(args, "yes", False):
+        agreed = True
+    elif sys.stdin.isatty():
+        agreed = input(f"mailwizard: {said} Install them now? [y/N] ").strip().lower() in ("y", "yes")
+    else:
+        agreed = False
+    if not agreed:
+        # Refused before anything is made.
+        print(f"mailwizard: {said} Run `{command}` yourself, or the same command again with --yes "
+              "(`mailwizard run --lab --yes`) or at a terminal to say yes.", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"mailwizard: installing {' '.join(missing)} for the lab ({command}):", flush=True)
+    problem = install_outside_the_lab(system, missing, selections,
+                                      on_line=lambda line: print(f"    {line}", flush=True))
+    if problem:
+        print(f"mailwizard: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    return None
 
 
 # ---- parsing ------------------------------------------------------------------------------------

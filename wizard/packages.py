@@ -75,6 +75,21 @@ def other_mta(system) -> tuple[str, str] | None:
     return None
 
 
+def install_outside_the_lab(system, packages: list[str], selections: str,
+                            on_line: Callable[[str], None]) -> str:
+    """`packages` installed on this box before a lab walk (whose network reaches no mirror), apt's
+    questions answered by `selections` first; what failed, or ""."""
+    system.run(["debconf-set-selections"], input=selections)
+    update = system.run(["apt-get", "update", "-q"], env=APT_ENV, timeout=600)
+    if not update.ok:
+        return f"apt-get update failed: {update.describe()[-400:]}. Fix apt, then run again."
+    result = system.run(["apt-get", "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confold", *packages],
+                        env=APT_ENV, timeout=1800, on_line=on_line)
+    if not result.ok:
+        return f"apt-get install failed: {result.describe()[-400:]}. Fix apt, then run again."
+    return ""
+
+
 def _make_way_for_postfix(ctx: WalkContext, step: Step, confirm) -> str:
     holder = other_mta(ctx.system)
     if holder is None:
