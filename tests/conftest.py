@@ -30,7 +30,7 @@ KEPT = kept_files()
 # changes; a file not named here keeps its place after them.
 SLOWEST_FILES = ("test_systemd.py", "test_crash_points.py", "test_cross_face.py", "test_debian13.py",
                  "test_dovecot_walk.py", "test_audit.py", "test_safety.py", "test_sending_walk.py",
-                 "test_certificate.py", "test_dns_auth.py", "test_exercises.py")
+                 "test_certificate.py", "test_dns_auth.py", "test_exercises.py", "test_lab_fresh_box.py")
 
 
 def pytest_collection_modifyitems(config, items):
