@@ -46,8 +46,8 @@ def trixie(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def installed(trixie):
-    """The wizard's own install step brought Postfix and Dovecot (apt needs the host's network,
-    so this part runs outside the lab, as it would on a real box)."""
+    """The wizard's own install step brought Postfix and Dovecot (outside the lab, as on a real
+    box; apt reads the box's own repository of the .debs kept with the base)."""
     assert not trixie.path("/usr/sbin/dovecot").exists(), "the base must come without Dovecot"
     done = trixie.mailwizard("run", "--through", "install", "--yes", "-v", "--answers", INSIDE_ANSWERS)
     assert done.returncode == 0, done.stdout + done.stderr
