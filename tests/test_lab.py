@@ -18,6 +18,7 @@ import pexpect
 import pytest
 
 from conftest import LAB_NAME, REPO, STATE_DIR, lab_answers, lab_leftovers, mailwizard
+from wizard.system import pid_alive
 
 pytestmark = pytest.mark.daemons
 
@@ -81,8 +82,7 @@ def test_lab_up_builds_afresh_a_lab_whose_server_stopped_and_says_which(lab):
     dns = record["pids"]["dns"]
     os.kill(dns, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{dns}").exists() and "State:\tZ" not in Path(f"/proc/{dns}/status").read_text(errors="replace") \
-            and time.monotonic() < deadline:
+    while pid_alive(dns) and time.monotonic() < deadline:     # gone, or a zombie: stopped
         time.sleep(0.05)
     status = mailwizard("lab", "status", "--answers", str(lab))
     assert f"broken: its dns server (pid {dns}) has stopped" in status.stdout, status.stdout
