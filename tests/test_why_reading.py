@@ -106,6 +106,36 @@ def test_logs_are_searched_a_block_at_a_time_and_nothing_is_lost_at_the_seams(tm
     assert trace(open_logs(System(tmp_path)), "ALICE@example.test").path == found.path
 
 
+def test_a_compressed_part_is_read_whole_across_members_and_a_broken_one_is_named(tmp_path, monkeypatch):
+    """A rotated part made of two gzip members with padding after them (as `cat` and some tools
+    leave it), inflated a few bytes at a time: every line found, in order; a part cut short or
+    with a wrong check sum is named as unreadable, never taken as ended."""
+    from wizard import logscan
+
+    monkeypatch.setattr(logscan, "BLOCK", 97)
+    monkeypatch.setattr(logscan, "CHUNK", 61)
+    filler = [f"{HEAD}anvil[1]: statistics: max connection rate {n}/60s" for n in range(400)]
+    first, second = filler + LMTP[:2], filler + LMTP[2:] + filler
+    logs = tmp_path / "var/log"
+    logs.mkdir(parents=True)
+    packed = gzip.compress("\n".join(first).encode() + b"\n") + gzip.compress("\n".join(second).encode() + b"\n")
+    (logs / "mail.log.2.gz").write_bytes(packed + bytes(16))
+    (logs / "mail.log").write_text("")
+    opened = open_logs(System(tmp_path))
+    assert trace(opened, "5B8E91623B8").path == LMTP and opened.missing == []
+    assert opened.first_line() == filler[0]
+    (logs / "mail.log.2.gz").write_bytes(packed[:-40])
+    opened = open_logs(System(tmp_path))
+    trace(opened, "5B8E91623B8")
+    assert opened.missing and "mail.log.2.gz could not be read" in opened.missing[0]
+    wrong = bytearray(packed)
+    wrong[-6] ^= 1                          # the second member's CRC
+    (logs / "mail.log.2.gz").write_bytes(bytes(wrong))
+    opened = open_logs(System(tmp_path))
+    trace(opened, "5B8E91623B8")
+    assert opened.missing and "mail.log.2.gz could not be read" in opened.missing[0]
+
+
 def test_a_log_that_grows_or_rotates_between_two_questions_is_read_as_it_is_now(tmp_path):
     logs = tmp_path / "var/log"
     logs.mkdir(parents=True)

@@ -702,6 +702,15 @@ def no_tui_here(args) -> int:
     return EXIT_REFUSED
 
 
+def refusals() -> tuple[type[Exception], ...]:
+    """The errors that refuse a command before it changes anything. An except clause names them
+    only once something was raised, so a command that never opens a walk (`why`, `errata`) does
+    not import the engine's modules to be ready for them."""
+    from wizard.context import EngineError
+
+    return AnswersError, EngineError, StateError
+
+
 def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace], int] = no_tui_here) -> int:
     """Parse and run a command; without one, `start_tui` (the launcher, wizard/__main__.py,
     hands in the TUI: the two faces never import each other)."""
@@ -722,13 +731,12 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
             code = enter_lab(args, argv)
             if code is not None:
                 return code
-        from wizard.context import EngineError
-    except (AnswersError, StateError) as exc:
+    except refusals() as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     try:
         return func(args)
-    except (AnswersError, EngineError, StateError) as exc:
+    except refusals() as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except AssetMissing as exc:

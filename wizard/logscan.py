@@ -11,10 +11,11 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Container, Iterable, Iterator
 
 BLOCK = 4 << 20             # bytes read at a time; a block holds whole lines only
 
@@ -31,11 +32,15 @@ class Part:
     path: Path | None = None
     data: bytes = b""           # a part held in memory (no path)
 
+    @property
+    def compressed(self) -> bool:
+        return self.path is not None and self.name.endswith(".gz")
+
     def open(self) -> BinaryIO:
         if self.path is None:
             return io.BytesIO(self.data)
-        if self.name.endswith(".gz"):
-            return gzip.open(self.path, "rb")
+        if self.compressed:
+            return Gunzip(self.path)
         return self.path.open("rb", buffering=0)     # read straight into the search's buffer
 
 
@@ -55,27 +60,53 @@ class LogSet:
     def add_lines(self, name: str, lines: Iterable[str]) -> None:
         self.parts.append(Part(name, data="".join(line + "\n" for line in lines).encode()))
 
-    def grep(self, needles: Iterable[str], fold: bool = False, start: tuple[int, int] = (0, 0)) -> list[Hit]:
+    def grep(self, needles: Iterable[str], fold: bool = False, start: tuple[int, int] = (0, 0),
+             within: Container[int] | None = None) -> list[Hit]:
         """Every line holding any of `needles` (case-insensitively with `fold`) from the place
-        `start` on, in the logs' order, each once. A part that breaks while read is named in
-        `missing`; its hits so far stand."""
+        `start` on, in the logs' order, each once; only in the parts numbered `within`, if given.
+        A part that breaks while read is named in `missing`; its hits so far stand."""
         wanted = sorted({n.encode() for n in needles if n})
         if not wanted:
             return []
         finder = _fold_finder(wanted) if fold else _finder(wanted)
-        hits: dict[tuple[int, int], Hit] = {}
-        for index in range(start[0], len(self.parts)):
-            part = self.parts[index]
+        chosen = [i for i in range(start[0], len(self.parts)) if within is None or i in within]
+        # zlib inflates without holding the GIL: a compressed part is searched by a thread of
+        # its own while the plain ones are searched here, so the two cores share the work.
+        packed = [i for i in chosen if self.parts[i].compressed]
+        found: list[list[Hit]] = []
+        broke: list[BaseException] = []
+
+        def search_packed() -> None:
             try:
-                for offset, block, end in _blocks(part.open(), start[1] if index == start[0] else 0):
-                    for at, line in _lines_at(block, end, finder(block, end)):
-                        place = (index, offset + at)
-                        hits[place] = Hit(place, line)
-            except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-                said = f"{part.name} could not be read ({exc})"
-                if said not in self.missing:
-                    self.missing.append(said)
-        return sorted(hits.values())
+                found.extend(self._search(i, finder, start) for i in packed)
+            except BaseException as exc:        # raised here below, as a search in this thread would
+                broke.append(exc)
+
+        inflating = threading.Thread(target=search_packed, name="search the compressed logs", daemon=True)
+        inflating.start()
+        try:
+            plain = [self._search(i, finder, start) for i in chosen if i not in packed]
+        finally:
+            inflating.join()
+        if broke:
+            raise broke[0]
+        return sorted(hit for hits in found + plain for hit in hits)
+
+    def _search(self, index: int, finder, start: tuple[int, int]) -> list[Hit]:
+        """One part's hits, each line once; a part that breaks is named in `missing`."""
+        hits: dict[int, Hit] = {}
+        try:
+            for offset, block, end in _blocks(self.parts[index].open(), start[1] if index == start[0] else 0):
+                for at, line in _lines_at(block, end, finder(block, end)):
+                    hits[offset + at] = Hit((index, offset + at), line)
+        except READ_ERRORS as exc:
+            self._unreadable(self.parts[index], exc)
+        return list(hits.values())
+
+    def _unreadable(self, part: Part, exc: Exception) -> None:
+        said = f"{part.name} could not be read ({exc})"
+        if said not in self.missing:
+            self.missing.append(said)
 
     def first_line(self) -> str:
         """The first line of the first part that has one."""
@@ -83,11 +114,93 @@ class LogSet:
             try:
                 with part.open() as stream:
                     line = stream.readline(4096)
-            except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+            except READ_ERRORS:
                 continue
             if line.strip():
                 return line.decode("utf-8", errors="replace").rstrip("\n")
         return ""
+
+
+class Gunzip(io.RawIOBase):
+    """A gzip file inflated by zlib a megabyte of input at a time. The gzip module inflates in
+    small steps, each taking the GIL back, so a thread searching beside it would wait on it;
+    here zlib does each big step without the GIL and checks each member's CRC and length itself
+    (a mismatch is a zlib.error). Forward seeks only: they inflate and drop what they pass."""
+
+    def __init__(self, path: Path):
+        self.raw = path.open("rb")
+        self.inflater = zlib.decompressobj(wbits=31)
+        self.pending, self.at = b"", 0      # inflated; handed out up to `at`
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.at == len(self.pending) and not self._inflate_more(len(buffer)):
+            return 0
+        size = min(len(buffer), len(self.pending) - self.at)
+        with memoryview(self.pending) as inflated:        # no copy of the block on the way
+            buffer[:size] = inflated[self.at:self.at + size]
+        self.at += size
+        self.position += size
+        return size
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = b""
+        while not line.endswith(b"\n") and (limit < 0 or len(line) < limit):
+            if self.at == len(self.pending) and not self._inflate_more(CHUNK):
+                break
+            end = self.pending.find(b"\n", self.at) + 1 or len(self.pending)
+            if limit >= 0:
+                end = min(end, self.at + limit - len(line))
+            line += self.pending[self.at:end]
+            self.position += end - self.at
+            self.at = end
+        return line
+
+    def _inflate_more(self, wanted: int) -> bool:
+        """At least one more byte inflated (up to `wanted`, a megabyte at least); False at the
+        end of the file."""
+        wanted = max(wanted, CHUNK)
+        while True:
+            if self.inflater.eof:           # a member ended: another may follow (`cat a.gz b.gz`)
+                rest = self.inflater.unused_data or self.raw.read(CHUNK)
+                if not rest.strip(b"\0"):      # the end, or the zero padding some tools leave
+                    return False
+                self.inflater = zlib.decompressobj(wbits=31)
+                data = rest
+            else:
+                data = self.inflater.unconsumed_tail or self.raw.read(CHUNK)
+                if not data:
+                    raise EOFError("the compressed file ends before its last member does")
+            self.pending, self.at = self.inflater.decompress(data, wanted), 0
+            if self.pending:
+                return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence != io.SEEK_SET or offset < self.position:
+            raise io.UnsupportedOperation("a gzip part is read forward only")
+        while self.position < offset:
+            if self.at == len(self.pending) and not self._inflate_more(offset - self.position):
+                break
+            step = min(offset - self.position, len(self.pending) - self.at)
+            self.at += step
+            self.position += step
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+CHUNK = 1 << 20         # compressed bytes read at a time
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def _blocks(stream: BinaryIO, skip: int = 0) -> Iterator[tuple[int, bytearray, int]]:

@@ -86,9 +86,14 @@ def _journal(system: System, missing: list[str], since: str | None) -> list[str]
     return done.stdout.splitlines()
 
 
-def _grep(logs: LogSet, needles, fold: bool = False, start: tuple[int, int] = (0, 0)) -> list[Hit]:
-    """The lines holding a needle, in order; the journal's only where no log file has the same."""
-    hits = logs.grep(needles, fold, start)
+def _grep(logs: LogSet, needles, fold: bool = False, start: tuple[int, int] = (0, 0),
+          postfix_only: bool = False) -> list[Hit]:
+    """The lines holding a needle, in order; the journal's only where no log file has the same.
+    `postfix_only`: not in Dovecot's own log (a needle only Postfix's lines can hold)."""
+    within = None
+    if postfix_only:
+        within = {i for i, part in enumerate(logs.parts) if not part.name.startswith(DOVECOT_LOG)}
+    hits = logs.grep(needles, fold, start, within)
     journal = {i for i, part in enumerate(logs.parts) if part.name == JOURNAL}
     if not journal:
         return hits
@@ -113,14 +118,14 @@ def trace(logs: LogSet | list[str], target: str) -> Trace | None:
     if QUEUE_ID.match(target):
         named = []
     elif target.startswith("<"):
-        named = _grep(logs, [f"message-id={target}"])
+        named = _grep(logs, [f"message-id={target}"], postfix_only=True)
     else:
-        named = _address_lines(_grep(logs, [f"<{target}>"], fold=True), target.lower())
+        named = _address_lines(_grep(logs, [f"<{target}>"], fold=True, postfix_only=True), target.lower())
         refusal = next((hit for hit in reversed(named) if "NOQUEUE: reject:" in hit.line), None)
         named = [hit for hit in named if _qid(hit.line)]
         if not named and refusal:
             return _refused(result, refusal, others=0)
-        named = named or _grep(logs, [f"message-id=<{target}>"])   # a Message-ID looks like an address
+        named = named or _grep(logs, [f"message-id=<{target}>"], postfix_only=True)   # a Message-ID looks like an address
     ids = list(dict.fromkeys(qid for hit in named for qid in _qid(hit.line)))    # in order of first mention
     if not QUEUE_ID.match(target) and not ids:
         return None
@@ -143,13 +148,13 @@ def _own_lines(logs: LogSet, qid: str, first: tuple[int, int] | None) -> list[Hi
     near a part's start, from the part before: a message received just before the log rotated)."""
     everything = (0, 0)
     if first is None:
-        return _grep(logs, [f": {qid}: "])
+        return _grep(logs, [f": {qid}: "], postfix_only=True)
     part, offset = first
     start = (part, offset - LOOK_BACK) if offset >= LOOK_BACK else (max(0, part - 1), 0)
-    own = _grep(logs, [f": {qid}: "], start=start)
+    own = _grep(logs, [f": {qid}: "], start=start, postfix_only=True)
     if start != everything and own and own[0].place[0] == start[0] and \
             own[0].place[1] < start[1] + LOOK_BACK // 2:
-        own = _grep(logs, [f": {qid}: "])
+        own = _grep(logs, [f": {qid}: "], postfix_only=True)
     return own
 
 
