@@ -112,3 +112,32 @@ def test_a_password_with_colon_blank_quote_and_umlaut_logs_in(box):
         m.starttls()
         m._encoding = "utf-8"
         assert m.login("alice@example.test", password)[0] == "OK"
+
+
+def test_a_stopped_dovecot_is_known_by_its_exit_not_by_its_reaping(box):
+    """A master that has exited stays a zombie until its parent reaps it (a container's first
+    process may take seconds, or never). The wizard stops Dovecot itself (SIGTERM to the master,
+    as `dovecot stop` does) and waits for the exit only: here the master's parent is this test,
+    which reaps it only after the stop has returned stopped. (`dovecot stop` waits for the
+    reaping, up to its own limit: what that costs a walk is in the benchmark.)"""
+    import subprocess
+
+    from wizard.daemons import daemon
+    from wizard.system import System, pid_alive
+
+    assert mailwizard("run", "--answers", str(box), "--through", "dovecot-imap").returncode == 0
+    dovecot = daemon(System(), "dovecot")
+    assert dovecot.stop().ok and not dovecot.running()
+    master = subprocess.Popen(["dovecot", "-F"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        dovecot._wait_started()
+        assert dovecot_master() == master.pid and imap_greets()
+        stopped = dovecot.stop()
+        assert stopped.ok, stopped.describe()
+        assert not dovecot.running() and not pid_alive(master.pid)
+        assert "State:\tZ" in Path(f"/proc/{master.pid}/status").read_text(), "not reaped yet: nobody waited on it"
+    finally:
+        if master.poll() is None:
+            master.kill()
+        master.wait(timeout=10)

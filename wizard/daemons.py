@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -373,8 +374,16 @@ class Dovecot:
         return result
 
     def stop(self) -> CommandResult:
+        master = self._master()
         if systemd_booted():
             result = self.unit.stop()
+        elif pid_alive(master) and not self.system.sandbox:
+            # What `dovecot stop` does (doveadm sends the master SIGTERM, then waits), with the
+            # wait below: doveadm waits until the pid is gone, and a master that has exited
+            # stays a zombie until its parent reaps it — seconds in a container whose first
+            # process reaps lazily, for ever under one that never does.
+            os.kill(master, signal.SIGTERM)
+            result = CommandResult(["kill", "-TERM", str(master)], 0, "", "")
         else:
             result = self.system.run(["dovecot", "stop"])
         deadline = time.monotonic() + 10
