@@ -701,3 +701,79 @@ def test_the_lab_without_answers_opens_on_its_example_answers_and_shows_the_pass
     password = next(u.password for u in app.engine.answers.users)
     assert len(shown) == 1 and f"alice@example.test's password for this walk: {password}" in shown[0], shown
     assert "--answers FILE" in shown[0]
+
+
+def test_the_footer_is_made_again_only_when_its_keys_change(tmp_path):
+    """Moving through the steps, the focus leaving the list and coming back, the bindings
+    refreshed as after each step: the keys stay as they are, and the footer with them. A step
+    running shows Cancel: then it is made again, with the key in it."""
+    from wizard.tui.keys_footer import KeysFooter
+
+    engine = make_engine(tmp_path)
+
+    async def scenario():
+        app = WizardApp(engine)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await close_opening_dialogs(app, pilot)
+            footer = app.query_one(KeysFooter)
+            for _ in range(100):            # the footer made for the walk's screen, once the dialog went
+                if not footer._remaking and footer._shown == footer._keys():
+                    break
+                await pilot.pause(0.05)
+            made = []
+            original = footer.recompose
+
+            async def counted():
+                made.append(footer._keys())
+                await original()
+
+            footer.recompose = counted
+            keys_before = [key.description for key in footer.query("FooterKey")]
+            await pilot.press("down", "up", "down")
+            app.refresh_bindings()          # as the app does after each step: the same keys
+            app.screen.set_focus(None)
+            app.screen.set_focus(app.query_one("#steps"))
+            await pilot.pause(0.2)
+            assert made == [] and [key.description for key in footer.query("FooterKey")] == keys_before
+            app.busy = True
+            app.refresh_bindings()
+            await pilot.pause(0.2)
+            assert len(made) == 1 and "Cancel" in [key.description for key in footer.query("FooterKey")]
+            app.busy = False
+
+    asyncio.run(scenario())
+
+
+def test_the_walk_opens_on_its_step_with_the_explanation_made_with_it(tmp_path):
+    """The step where the walk goes on is highlighted and explained in the walk's first layout:
+    its explanation is parsed and mounted once, with the view, not again when the list's first
+    highlight arrives."""
+    from textual.widgets import Markdown
+
+    engine = make_engine(tmp_path)
+
+    async def scenario():
+        app = WizardApp(engine)
+        updates = []
+        original = Markdown.update
+
+        def counted(self, markdown):
+            updates.append(self.id)
+            return original(self, markdown)
+
+        Markdown.update = counted
+        try:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await close_opening_dialogs(app, pilot)
+                await pilot.pause(0.2)
+                assert app.selected_step().id == engine.next_step().id == engine.steps[0].id
+                assert app.query_one("#explain").source == engine.explanation(engine.steps[0])
+                assert updates.count("explain") == 1, "made once, with the view"
+                await pilot.press("down")
+                await pilot.pause(0.2)
+                assert updates.count("explain") == 2
+                assert app.query_one("#explain").source == engine.explanation(engine.steps[1])
+        finally:
+            Markdown.update = original
+
+    asyncio.run(scenario())

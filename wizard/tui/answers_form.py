@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from wizard.answers import AnswersError, answers_from_form, field_problem, form_fields
+from wizard.tui.keys_footer import KeysFooter
 
 LABELS = {
     "maildomain": "Mail domain (the part after @)",
@@ -76,7 +77,7 @@ class AnswersScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#field-maildomain", Input).focus()

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Callable
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from wizard import resources
+from wizard.tui.keys_footer import KeysFooter
 
 if TYPE_CHECKING:
     from wizard import events
@@ -100,8 +101,8 @@ class WizardApp(App):
             return
         from wizard.tui.walk_view import WalkView
 
-        yield WalkView(self.engine)
-        yield Footer()
+        yield WalkView(self.engine, self._opening_index())
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.engine is None:
@@ -128,9 +129,13 @@ class WizardApp(App):
 
         self._attach(engine)
         await self.query_one("#opening").remove()
-        await self.mount_all([WalkView(engine), Footer()])
+        await self.mount_all([WalkView(engine, self._opening_index()), KeysFooter()])
         self.refresh_bindings()
         self._start()
+
+    def _opening_index(self) -> int | None:
+        """The step the walk opens on (where it goes on), when there are answers to show it with."""
+        return self._next_index() if self.engine.has_answers else None
 
     def _walk(self) -> WalkView:
         return self.query_one("#walk")

@@ -9,9 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from wizard.statuses import audit_status
+from wizard.tui.keys_footer import KeysFooter
 
 
 class AuditScreen(Screen):
@@ -28,7 +29,7 @@ class AuditScreen(Screen):
         yield Static("Auditing…", id="audit-title")
         yield DataTable(id="audit-rows", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail", markup=False)     # transcripts hold [brackets]
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("", "category", "check", "found")

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Markdown, Static
+from textual.widgets import Button, DataTable, Markdown, Static
+from wizard.tui.keys_footer import KeysFooter
 
 HELP = """\
 ## Keys
@@ -43,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog"):
             yield Markdown(HELP, id="help-text")
             yield Button("Close", id="close", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -68,7 +69,7 @@ class ResumeDialog(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Resume there", id="resume", variant="primary")
                 yield Button("Start of the list", id="look")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "resume")
@@ -106,7 +107,7 @@ class PathDialog(ModalScreen[bool | None]):
             with Horizontal():
                 yield Button("Lessons, errors included", id="lessons", variant="primary")
                 yield Button("Straight", id="straight")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "lessons")
@@ -135,7 +136,7 @@ class PrerequisitesScreen(ModalScreen[None]):
             yield Static("Prerequisites: checking…", id="checks-title")
             yield DataTable(id="checks", cursor_type="row")
             yield Static("", id="check-fix")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -193,7 +194,7 @@ class ManualProbeDialog(ModalScreen[str]):
             with Horizontal():
                 yield Button("Done", id="done", variant="primary")
                 yield Button("No answer", id="skip")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#manual-answer").focus()
@@ -228,7 +229,7 @@ class PasswordDialog(ModalScreen[str]):
             with Horizontal():
                 yield Button("Use it", id="done", variant="primary")
                 yield Button("Cancel", id="skip")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#secret-answer").focus()
@@ -259,7 +260,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Yes", id="yes", variant="warning")
                 yield Button("No", id="no", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no").focus()
@@ -285,7 +286,7 @@ class ReadyScreen(ModalScreen[None]):
             yield Static("The server is ready. For your mail clients:\n\n" + "\n".join(self.lines),
                          id="ready-text")
             yield Button("Close", id="close", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)

@@ -6,7 +6,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Markdown, Static
+from textual.widgets import DataTable, Header, Markdown, Static
+from wizard.tui.keys_footer import KeysFooter
 
 
 class ReportScreen(Screen):
@@ -21,7 +22,7 @@ class ReportScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Markdown(self.text, id="report")
-        yield Footer()
+        yield KeysFooter()
 
 
 class ExercisesScreen(Screen):
@@ -45,7 +46,7 @@ class ExercisesScreen(Screen):
         yield table
         yield Static("Pick an exercise and press s. The wizard breaks one thing and tells you only the "
                      "symptom; c checks your fix, g shows the answer.", id="exercise-status")
-        yield Footer()
+        yield KeysFooter()
 
     def _say(self, text: str) -> None:
         self.query_one("#exercise-status", Static).update(text)
@@ -98,7 +99,7 @@ class WhyScreen(Screen):
         yield Input(self.target, placeholder="alice@example.org, 5B8E91623B8 or <id@host>", id="why-target")
         yield Static("", id="why-verdict")
         yield Static("", id="why-path")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#why-target").focus()

@@ -23,10 +23,12 @@ def caption(title: str, status: str) -> str:
 
 
 class StepList(OptionList):
-    def __init__(self, rows: list[tuple[str, str, str]], **kwargs):
-        """`rows`: (step id, title, status) in walk order."""
+    def __init__(self, rows: list[tuple[str, str, str]], highlighted: int | None = None, **kwargs):
+        """`rows`: (step id, title, status) in walk order; `highlighted`: the row it opens on."""
         self.rows: dict[str, tuple[str, str]] = {}
         super().__init__(*self._made(rows), **kwargs)
+        if highlighted is not None:
+            self.highlighted = highlighted
 
     def _made(self, rows) -> list[Option]:
         self.rows = {step_id: (title, status) for step_id, title, status in rows}

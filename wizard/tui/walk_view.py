@@ -24,19 +24,23 @@ if TYPE_CHECKING:
 
 
 class WalkView(Horizontal):
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, selected: int | None = None):
+        """`selected`: the step the list opens on, its explanation made with the view (one
+        layout for the whole walk on screen, not a second one for the explanation)."""
         super().__init__(id="walk")
         self.engine = engine
+        self.selected = selected
 
     def compose(self) -> ComposeResult:
+        first = None if self.selected is None else self.engine.steps[self.selected]
         with Vertical(id="sidebar"):
-            yield StepList(self._rows(), id="steps")
+            yield StepList(self._rows(), highlighted=self.selected, id="steps")
             yield ProgressBar(total=len(self.engine.steps), show_eta=False, id="progress")
         with Vertical(id="main-area"):
             yield MailFlow(labels(self.engine.steps), id="flow")
             with TabbedContent(id="main"):
                 with TabPane("Explain", id="tab-explain"):
-                    yield Markdown(id="explain")
+                    yield Markdown(self.engine.explanation(first) if first else None, id="explain")
                 with TabPane("Changes", id="tab-changes"):
                     yield Static(id="changes")
                 with TabPane("Probe", id="tab-probe"):
@@ -72,7 +76,9 @@ class WalkView(Horizontal):
         flow.touched = frozenset(touched_by(step))
         if not busy:
             flow.travelled = ()
-        self.query_one("#explain", Markdown).update(self.engine.explanation(step))
+        explain, text = self.query_one("#explain", Markdown), self.engine.explanation(step)
+        if explain.source != text:          # the step the view opened on is shown already
+            explain.update(text)
         self.show_log(step)
         changes = self.engine.plan(step)
         text = "\n".join(c.diff for c in changes) or (
