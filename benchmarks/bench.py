@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from benchmarks.floor import lab_values, script as floor_script  # noqa: E402
+from benchmarks.startup_probe import ANSWERS as STARTUP_ANSWERS  # noqa: E402
 from fixture_data import ANSWERS as SUITE_ANSWERS, kept_files  # noqa: E402
 
 PYTHON = sys.executable
@@ -84,6 +86,77 @@ def startup(runs: int) -> list[dict]:
                     "reported beside the first paint, no target of its own"),
             measure("start-up peak memory", "MiB", memory["wizard"] / 1024, memory["bare"] / 1024,
                     round(80 / (memory["bare"] / 1024), 3), "target: at most 80 MiB")]
+
+
+# A bare Textual app as the terminal measure's floor: a label and a footer.
+BARE_IN_A_TERMINAL = """
+from textual.app import App
+from textual.widgets import Footer, Label
+
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+
+    def compose(self):
+        yield Label("a bare Textual app")
+        yield Footer()
+
+Bare().run()
+"""
+
+
+TMUX = ["tmux", "-L", f"mailwizard-bench-{os.getpid()}"]
+
+
+def startup_in_a_terminal(runs: int) -> list[dict]:
+    """From the command typed to the text seen in a real terminal (tmux, 120x36, read back with
+    `capture-pane` every 10 ms): mailwizard's walk on a first start (a step of the list, a line
+    of the selected step's explanation and the path question) against a bare Textual app's label
+    and footer. Starting tmux costs both the same."""
+    from steps import ALL_STEPS
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["TERM"] = "xterm-256color"
+    samples: dict[str, list[float]] = {"bare": [], "wizard": []}
+    # A tmux server of the benchmark's own, kept up between the runs by a session that waits:
+    # a server whose last session ends exits, and the next run could meet it on its way out.
+    subprocess.run([*TMUX, "new-session", "-d", "-s", "hold", "sleep 600"], check=True, timeout=10)
+    with tempfile.TemporaryDirectory(prefix="mailwizard-bench-tmux-") as scratch:
+        bare = Path(scratch, "bare.py")
+        bare.write_text(BARE_IN_A_TERMINAL)
+        answers = Path(scratch, "answers.toml")
+        answers.write_text(STARTUP_ANSWERS)
+        for n in range(runs + 1):             # interleaved; the first of each warms the caches
+            root = Path(scratch, f"box{n}")
+            commands = {"bare": ([PYTHON, str(bare)], ("a bare Textual app", "Quit")),
+                        "wizard": ([PYTHON, "-m", "wizard", "--root", str(root), "--answers", str(answers)],
+                                   (ALL_STEPS[0].title[:20], "or held by Postfix", "Follow the tutorial's lessons"))}
+            for kind, (argv, texts) in commands.items():
+                took = seconds_to_text(argv, texts, env)
+                if n:
+                    samples[kind].append(took)
+    subprocess.run([*TMUX, "kill-server"], capture_output=True, timeout=10)
+    bare_median = statistics.median(samples["bare"])
+    return [measure("start-up to the walk in a terminal", "s", statistics.median(samples["wizard"]), bare_median,
+                    1.5, f"median of {runs}; tmux 120x36; baseline: a bare Textual app's label and footer in "
+                    "the same terminal")]
+
+
+def seconds_to_text(argv: list[str], texts: tuple[str, ...], env: dict) -> float:
+    session = f"mwbench{os.getpid()}"
+    started = time.perf_counter()
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", shlex.join(argv)],
+                   cwd=REPO, env=env, check=True, timeout=10)
+    try:
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            shown = subprocess.run([*TMUX, "capture-pane", "-p", "-t", session], capture_output=True,
+                                   text=True, timeout=10).stdout
+            if all(text in shown for text in texts):
+                return time.perf_counter() - started
+            time.sleep(0.01)
+        raise SystemExit(f"{texts} never appeared in the terminal; it showed:\n{shown}")
+    finally:
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True, timeout=10)
 
 
 # ---- the lab and a clean box ----------------------------------------------------------------------
@@ -355,6 +428,7 @@ def main() -> int:
     measures = []
     if args.only in (None, "startup"):
         measures += startup(runs)
+        measures += startup_in_a_terminal(runs)
     if args.only in (None, "why"):
         measures += why_measures(runs)
     if args.only in (None, "lab"):

@@ -138,3 +138,29 @@ def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path, t
         assert not (root / "etc").exists() and not (root / "var").exists()
     finally:
         tmux("kill-session", "-t", SESSION)
+
+
+def test_a_first_start_shows_the_selected_steps_explanation_under_the_path_question(terminal):
+    """On a first start the path question comes over the walk, and the walk under it is whole:
+    beside the question, the first step's explanation (it was once left empty until the
+    question was answered)."""
+    import re
+
+    from wizard import resources
+
+    start, root = terminal
+    start()
+    shown = wait_for("Follow the tutorial's lessons")
+    explained = " ".join(re.sub(r"[*`#\[\]()]", " ", resources.read_text("explain", "prereq.md")).split())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        # The explanation's pane: what stands right of the walk's divider, below the question.
+        beside = " ".join(line.split("│", 1)[1] for line in shown.splitlines() if "│" in line)
+        words = re.sub(r"[*`#\[\]()]", " ", beside).split()
+        runs = [" ".join(words[i:i + 5]) for i in range(len(words) - 4)]
+        if any(run in explained for run in runs):
+            break
+        time.sleep(0.2)
+        shown = screen()
+    else:
+        raise AssertionError(f"no line of prereq.md beside the path question:\n{shown}")
