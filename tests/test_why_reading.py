@@ -110,7 +110,7 @@ def test_a_compressed_part_is_read_whole_across_members_and_a_broken_one_is_name
     """A rotated part made of two gzip members with padding after them (as `cat` and some tools
     leave it), inflated a few bytes at a time: every line found, in order; a part cut short or
     with a wrong check sum is named as unreadable, never taken as ended."""
-    from wizard import logscan
+    from wizard import logscan, tracing
 
     monkeypatch.setattr(logscan, "BLOCK", 97)
     monkeypatch.setattr(logscan, "CHUNK", 61)
@@ -124,6 +124,10 @@ def test_a_compressed_part_is_read_whole_across_members_and_a_broken_one_is_name
     opened = open_logs(System(tmp_path))
     assert trace(opened, "5B8E91623B8").path == LMTP and opened.missing == []
     assert opened.first_line() == filler[0]
+    # Found by its address, the message's own lines are looked for from a little before the
+    # first line naming it: inside the compressed part, reached by inflating up to there.
+    monkeypatch.setattr(tracing, "LOOK_BACK", 45000)
+    assert trace(open_logs(System(tmp_path)), "alice@example.test").path == LMTP
     (logs / "mail.log.2.gz").write_bytes(packed[:-40])
     opened = open_logs(System(tmp_path))
     trace(opened, "5B8E91623B8")
