@@ -73,6 +73,8 @@ class LogSet:
         # zlib inflates without holding the GIL: a compressed part is searched by a thread of
         # its own while the plain ones are searched here, so the two cores share the work.
         packed = [i for i in chosen if self.parts[i].compressed]
+        if not packed:
+            return sorted(hit for i in chosen for hit in self._search(i, finder, start))
         found: list[list[Hit]] = []
         broke: list[BaseException] = []
 

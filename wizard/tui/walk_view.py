@@ -76,9 +76,9 @@ class WalkView(Horizontal):
         flow.touched = frozenset(touched_by(step))
         if not busy:
             flow.travelled = ()
-        explain, text = self.query_one("#explain", Markdown), self.engine.explanation(step)
-        if explain.source != text:          # the step the view opened on is shown already
-            explain.update(text)
+        explain, explanation = self.query_one("#explain", Markdown), self.engine.explanation(step)
+        if explain.source != explanation:       # the step the view opened on is shown already
+            explain.update(explanation)
         self.show_log(step)
         changes = self.engine.plan(step)
         text = "\n".join(c.diff for c in changes) or (
