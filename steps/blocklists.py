@@ -2,9 +2,32 @@
 client up in DNS block lists and refuses the listed ones, naming the list; people who logged in
 (587, 465, or 25 with AUTH) are never looked up."""
 
-from wizard.model import Extend, FileFragment, InInbox, Probe, Refused, Relayed, Requirement, SmtpMail, Step
+from wizard.model import (AnswerField, AnswersSection, ByValue, Each, Extend, FileFragment, InInbox, Probe, Refused, Relayed,
+                          Requirement, SmtpMail, Step)
 
 MAIN_CF = "/etc/postfix/main.cf"
+# Well-known DNS block lists of clients' addresses, free for a small server that queries through
+# its own resolver. Each has terms of use, so none is chosen for the user: naming one agrees.
+SUGGESTED = ("zen.spamhaus.org", "bl.spamcop.net")
+
+
+ANSWERS = AnswersSection(
+    key="blocklists",
+    help="The DNS block lists port 25 checks connecting clients against",
+    fields=(
+        AnswerField("lists", "The lists' zones, like [\"zen.spamhaus.org\"] ([] for none; naming one agrees "
+                             "to its terms)", kind="list", check="domain", default=(), most=5,
+                    in_lab=("bl.{extdomain}",),     # the lab's own list, served by the lab's DNS
+                    hint="Each costs a DNS lookup for every client that connects."),
+    ),
+    values=(("blocklists_on", ByValue("lists", (("", "no"),), otherwise="yes")),
+            ("blocklists", ByValue("lists", (("", "-"),), otherwise="{lists}")),
+            ("blocklist_first", "{lists.first}"),
+            # Only real listings count: a list's error answers (Spamhaus' 127.255.255.x to queries
+            # through public resolvers) must never be taken for "listed", or all mail is refused.
+            ("blocklist_restrictions", Each("lists", "reject_rbl_client {item}=127.0.0.[2..254], ")),
+            ("listed_client", "")),         # an address a list lists, to send from: only the lab has one
+)
 
 STEP = Step(
     id="blocklists",
@@ -41,4 +64,5 @@ STEP = Step(
               expect=Relayed(), vantage="external", host="{fqdn}", port=587, source="{listed_client}",
               needs=(Requirement("listed-client", ("{listed_client}", "{blocklist_first}")),)),
     ),
+    answers=ANSWERS,
 )

@@ -5,12 +5,48 @@ It is the walk's last chapter: it is the only one that needs port 80 open from o
 the server's A record right, so everything before works on a classroom box without them; with
 `[certificate] ca = "none"` the walk passes over it and keeps the self-signed certificate."""
 
-from wizard.model import (AcmeCertificate, FileFragment, Imap, Probe, Requirement, Setting, SmtpMail, Step,
-                          Trusted)
+from wizard.model import (AcmeCertificate, AnswerField, AnswersSection, ByValue, FileFragment, Imap, Probe, Requirement,
+                          Setting, SmtpMail, Step, Trusted)
 
 MAIN_CF = "/etc/postfix/main.cf"
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 DEPLOY_HOOK = "/etc/letsencrypt/renewal-hooks/deploy/mailwizard-reload"
+# The ACME CAs known by name, and their directories; any other https:// directory URL may be given.
+LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
+# Where certbot keeps the current certificate of each name.
+LIVE = "/etc/letsencrypt/live/{fqdn}"
+# The placeholders by CA: the ACME directory, and the root a client verifies the served chain
+# against ("" is the system's trust store; a staging CA's is trusted by nobody; the lab sets its own).
+ACME_SERVER = ByValue("ca", (("none", ""), ("lab", ""), ("letsencrypt", LETSENCRYPT),
+                             ("letsencrypt-staging", LETSENCRYPT_STAGING)), otherwise="{ca}")
+TLS_ROOT = ByValue("ca", (("letsencrypt", ""), ("letsencrypt-staging", "untrusted"), ("lab", "")),
+                   otherwise="{trust}")
+
+
+ANSWERS = AnswersSection(
+    key="certificate",
+    help="Which ACME CA issues the server's certificate, and how its HTTP-01 challenge is answered",
+    fields=(
+        AnswerField("ca", "The ACME CA: none (keep the self-signed one), letsencrypt, letsencrypt-staging, "
+                          "lab, or an ACME directory's https:// URL",
+                    choices=("none", "lab", "letsencrypt", "letsencrypt-staging"), default="none", in_lab="lab",
+                    pattern=r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?",
+                    hint="Write one of the names, or the https:// URL of an ACME directory."),
+        AnswerField("email", "The address the CA writes to about the certificate (default postmaster@MAILDOMAIN)",
+                    check="address", default="postmaster@{maildomain}"),
+        AnswerField("webroot", "A web server's document root that answers the challenge (default: "
+                               "certbot's own server on port 80)", check="path", default="",
+                    hint="The web server's document root, e.g. /var/www/html."),
+        AnswerField("trust", "A PEM file of the CA that signs a private ACME server and its certificates",
+                    check="path", default="",
+                    hint="A PEM file of the CA that signs the ACME server and its certificates."),
+    ),
+    values=(("acme_ca", "{ca}"), ("acme", ByValue("ca", (("none", "no"),), otherwise="yes")),
+            ("acme_server", ACME_SERVER), ("acme_email", "{email}"), ("acme_webroot", "{webroot}"),
+            ("acme_trust", "{trust}"), ("tls_cert", f"{LIVE}/fullchain.pem"), ("tls_key", f"{LIVE}/privkey.pem"),
+            ("tls_root", TLS_ROOT)),
+)
 
 
 STEP = Step(
@@ -58,4 +94,5 @@ STEP = Step(
             Requirement("served-certificate", ("{fqdn}", "{tls_cert}"))),
     undo=("Postfix and Dovecot go back to the self-signed certificate and the renewal hook goes; the "
           "certificate, its account and its renewal settings stay under /etc/letsencrypt."),
+    answers=ANSWERS,
 )

@@ -1,12 +1,28 @@
 """After the tutorial: outgoing mail signed with DKIM by rspamd, the filter Postfix hands mail from
 people (587 and 465) to as a milter. One 2048-bit key per mail domain, made once and kept."""
 
-from wizard.model import (Block, DkimKey, DkimSigned, FileFragment, Probe, Requirement, Setting,
-                          SmtpMail, Step)
+from wizard.model import (AnswerField, AnswersSection, Block, DkimKey, DkimSigned, FileFragment, Probe,
+                          Requirement, Setting, SmtpMail, Step)
 
 MAIN_CF = "/etc/postfix/main.cf"
 SIGNING_CONF = "/etc/rspamd/local.d/dkim_signing.conf"
 KEY = "/var/lib/rspamd/dkim/{maildomain}.{dkim_selector}.key"
+
+
+ANSWERS = AnswersSection(
+    key="dkim",
+    help="The DKIM key's selector: its name in DNS (SELECTOR._domainkey.MAILDOMAIN)",
+    fields=(
+        # Once walked, the walk's selector stays the default: its key is on the box and maybe in
+        # DNS, and a month later the dated default must not make a second key.
+        AnswerField("selector", "The selector, a DNS label like mw202612 (default: the month the key is made)",
+                    # The month the key is made: a later key gets a new name, and both can be
+                    # published while receivers move over.
+                    check="label", lower=True, default="mw{this_month}", remembered=True,
+                    hint="It becomes SELECTOR._domainkey in your zone; like 'mw202612'."),
+    ),
+    values=(("dkim_selector", "{selector}"),),
+)
 
 STEP = Step(
     id="dkim",
@@ -43,4 +59,5 @@ STEP = Step(
               expect=DkimSigned(path=KEY), host="localhost", port=587),
     ),
     undo="rspamd's signing setup and the milter go; the key stays in /var/lib/rspamd/dkim.",
+    answers=ANSWERS,
 )

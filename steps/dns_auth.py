@@ -2,7 +2,21 @@
 let mail clients find it (RFC 6186 SRV), shown as zone-file lines and checked where they are
 published; in the lab the step publishes them itself and the outside server turns strict."""
 
-from wizard.model import Bounced, DkimSigned, DnsRecord, Probe, Relayed, SmtpMail, Step
+from wizard.model import AnswerField, AnswersSection, Bounced, DkimSigned, DnsRecord, Probe, Relayed, SmtpMail, Step
+
+ANSWERS = AnswersSection(
+    key="dmarc",
+    help="What receivers do with mail that fails SPF and DKIM, and where they send their reports",
+    fields=(
+        # Cautious by default: receivers report, nothing is refused yet.
+        AnswerField("policy", "The DMARC policy: none, quarantine or reject", lower=True,
+                    choices=("none", "quarantine", "reject"), default="none",
+                    hint="Start with none: receivers only report."),
+        AnswerField("report", "The address receivers send reports to (default postmaster@MAILDOMAIN)",
+                    check="address", default="postmaster@{maildomain}"),
+    ),
+    values=(("dmarc_policy", "{policy}"), ("dmarc_report", "{report}")),
+)
 
 RECORDS = (
     DnsRecord("{maildomain}", "TXT", "v=spf1 mx{spf_relay} -all",
@@ -58,4 +72,5 @@ STEP = Step(
     probes=(SIGNED_AS_PUBLISHED, ACCEPTED),
     lessons=LESSONS,
     undo="Nothing on the box changes; in the lab the records leave its DNS and the outside turns lenient.",
+    answers=ANSWERS,
 )

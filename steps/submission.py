@@ -1,7 +1,16 @@
 """After the tutorial: the submission ports of RFC 8314 for mail clients, 587 (STARTTLS) and 465
 (TLS from the first byte), each only for clients that logged in; port 25 is left to servers."""
 
-from wizard.model import FileFragment, Offers, Probe, Refused, Relayed, Service, Setting, SmtpMail, Step
+from wizard.model import (AnswerField, AnswersSection, FileFragment, Offers, Probe, Refused, Relayed, Service,
+                          Setting, SmtpMail, Step)
+
+ANSWERS = AnswersSection(
+    key="submission",
+    help="Ports 587 and 465 for people's mail; AUTH on port 25 only when old clients need it",
+    fields=(AnswerField("auth_on_25", "Should port 25 still offer AUTH to old mail clients once 587 and "
+                                      "465 exist", kind="bool", default=False),),
+    values=(("auth_on_25", "{auth_on_25}"),),
+)
 
 MAIN_CF = "/etc/postfix/main.cf"
 MASTER_CF = "/etc/postfix/master.cf"
@@ -91,4 +100,5 @@ STEP = Step(
         "    _pop3._tcp.{maildomain}.        3600 IN SRV 0 0 0 .",
     ),
     undo="master.cf goes back to the box's own, byte for byte; port 25 offers AUTH again.",
+    answers=ANSWERS,
 )

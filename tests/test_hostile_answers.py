@@ -152,6 +152,7 @@ def test_a_relay_host_login_is_refused_or_stays_one_line_of_the_password_map(hos
     values = {**answers.values(), "compatibility_level": "3.6", **answers.secrets()}
     kept = render_file("/etc/postfix/sasl_passwd", ALL_STEPS, values)
     rows = [line for line in kept.splitlines() if line and not line.startswith("#")]
-    assert rows == [f"[{answers.relay.host}]:587 {answers.relay.user}:{password}"]
+    relay = answers.table("relay")
+    assert rows == [f"[{relay['host']}]:587 {relay['user']}:{password}"]
     main_cf = render_file("/etc/postfix/main.cf", ALL_STEPS, values)
-    assert f"\nrelayhost = [{answers.relay.host}]:587\n" in main_cf
+    assert f"\nrelayhost = [{relay['host']}]:587\n" in main_cf

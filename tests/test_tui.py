@@ -225,7 +225,7 @@ def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp
         assert not isinstance(app.screen, AnswersScreen)
 
     run_app(engine, scenario)
-    assert dict(engine.answers.certificate) == {"ca": "letsencrypt", "email": "hostmaster@example.test",
+    assert engine.answers.table("certificate") == {"ca": "letsencrypt", "email": "hostmaster@example.test",
                                                 "webroot": "/var/www/html"}
     values = engine.values()
     assert values["acme"] == "yes" and values["acme_server"].startswith("https://acme-v02.api.letsencrypt.org")

@@ -8,48 +8,27 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wizard import sections
+from wizard.answer_checks import (AnswersError, check_address, check_domain, check_hostlabel, check_password,
+                                  text as _str)
+
+if TYPE_CHECKING:
+    from wizard.model import AnswersSection
 
 DEFAULT_MAILDOMAIN = "example.test"
 DEFAULT_MAILHOST = "mail"
 DEFAULT_EXTERNAL = "bob@ext.test"
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-# Local parts we accept: the dot-atom of RFC 5322 minus characters that mean something in
-# Postfix or Dovecot tables (":", "#", "," and blanks).
-_LOCAL_PART = re.compile(r"^[a-z0-9!$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!$%&'*+/=?^_`{|}~-]+)*$")
 _VANTAGE = re.compile(r"^(box|local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
-KNOWN_TOP = {"maildomain", "mailhost", "users", "external", "lab", "static_address", "dkim", "dmarc",
-             "submission", "certificate", "relay", "blocklists", "aliases"}
-KNOWN_ALIASES = {"to", "addresses", "pure_virtual"}
-# RFC 2142's addresses for a mail service: postmaster (mail), abuse (everyone). Others the
-# answers may add: hostmaster (DNS), webmaster (web), security, noc, info, support, sales.
-DEFAULT_ALIASES = ("postmaster", "abuse")
-KNOWN_BLOCKLISTS = {"lists"}
-# Well-known DNS block lists of clients' addresses, free for a small server that queries through
-# its own resolver. Each has terms of use, so none is chosen for the user: naming one agrees.
-SUGGESTED_BLOCKLISTS = ("zen.spamhaus.org", "bl.spamcop.net")
-MAX_BLOCKLISTS = 5
-KNOWN_RELAY = {"host", "port", "user", "password", "spf"}
-# The port a relay host takes mail from its customers on: submission (RFC 6409).
-DEFAULT_RELAY_PORT = 587
-KNOWN_CERTIFICATE = {"ca", "email", "webroot", "trust"}
-# The ACME CAs known by name; any other https:// directory URL may be given instead.
-ACME_DIRECTORIES = {
-    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
-    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
-}
-CA_CHOICES = ("none", "lab", *ACME_DIRECTORIES)
-CERTBOT_LIVE = "/etc/letsencrypt/live"      # where certbot keeps the current certificate of each name
-KNOWN_SUBMISSION = {"auth_on_25"}
-KNOWN_DKIM = {"selector"}
-KNOWN_DMARC = {"policy", "report"}
-DMARC_POLICIES = ("none", "quarantine", "reject")
-# `known` (what the last walk used) holds the DKIM selector under this key; an address has no blank.
-KNOWN_SELECTOR = "dkim selector"
+# The walk's own keys; each chapter after the tutorial adds its table (steps/*: AnswersSection).
+KNOWN_CORE = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
 KNOWN_USER = {"address", "password", "password_hash"}
 KNOWN_EXTERNAL = {"address", "vantage", "host", "ssh_config"}
 KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
@@ -59,55 +38,11 @@ DEFAULT_LAB = {"name": "mwlab", "mail_address": "192.0.2.25", "ext_address": "19
 _LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 
-class AnswersError(ValueError):
-    """An answer is not usable; the message names it and says what to do."""
+def chapter_sections() -> tuple[AnswersSection, ...]:
+    """The chapters' own tables, as the chapters declare them (Step.answers), in walk order."""
+    from steps import ALL_STEPS     # deferred: the chapters are data above this module
 
-
-def check_domain(value: str, what: str = "maildomain") -> str:
-    value = value.strip().lower().rstrip(".")
-    if not value or len(value) > 253:
-        raise AnswersError(f"{what}: a domain name has 1 to 253 characters, got {len(value)}.")
-    labels = value.split(".")
-    if len(labels) < 2:
-        raise AnswersError(f"{what}: '{value}' needs at least two labels, like example.test.")
-    for label in labels:
-        if not _LABEL.match(label):
-            raise AnswersError(
-                f"{what}: '{label}' is not a valid DNS label in '{value}'. Use letters, digits "
-                "and hyphens (not first or last), at most 63 characters per label.")
-    return value
-
-
-def check_hostlabel(value: str, what: str = "mailhost") -> str:
-    value = value.strip().lower()
-    if not _LABEL.match(value):
-        raise AnswersError(
-            f"{what}: '{value}' must be one DNS label (letters, digits, inner hyphens), like 'mail'; "
-            "the domain is added from maildomain.")
-    return value
-
-
-def check_address(value: str, what: str) -> tuple[str, str]:
-    value = value.strip()
-    if value.count("@") != 1:
-        raise AnswersError(f"{what}: '{value}' is not an address of the form user@domain.")
-    local, domain = value.split("@")
-    local = local.lower()
-    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
-        raise AnswersError(
-            f"{what}: the user part '{local}' may hold letters, digits and . _ - + (no blanks, "
-            "':', '#' or ','), at most 64 characters.")
-    return local, check_domain(domain, what)
-
-
-def check_password(value: str, what: str) -> str:
-    if not value:
-        raise AnswersError(f"{what}: the password is empty; give one or a password_hash.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise AnswersError(f"{what}: the password holds a control character (newline, tab, NUL...).")
-    if len(value) > 256:
-        raise AnswersError(f"{what}: the password is longer than 256 characters.")
-    return value
+    return tuple(step.answers for step in ALL_STEPS if step.answers)
 
 
 _HASH = re.compile(r"^(\{[A-Z0-9-]+\})?\$(6|5|2[aby]|y)\$[./A-Za-z0-9$=,]+$")
@@ -192,33 +127,6 @@ class MailUser:
 
 
 @dataclass(frozen=True)
-class Relay:
-    """The relay host ("smarthost") all outgoing mail goes through, where port 25 is closed."""
-
-    host: str
-    port: int = DEFAULT_RELAY_PORT
-    user: str = ""
-    spf: str = ""           # the SPF mechanism that covers the relay's senders ("" : a:HOST)
-    # Kept in memory only (like a mail user's password): never in the state or the replay file.
-    password: str = field(default="", repr=False, compare=False)
-
-    @property
-    def nexthop(self) -> str:
-        """As relayhost and the password map write it: brackets, so no MX lookup is done."""
-        return f"[{self.host}]:{self.port}"
-
-
-@dataclass(frozen=True)
-class Aliases:
-    """The administrative addresses (RFC 2142) and the mailbox that reads them; `pure_virtual`:
-    no local delivery at all, root's and the daemons' mail goes there too."""
-
-    to: str = ""                    # an address of a mail user; "" : the first user
-    addresses: tuple[str, ...] = DEFAULT_ALIASES
-    pure_virtual: bool = False
-
-
-@dataclass(frozen=True)
 class Answers:
     maildomain: str = DEFAULT_MAILDOMAIN
     mailhost: str = DEFAULT_MAILHOST
@@ -229,15 +137,12 @@ class Answers:
     lab: tuple[tuple[str, str], ...] = tuple(DEFAULT_LAB.items())
     static_address: bool | None = None      # asked, never guessed: no check can see it
     ssh_config: str = ""                     # for vantage ssh:..: an ssh_config file (ssh -F)
-    dkim_selector: str = ""                  # "" until parsed: then given, remembered or dated
-    dmarc_policy: str = "none"               # cautious: receivers report, nothing is refused yet
-    dmarc_report: str = ""                   # rua address; "" means postmaster@maildomain
-    auth_on_25: bool = False                 # keep AUTH on port 25 for old clients (off by default)
-    certificate: tuple[tuple[str, str], ...] = ()   # [certificate]: ca, email, webroot, trust as given
-    relay: "Relay | None" = None             # [relay]: a relay host for all outgoing mail
-    blocklists: tuple[str, ...] | None = None    # [blocklists] lists; None: not given (none; the lab's in a lab)
-    aliases: "Aliases | None" = None         # [aliases]: who reads the administrative addresses
+    # The chapters' own tables as given (checked, normalised): (key, ((field, value), ...)).
+    tables: tuple[tuple[str, sections.Given], ...] = ()
+    # Their secrets apart, by placeholder ("relay_password"): in memory only, like a user's password.
+    kept_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
     source: str = field(default="defaults", compare=False)
+    declared: tuple[AnswersSection, ...] = field(default_factory=chapter_sections, compare=False, repr=False)
 
     @property
     def fqdn(self) -> str:
@@ -251,9 +156,26 @@ class Answers:
     def extdomain(self) -> str:
         return self.external_address.split("@")[1]
 
+    def table(self, key: str) -> dict[str, object] | None:
+        """A chapter's table as given (None: not given)."""
+        given = dict(self.tables).get(key)
+        return None if given is None else dict(given)
+
+    def walk_values(self) -> dict[str, object]:
+        """What a chapter's table may be held against and made into values with."""
+        first = self.users[0] if self.users else None
+        return {"maildomain": self.maildomain, "mailhost": self.mailhost, "fqdn": self.fqdn,
+                "extdomain": self.extdomain, "mailuser_address": first.address if first else "",
+                "users": tuple(u.address for u in self.users), "user_locals": tuple(u.local for u in self.users),
+                "this_month": time.strftime("%Y%m", time.gmtime())}
+
     def values(self) -> dict[str, str]:
         """The placeholders steps may use in their fragments and probes."""
         first = self.users[0] if self.users else None
+        walk, tables = self.walk_values(), dict(self.tables)
+        chapters = {}
+        for section in self.declared:
+            chapters.update(sections.values(section, tables.get(section.key), walk))
         return {
             "maildomain": self.maildomain,
             "mailhost": self.mailhost,
@@ -270,72 +192,26 @@ class Answers:
             "vantage": self.vantage,
             "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
             "ssh_config": self.ssh_config,
-            "dkim_selector": self.dkim_selector or dated_selector(),
-            "dmarc_policy": self.dmarc_policy,
-            "dmarc_report": self.dmarc_report or f"postmaster@{self.maildomain}",
-            "auth_on_25": "yes" if self.auth_on_25 else "no",
-            **self.certificate_values(),
-            **self.relay_values(),
-            **self.blocklist_values(),
-            **self.alias_values(),
+            **chapters,
         }
-
-    def alias_values(self) -> dict[str, str]:
-        aliases = self.aliases or Aliases()
-        first = self.users[0].address if self.users else f"postmaster@{self.maildomain}"
-        to = aliases.to or first
-        return {"aliases": " ".join(aliases.addresses) or "-", "aliases_to": to,
-                "aliases_to_local": to.split("@")[0], "aliases_to_domain": to.split("@")[1],
-                "pure_virtual": "yes" if aliases.pure_virtual else "no"}
-
-    def blocklist_values(self) -> dict[str, str]:
-        lists = self.blocklists or ()
-        # Only real listings count: a list's error answers (Spamhaus' 127.255.255.x to queries
-        # through public resolvers) must never be taken for "listed", or all mail is refused.
-        rules = "".join(f"reject_rbl_client {name}=127.0.0.[2..254], " for name in lists)
-        return {"blocklists_on": "yes" if lists else "no", "blocklists": " ".join(lists) or "-",
-                "blocklist_first": lists[0] if lists else "", "blocklist_restrictions": rules,
-                "listed_client": ""}       # an address a list lists, to send from: only the lab has one
-
-    def relay_values(self) -> dict[str, str]:
-        relay = self.relay
-        if relay is None:
-            return {"relay": "no", "relay_host": "", "relay_port": "", "relay_user": "",
-                    "relay_nexthop": "", "spf_relay": "", "relay_password": ""}
-        return {"relay": "yes", "relay_host": relay.host, "relay_port": str(relay.port),
-                "relay_user": relay.user, "relay_nexthop": relay.nexthop,
-                "spf_relay": " " + (relay.spf or f"a:{relay.host}"),
-                # Filled by the walk (answers, environment, the box, or asked): see Question.
-                "relay_password": ""}
 
     def secrets(self) -> dict[str, str]:
         """The secrets the answers gave (asked at run time when they give none)."""
-        return {"relay_password": self.relay.password} if self.relay and self.relay.password else {}
+        return dict(self.kept_secrets)
 
     def in_a_lab(self) -> "Answers":
         """These answers as a lab walk takes them: the lab's own CA and block list where the
         answers choose none (on a real box none is chosen for the user: choosing one agrees to
         its terms)."""
-        answers = self
-        if "ca" not in dict(answers.certificate):
-            answers = replace(answers, certificate=answers.certificate + (("ca", "lab"),))
-        if answers.blocklists is None:      # the lab's own block list, served by the lab's DNS
-            answers = replace(answers, blocklists=(f"bl.{answers.extdomain}",))
-        return answers
+        walk, tables = self.walk_values(), dict(self.tables)
+        for section in self.declared:
+            table = sections.in_lab(section, tables.get(section.key), walk)
+            if table is not None:
+                tables[section.key] = table
+        return replace(self, tables=self._ordered(tables))
 
-    def certificate_values(self) -> dict[str, str]:
-        """The [certificate] choices as values. No `ca` given: none (see in_a_lab)."""
-        given = dict(self.certificate)
-        ca = given.get("ca") or "none"
-        live = f"{CERTBOT_LIVE}/{self.fqdn}"
-        # The root a client verifies the served chain against: "" is the system's trust store,
-        # a staging CA's is trusted by nobody, the lab's is set by the lab.
-        root = {"letsencrypt": "", "letsencrypt-staging": "untrusted", "lab": ""}.get(ca, given.get("trust", ""))
-        return {"acme_ca": ca, "acme": "no" if ca == "none" else "yes",
-                "acme_server": ACME_DIRECTORIES.get(ca, ca if ca.startswith("https://") else ""),
-                "acme_email": given.get("email") or f"postmaster@{self.maildomain}",
-                "acme_webroot": given.get("webroot", ""), "acme_trust": given.get("trust", ""),
-                "tls_cert": f"{live}/fullchain.pem", "tls_key": f"{live}/privkey.pem", "tls_root": root}
+    def _ordered(self, tables: dict) -> tuple:
+        return tuple((s.key, tables[s.key]) for s in self.declared if s.key in tables)
 
     def to_record(self) -> dict:
         """What the state file keeps: names and hashes, never a clear password."""
@@ -347,23 +223,21 @@ class Answers:
                          **({"host": self.exthost} if self.exthost else {}), **({"ssh_config": self.ssh_config} if self.ssh_config else {})},
             "lab": dict(self.lab),
             **({} if self.static_address is None else {"static_address": self.static_address}),
-            "dkim": {"selector": self.values()["dkim_selector"]},
-            "dmarc": {"policy": self.dmarc_policy, **({"report": self.dmarc_report} if self.dmarc_report else {})},
-            **({"submission": {"auth_on_25": True}} if self.auth_on_25 else {}),
-            **({"certificate": dict(self.certificate)} if self.certificate else {}),
-            **({"relay": self._relay_record()} if self.relay else {}),
-            **({"blocklists": {"lists": list(self.blocklists)}} if self.blocklists is not None else {}),
-            **({"aliases": self._aliases_record()} if self.aliases is not None else {}),
+            **{key: sections.record(self._section(key), given) for key, given in self._recorded()},
         }
 
-    def _aliases_record(self) -> dict:
-        return {**({"to": self.aliases.to} if self.aliases.to else {}),
-                "addresses": list(self.aliases.addresses), "pure_virtual": self.aliases.pure_virtual}
+    def _section(self, key: str) -> AnswersSection:
+        return next(s for s in self.declared if s.key == key)
 
-    def _relay_record(self) -> dict:
-        relay = self.relay
-        return {"host": relay.host, "port": relay.port, "user": relay.user,
-                **({"spf": relay.spf} if relay.spf else {})}
+    def _recorded(self) -> list[tuple[str, sections.Given]]:
+        """The tables given (with what a walk remembers though not given: the DKIM selector its
+        key was made for)."""
+        tables, out = dict(self.tables), []
+        for section in self.declared:
+            given = dict(tables.get(section.key) or ())
+            if section.key in tables:
+                out.append((section.key, tuple((f.name, given[f.name]) for f in section.fields if f.name in given)))
+        return out
 
     def to_toml(self) -> str:
         """These answers as an answers file: what `run --answers` needs to rebuild this walk.
@@ -380,26 +254,8 @@ class Answers:
             lines.append(f"host = {q(self.exthost)}")
         if self.ssh_config:
             lines.append(f"ssh_config = {q(self.ssh_config)}")
-        lines += ["", "[dkim]", f"selector = {q(self.values()['dkim_selector'])}",
-                  "", "[dmarc]", f"policy = {q(self.dmarc_policy)}"]
-        if self.dmarc_report:
-            lines.append(f"report = {q(self.dmarc_report)}")
-        if self.auth_on_25:
-            lines += ["", "[submission]", "auth_on_25 = true"]
-        if self.certificate:
-            lines += ["", "[certificate]"] + [f"{key} = {q(value)}" for key, value in self.certificate]
-        if self.blocklists is not None:
-            lines += ["", "[blocklists]", f"lists = {q(list(self.blocklists))}"]
-        if self.aliases is not None:
-            lines += ["", "[aliases]"] + ([f"to = {q(self.aliases.to)}"] if self.aliases.to else []) + [
-                f"addresses = {q(list(self.aliases.addresses))}",
-                f"pure_virtual = {'true' if self.aliases.pure_virtual else 'false'}"]
-        if self.relay:
-            lines += ["", "[relay]", f"host = {q(self.relay.host)}", f"port = {self.relay.port}",
-                      f"user = {q(self.relay.user)}"]
-            if self.relay.spf:
-                lines.append(f"spf = {q(self.relay.spf)}")
-            lines.append("# password: asked at run time (it is never written into this file)")
+        for key, given in self._recorded():
+            lines += sections.toml_lines(self._section(key), given)
         lines += ["", "[lab]"] + [f"{key} = {q(value)}" for key, value in self.lab]
         return "\n".join(lines) + "\n"
 
@@ -432,50 +288,20 @@ def _require_essentials(data: dict, source: str) -> None:
 
 
 def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | None = None,
-                  hash_passwords: bool = True) -> Answers:
+                  hash_passwords: bool = True, declared: tuple[AnswersSection, ...] | None = None) -> Answers:
     """`known`: hashes from an earlier walk; a password that matches one keeps that hash, so the
-    same answers render the same users.db every time (a fresh salt would look like a change)."""
+    same answers render the same users.db every time (a fresh salt would look like a change).
+    It also holds what the last walk remembered of the chapters' tables (`dkim.selector`).
+    `declared`: the chapters' tables (default: the chapters')."""
     known = known or {}
+    declared = chapter_sections() if declared is None else declared
     if not isinstance(data, dict):
         raise AnswersError("the answers must be a TOML table")
-    _unknown(data.keys(), KNOWN_TOP, "answers")
+    _unknown(data.keys(), KNOWN_CORE | {s.key for s in declared}, "answers")
     maildomain = check_domain(_str(data.get("maildomain", DEFAULT_MAILDOMAIN), "maildomain"))
     mailhost = check_hostlabel(_str(data.get("mailhost", DEFAULT_MAILHOST), "mailhost"))
     _require_essentials(data, source)
-    users = []
-    raw_users = data.get("users", [])
-    if not isinstance(raw_users, list):
-        raise AnswersError("users: write each user as a [[users]] table.")
-    seen = set()
-    for i, raw in enumerate(raw_users, 1):
-        where = f"users[{i}]"
-        if not isinstance(raw, dict):
-            raise AnswersError(f"{where}: write each user as a [[users]] table.")
-        _unknown(raw.keys(), KNOWN_USER, where)
-        if "address" not in raw:
-            raise AnswersError(f"{where}: 'address' is missing.")
-        local, domain = check_address(_str(raw["address"], f"{where}.address"), f"{where}.address")
-        if domain != maildomain:
-            raise AnswersError(f"{where}.address: '{local}@{domain}' is not in maildomain {maildomain}.")
-        hashed_by = ""
-        if "password_hash" in raw:
-            hashed = check_hash(_str(raw["password_hash"], f"{where}.password_hash"), f"{where}.password_hash")
-            hashed_by = BY_ANSWERS
-        elif "password" in raw:
-            password = check_password(_str(raw["password"], f"{where}.password"), f"{where}.password")
-            previous = known.get(f"{local}@{domain}", "")
-            if not hash_passwords:
-                hashed = ""
-            elif previous and verify_password(password, previous):
-                hashed, hashed_by = previous, BY_LAST_WALK
-            else:
-                hashed, hashed_by = make_hash(password)
-        else:
-            raise AnswersError(f"{where}: give a password or a password_hash.")
-        if local in seen:
-            raise AnswersError(f"{where}.address: {local}@{domain} is listed twice.")
-        seen.add(local)
-        users.append(MailUser(local, domain, hashed, password if "password_hash" not in raw else "", hashed_by))
+    users = _parse_users(data.get("users", []), maildomain, known, hash_passwords)
     external = data.get("external", {})
     if not isinstance(external, dict):
         raise AnswersError("external: write it as an [external] table.")
@@ -501,209 +327,54 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
     ssh_config = _str(external.get("ssh_config", ""), "external.ssh_config").strip()
     if ssh_config and not ssh_config.startswith("/"):
         raise AnswersError("external.ssh_config: give the ssh_config file as an absolute path.")
-    selector = parse_dkim(data.get("dkim", {}), known.get(KNOWN_SELECTOR, ""))
-    policy, report = parse_dmarc(data.get("dmarc", {}))
-    auth_on_25 = parse_submission(data.get("submission", {}))
-    certificate = parse_certificate(data.get("certificate", {}))
-    relay = parse_relay(data.get("relay"))
-    blocklists = parse_blocklists(data.get("blocklists"))
-    aliases = parse_aliases(data.get("aliases"), maildomain, users)
-    if relay and relay.host in (f"{mailhost}.{maildomain}", maildomain):
-        raise AnswersError(f"relay.host: {relay.host} is this server itself; give your provider's "
-                           "relay host (its \"smarthost\"), like smtp.provider.net.")
-    return Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
-                   exthost, tuple(lab.items()), static, ssh_config, selector, policy, report, auth_on_25,
-                   tuple(certificate.items()), relay, blocklists, aliases, source)
+    answers = Answers(maildomain, mailhost, tuple(users), f"{ext_local}@{ext_domain}", vantage,
+                      exthost, tuple(lab.items()), static, ssh_config, source=source, declared=declared)
+    walk = answers.walk_values()
+    tables, secrets = [], {}
+    for section in declared:
+        given = sections.parse(section, data.get(section.key), walk, known)
+        if given is not None:
+            public, secret = sections.split_secrets(section, given)
+            tables.append((section.key, public))
+            secrets.update(secret)
+    return replace(answers, tables=tuple(tables), kept_secrets=tuple(secrets.items()))
 
 
-def parse_aliases(raw, maildomain: str, users: list) -> Aliases | None:
-    """[aliases]: to (one of the mail users; default the first), addresses (local parts;
-    default postmaster and abuse), pure_virtual (true: no local mailboxes at all)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise AnswersError("aliases: write it as an [aliases] table.")
-    _unknown(raw.keys(), KNOWN_ALIASES, "aliases")
-    to = ""
-    if "to" in raw:
-        local, domain = check_address(_str(raw["to"], "aliases.to"), "aliases.to")
-        to = f"{local}@{domain}"
-        if to not in {u.address for u in users}:
-            raise AnswersError(f"aliases.to: {to} is not one of the mail users; give the address of a "
-                               "mailbox here (a person reads these addresses).")
-    addresses = raw.get("addresses", list(DEFAULT_ALIASES))
-    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
-        raise AnswersError('aliases.addresses: write a list of names in quotes, like ["postmaster", "abuse"].')
-    names = []
-    for address in addresses:
-        local = address.strip().lower()
-        if not _LOCAL_PART.match(local) or len(local) > 64:
-            raise AnswersError(f"aliases.addresses: '{address}' is not the user part of an address "
-                               "(letters, digits and . _ - +), like 'abuse'.")
-        if local in {u.local for u in users}:
-            raise AnswersError(f"aliases.addresses: {local}@{maildomain} is a mailbox already; an alias "
-                               "of the same name would take its mail away.")
-        names.append(local)
-    if "postmaster" not in names:
-        raise AnswersError("aliases.addresses: postmaster must stay (RFC 5321: every mail domain takes "
-                           "mail for it).")
-    pure = raw.get("pure_virtual", False)
-    if not isinstance(pure, bool):
-        raise AnswersError("aliases.pure_virtual: write true or false (no quotes): should this server "
-                           "keep no local mailboxes at all (root's mail goes to the aliases' reader)?")
-    return Aliases(to, tuple(dict.fromkeys(names)), pure)
-
-
-def parse_blocklists(raw) -> tuple[str, ...] | None:
-    """[blocklists] lists: the DNS block lists port 25 checks clients against ([] for none)."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise AnswersError("blocklists: write it as a [blocklists] table.")
-    _unknown(raw.keys(), KNOWN_BLOCKLISTS, "blocklists")
-    lists = raw.get("lists", [])
-    if not isinstance(lists, list) or not all(isinstance(name, str) for name in lists):
-        raise AnswersError('blocklists.lists: write a list of names in quotes, like ["zen.spamhaus.org"] '
-                           "(or [] for none).")
-    if len(lists) > MAX_BLOCKLISTS:
-        raise AnswersError(f"blocklists.lists: at most {MAX_BLOCKLISTS} lists (each costs a DNS lookup "
-                           "for every client that connects).")
-    names = tuple(dict.fromkeys(check_domain(_str(name, "blocklists.lists"), "blocklists.lists") for name in lists))
-    return names
-
-
-_SPF_MECHANISM = re.compile(r"^(a|mx|include|ip4|ip6|exists):[A-Za-z0-9._:/%{}-]+$")
-
-
-def parse_relay(raw) -> Relay | None:
-    """[relay]: host (a name, optionally with :port), port (587), user, password, spf. No table,
-    no relay: mail goes straight to each recipient's server, as in the tutorial."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise AnswersError("relay: write it as a [relay] table.")
-    _unknown(raw.keys(), KNOWN_RELAY, "relay")
-    if "host" not in raw:
-        raise AnswersError("relay.host: give the relay host your provider names for outgoing mail, "
-                           "like smtp.provider.net (or leave out [relay] to send directly).")
-    host = _str(raw["host"], "relay.host").strip().strip("[]").lower()
-    port_text = ""
-    if host.count(":") == 1:
-        host, port_text = host.split(":")
-        host = host.strip("[]")
-    if re.match(r"^[0-9.]+$", host) or ":" in host:
-        raise AnswersError(f"relay.host: '{host}' is an address, not a host name; give the name your "
-                           "provider gives (its TLS certificate and your password are for that name).")
-    host = check_domain(host, "relay.host")
-    port = raw.get("port", port_text or DEFAULT_RELAY_PORT)
-    if isinstance(port, str) and port.strip().isdigit():
-        port = int(port.strip())
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise AnswersError(f"relay.port: '{port}' is not a port (1 to 65535); relay hosts take mail "
-                           "from their customers on 587 (or 2525).")
-    if port == 465:
-        raise AnswersError("relay.port: 465 (TLS from the first byte) is not supported by the relay-host "
-                           "chapter; give the port where your provider offers STARTTLS, 587 as a rule.")
-    user = _str(raw.get("user", ""), "relay.user").strip()
-    if not user:
-        raise AnswersError("relay.user: the relay host needs a login; give the user name your "
-                           "provider gave you (often your address).")
-    if any(c.isspace() or c == ":" or ord(c) < 32 for c in user) or len(user) > 256:
-        raise AnswersError("relay.user: a user name without blanks or ':' (Postfix's password map "
-                           "separates the user from the password with ':').")
-    password = ""
-    if "password" in raw:
-        password = _str(raw["password"], "relay.password")
-        if not password or password != password.strip() or any(ord(c) < 32 or c == "\x7f" for c in password):
-            raise AnswersError("relay.password: give it without control characters and without blanks "
-                               "at either end (or leave it out: it is then asked at run time).")
-        if len(password) > 256:
-            raise AnswersError("relay.password: longer than 256 characters.")
-    spf = _str(raw.get("spf", ""), "relay.spf").strip()
-    if spf and not _SPF_MECHANISM.match(spf):
-        raise AnswersError(f"relay.spf: '{spf}' is not one SPF mechanism; write what your provider "
-                           "says to add, like include:spf.provider.net.")
-    return Relay(host, port, user, spf, password)
-
-
-def parse_certificate(raw) -> dict[str, str]:
-    """Which ACME CA (if any) issues the server's certificate, the account address it knows, and
-    how its HTTP-01 challenge is answered (certbot's own server on port 80, or a webroot)."""
-    if not isinstance(raw, dict):
-        raise AnswersError("certificate: write it as a [certificate] table.")
-    _unknown(raw.keys(), KNOWN_CERTIFICATE, "certificate")
-    out = {}
-    if "ca" in raw:
-        ca = _str(raw["ca"], "certificate.ca").strip()
-        if ca.lower() in CA_CHOICES:
-            ca = ca.lower()
-        elif not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$", ca):
-            raise AnswersError(f"certificate.ca: '{ca}' is not a CA mailwizard knows; write one of "
-                               f"{', '.join(CA_CHOICES)}, or the https:// URL of an ACME directory.")
-        out["ca"] = ca
-    if "email" in raw:
-        local, domain = check_address(_str(raw["email"], "certificate.email").strip(), "certificate.email")
-        out["email"] = f"{local}@{domain}"
-    for key in ("webroot", "trust"):
-        if key in raw:
-            path = _str(raw[key], f"certificate.{key}").strip()
-            if path and (not path.startswith("/") or any(c in path for c in "\n\"'{}")):
-                raise AnswersError(f"certificate.{key}: give it as an absolute path "
-                                   + ("(the web server's document root, e.g. /var/www/html)." if key == "webroot"
-                                      else "(a PEM file of the CA that signs the ACME server and its certificates)."))
-            if path:
-                out[key] = path
-    return out
-
-
-def parse_submission(raw) -> bool:
-    if not isinstance(raw, dict):
-        raise AnswersError("submission: write it as a [submission] table.")
-    _unknown(raw.keys(), KNOWN_SUBMISSION, "submission")
-    keep = raw.get("auth_on_25", False)
-    if not isinstance(keep, bool):
-        raise AnswersError("submission.auth_on_25: write true or false (no quotes): should port 25 still "
-                           "offer AUTH to old mail clients once 587 and 465 exist?")
-    return keep
-
-
-def dated_selector() -> str:
-    """The default DKIM selector: the month the key was made (`mw202612`), so a later key gets a
-    new name and both can be published while receivers move over."""
-    import time
-
-    return time.strftime("mw%Y%m", time.gmtime())
-
-
-def parse_dkim(raw, remembered: str = "") -> str:
-    """The selector: as given; else the one the last walk used (its key is on the box and
-    maybe in DNS: a month later the dated default must not make a second key); else dated."""
-    if not isinstance(raw, dict):
-        raise AnswersError("dkim: write it as a [dkim] table.")
-    _unknown(raw.keys(), KNOWN_DKIM, "dkim")
-    if "selector" not in raw:
-        return remembered or dated_selector()
-    selector = _str(raw["selector"], "dkim.selector").strip().lower()
-    if not _LABEL.match(selector):
-        raise AnswersError(f"dkim.selector: '{selector}' is not a DNS label (letters, digits and inner "
-                           "hyphens, at most 63 characters), like 'mw202612'; it becomes "
-                           "SELECTOR._domainkey in your zone.")
-    return selector
-
-
-def parse_dmarc(raw) -> tuple[str, str]:
-    if not isinstance(raw, dict):
-        raise AnswersError("dmarc: write it as a [dmarc] table.")
-    _unknown(raw.keys(), KNOWN_DMARC, "dmarc")
-    policy = _str(raw.get("policy", "none"), "dmarc.policy").strip().lower()
-    if policy not in DMARC_POLICIES:
-        raise AnswersError(f"dmarc.policy: '{policy}' is not a DMARC policy; write one of "
-                           f"{', '.join(DMARC_POLICIES)} (start with none: receivers only report).")
-    report = _str(raw.get("report", ""), "dmarc.report").strip()
-    if report:
-        local, domain = check_address(report, "dmarc.report")
-        report = f"{local}@{domain}"
-    return policy, report
+def _parse_users(raw_users, maildomain: str, known: dict[str, str], hash_passwords: bool) -> list[MailUser]:
+    users = []
+    if not isinstance(raw_users, list):
+        raise AnswersError("users: write each user as a [[users]] table.")
+    seen = set()
+    for i, raw in enumerate(raw_users, 1):
+        where = f"users[{i}]"
+        if not isinstance(raw, dict):
+            raise AnswersError(f"{where}: write each user as a [[users]] table.")
+        _unknown(raw.keys(), KNOWN_USER, where)
+        if "address" not in raw:
+            raise AnswersError(f"{where}: 'address' is missing.")
+        local, domain = check_address(_str(raw["address"], f"{where}.address"), f"{where}.address")
+        if domain != maildomain:
+            raise AnswersError(f"{where}.address: '{local}@{domain}' is not in maildomain {maildomain}.")
+        hashed_by, password = "", ""
+        if "password_hash" in raw:
+            hashed = check_hash(_str(raw["password_hash"], f"{where}.password_hash"), f"{where}.password_hash")
+            hashed_by = BY_ANSWERS
+        elif "password" in raw:
+            password = check_password(_str(raw["password"], f"{where}.password"), f"{where}.password")
+            previous = known.get(f"{local}@{domain}", "")
+            if not hash_passwords:
+                hashed = ""
+            elif previous and verify_password(password, previous):
+                hashed, hashed_by = previous, BY_LAST_WALK
+            else:
+                hashed, hashed_by = make_hash(password)
+        else:
+            raise AnswersError(f"{where}: give a password or a password_hash.")
+        if local in seen:
+            raise AnswersError(f"{where}.address: {local}@{domain} is listed twice.")
+        seen.add(local)
+        users.append(MailUser(local, domain, hashed, password, hashed_by))
+    return users
 
 
 def parse_lab(raw) -> dict[str, str]:
@@ -749,14 +420,6 @@ def lab_example() -> Answers:
                           "external": {"address": DEFAULT_EXTERNAL}}, source=LAB_EXAMPLE)
 
 
-def _str(value, what: str) -> str:
-    if not isinstance(value, str):
-        raise AnswersError(f"{what}: expected a string in quotes, got {type(value).__name__}.")
-    if "\x00" in value or "\n" in value or "\r" in value:
-        raise AnswersError(f"{what}: a newline or NUL character is not allowed here.")
-    return value
-
-
 def load_answers(path: str | Path, known: dict[str, str] | None = None,
                  hash_passwords: bool = True) -> Answers:
     path = Path(path)
@@ -773,6 +436,49 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
     return parse_answers(data, source=str(path), known=known, hash_passwords=hash_passwords)
+
+
+# ---- the answers described ---------------------------------------------------------------------
+SCHEMA_ID = "https://mailwizard.invalid/schema/answers/1"
+
+
+def answers_schema(declared: tuple[AnswersSection, ...] | None = None) -> dict:
+    """The answers file as JSON Schema (draft 2020-12): the walk's own keys, then each chapter's
+    table from its declaration. What only reading can check (a domain's labels, an address in
+    the mail domain, a password hash) is left to `answers check`."""
+    declared = chapter_sections() if declared is None else declared
+    text = {"type": "string", "pattern": r"^[^\n\r\x00]*$"}
+    properties = {
+        "maildomain": {**text, "description": "Your mail domain (the tutorial's MAILDOMAIN), like example.org"},
+        "mailhost": {**text, "default": DEFAULT_MAILHOST, "description": "This server's name in it: mail → mail.MAILDOMAIN"},
+        "static_address": {"type": "boolean", "description": "Does your provider give this server a fixed public address?"},
+        "users": {"type": "array", "minItems": 1, "description": "The mailboxes: an address and a password (or its hash) each",
+                  "items": {"type": "object", "additionalProperties": False, "required": ["address"],
+                            "properties": {"address": {**text, "description": "user@MAILDOMAIN"},
+                                           "password": {**text, "writeOnly": True, "description": "Hashed at once; never kept in clear"},
+                                           "password_hash": {**text, "description": "A SHA512-CRYPT hash ($6$...)"}},
+                            "oneOf": [{"required": ["password"]}, {"required": ["password_hash"]}]}},
+        "external": {"type": "object", "additionalProperties": False, "description": "Somebody on another server, and where the outside tests start",
+                     "properties": {"address": {**text, "default": DEFAULT_EXTERNAL}, "vantage": {**text, "default": "box"},
+                                    "host": text, "ssh_config": text}},
+        "lab": {"type": "object", "additionalProperties": False, "description": "The classroom lab's names and addresses",
+                "properties": {key: {**text, "default": value} for key, value in DEFAULT_LAB.items()}},
+    }
+    for section in declared:
+        properties[section.key] = sections.schema(section)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            "title": "mailwizard answers", "type": "object", "additionalProperties": False,
+            "required": ["maildomain", "users"], "properties": properties}
+
+
+def chapters_example(declared: tuple[AnswersSection, ...] | None = None) -> str:
+    """The chapters' tables, commented out, for `answers init` to add to its template."""
+    declared = chapter_sections() if declared is None else declared
+    lines = ["", "# The chapters after the tutorial take tables of their own; each may be left out",
+             "# (its defaults shown). Take the \"# \" away from a table and the keys you set."]
+    for section in declared:
+        lines += sections.example_lines(section)
+    return "\n".join(lines) + "\n"
 
 
 # ---- the TUI's answers form: the same rules, one field at a time ------------------------------
@@ -810,7 +516,8 @@ def field_problem(name: str, fields: dict[str, str], previous: Answers | None = 
         elif name == "external_host" and value.strip():
             check_hostlabel(value, "external host")
         elif name in ("certificate_ca", "certificate_email") and value.strip():
-            parse_certificate({name.removeprefix("certificate_"): value.strip()})
+            certificate = next(s for s in chapter_sections() if s.key == "certificate")
+            sections.parse(certificate, {name.removeprefix("certificate_"): value.strip()}, {})
     except AnswersError as exc:
         return str(exc)
     return ""
@@ -849,31 +556,29 @@ def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
         data["lab"] = dict(previous.lab)
         if previous.ssh_config:
             data["external"]["ssh_config"] = previous.ssh_config
-        if previous.dkim_selector:
-            data["dkim"] = {"selector": previous.dkim_selector}
-        data["dmarc"] = {"policy": previous.dmarc_policy,
-                         **({"report": previous.dmarc_report} if previous.dmarc_report else {})}
-        if previous.auth_on_25:
-            data["submission"] = {"auth_on_25": True}
+        # The chapters' tables are not on the form (but the CA and its account address): kept as
+        # recorded; a secret the record leaves out (the relay's password) is kept below.
+        data.update({key: dict(table) for key, table in previous.to_record().items()
+                     if key not in KNOWN_CORE})
     if fields.get("static_address") in ("yes", "no"):
         data["static_address"] = fields["static_address"] == "yes"
     # The CA and its account address; webroot and trust, which the form does not show, are kept.
-    certificate = dict(previous.certificate) if previous is not None else {}
+    certificate = dict(data.get("certificate", {}))
     for key in ("ca", "email"):
         value = fields.get(f"certificate_{key}", "").strip()
         if value:
             certificate[key] = value
         else:
             certificate.pop(key, None)
+    data.pop("certificate", None)
     if certificate:
         data["certificate"] = certificate
     answers = parse_answers(data, source="the answers form", known=known)
     if kept and not fields.get("password") and kept.password:
         users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
         answers = replace(answers, users=users)
-    if previous is not None:        # not on the form: kept (the relay's password too)
-        answers = replace(answers, relay=previous.relay, blocklists=previous.blocklists,
-                          aliases=previous.aliases)
+    if previous is not None:        # a secret the record never holds: kept in memory
+        answers = replace(answers, kept_secrets=previous.kept_secrets)
     return answers
 
 
@@ -885,7 +590,7 @@ def form_fields(answers: Answers | None) -> dict[str, str]:
                 "static_address": "",
                 "certificate_ca": "", "certificate_email": ""}
     first = answers.users[0] if answers.users else None
-    certificate = dict(answers.certificate)
+    certificate = answers.table("certificate") or {}
     return {"maildomain": answers.maildomain, "mailhost": answers.mailhost,
             "address": first.address if first else "", "password": "", "password_again": "",
             "external_address": answers.external_address, "vantage": answers.vantage,

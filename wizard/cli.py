@@ -385,7 +385,14 @@ def cmd_errata(args) -> int:
 
 
 def cmd_answers(args) -> int:
-    """`answers init [FILE]`: a commented answers file to fill in, never over one that exists."""
+    """`answers init [FILE]`: a commented answers file to fill in, never over one that exists;
+    `answers check FILE`: read and checked, nothing on the box touched; `answers schema`: the
+    answers file as JSON Schema, built from the chapters' own tables."""
+    return {"init": _answers_init, "check": _answers_check, "schema": _answers_schema}[args.action](args)
+
+
+def _answers_init(args) -> int:
+    from wizard.answers import chapters_example
     from wizard.resources import read_text
 
     target = Path(args.file or "answers.toml")
@@ -393,9 +400,31 @@ def cmd_answers(args) -> int:
         print(f"mailwizard: {target} exists already; it was left as it is. Edit it, or name another "
               "file: `mailwizard answers init FILE`.", file=sys.stderr)
         return EXIT_REFUSED
-    System().write_file(target.absolute(), read_text("answers-template.toml"), mode=0o600)
+    System().write_file(target.absolute(), read_text("answers-template.toml") + chapters_example(), mode=0o600)
     print(f"wrote {target}: fill in the lines marked FILL (your mail domain and a mailbox), then "
           f"`mailwizard --answers {target}` (or `mailwizard run --answers {target}`).")
+    return EXIT_OK
+
+
+def _answers_check(args) -> int:
+    """The file read by the walk's own rules (passwords not hashed: nothing is made or kept)."""
+    named = args.file or args.answers
+    if not named:
+        print("mailwizard: name the answers file to check: `mailwizard answers check FILE`.", file=sys.stderr)
+        return EXIT_REFUSED
+    answers = load_answers(named, hash_passwords=False)     # an AnswersError is told by main()
+    tables = ", ".join(f"[{key}]" for key, _ in answers.tables) or "none"
+    print(f"{named}: usable. Mail domain {answers.maildomain}, server {answers.fqdn}, "
+          f"{len(answers.users)} mailbox{'es' if len(answers.users) != 1 else ''}; chapters' tables: {tables}.")
+    return EXIT_OK
+
+
+def _answers_schema(args) -> int:
+    import json
+
+    from wizard.answers import answers_schema
+
+    print(json.dumps(answers_schema(), indent=2))
     return EXIT_OK
 
 
@@ -626,9 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="show diffs and probe transcripts")
     run.set_defaults(func=cmd_run)
 
-    answers = sub.add_parser("answers", parents=[after], help="an answers file to fill in: answers init [FILE]")
-    answers.add_argument("action", choices=("init",))
-    answers.add_argument("file", nargs="?", metavar="FILE", help="where to write it (default answers.toml)")
+    answers = sub.add_parser("answers", parents=[after],
+                             help="answers files: init [FILE] writes one to fill in, check FILE reads one "
+                                  "without touching the box, schema prints their JSON Schema")
+    answers.add_argument("action", choices=("init", "check", "schema"))
+    answers.add_argument("file", nargs="?", metavar="FILE",
+                         help="init: where to write it (default answers.toml); check: the file to read")
     answers.set_defaults(func=cmd_answers)
 
     status = sub.add_parser("status", parents=[after], help="progress and drift")

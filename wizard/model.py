@@ -446,6 +446,84 @@ class Question:
     secret: bool = True             # never shown, echoed, logged or reported
 
 
+# ---- a chapter's own answers ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AnswerField:
+    """One key of a chapter's answers table, as data: `wizard.answers` parses, checks, records
+    and describes every field by these words alone (the schema, `answers init`, the form)."""
+
+    name: str
+    help: str                       # one line: what the key is for (the schema's description)
+    kind: str = "text"              # text | bool | int | list (of text)
+    check: str = ""                 # a named check of the answers' own: domain, hostname, address,
+                                    # label, local_part, path, login, secret, spf_mechanism
+    hint: str = ""                  # added to a refusal: what to write instead
+    choices: tuple[str, ...] = ()   # the values taken (lower-cased), unless `pattern` matches
+    pattern: str = ""               # a value outside `choices` must match it whole
+    lower: bool = False             # taken in lower case
+    default: object = None          # when not given; a text may name other fields and the walk's
+                                    # values ("postmaster@{maildomain}", "mw{this_month}")
+    required: bool = False
+    secret: bool = False            # never recorded, printed or written; asked when missing
+    least: int | None = None        # int: the smallest; list: the fewest items
+    most: int | None = None         # int: the largest; list: the most items
+    refuse: tuple[tuple[object, str], ...] = ()     # values refused, with the reason
+    in_lab: object = None           # a lab walk's value when none is given ({extdomain} filled)
+    remembered: bool = False        # once walked, the walk's value is the default (a key made)
+    splits_port: str = ""           # a value NAME:PORT gives its port to this field
+
+
+@dataclass(frozen=True)
+class ByValue:
+    """A placeholder whose text depends on one field's value: `cases` (value, text), else
+    `otherwise`. Texts are templates over the table's fields and the walk's values."""
+
+    field: str
+    cases: tuple[tuple[str, str], ...]
+    otherwise: str
+
+
+@dataclass(frozen=True)
+class Each:
+    """A placeholder made of a list field: `template` once per item (`{item}`), joined."""
+
+    field: str
+    template: str
+    joined: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one field cannot check alone: its value (each item of a list) must, or must not, be
+    among the words of `among` (a template: "{fqdn} {maildomain}", "{users}")."""
+
+    field: str
+    among: str
+    problem: str                    # said when broken; {value} is the value (the item)
+    inside: bool = True             # True: must be among them; False: must not
+
+
+@dataclass(frozen=True)
+class AnswersSection:
+    """A chapter's table in the answers file (`[relay]`), as data. `values` are the placeholders
+    the chapter's fragments and probes use, each a template over the table's fields (defaults
+    filled in: a bool reads yes or no, a list its items with blanks between, an address field
+    has `.local` and `.domain`, a list `.first`) and the walk's own values (`maildomain`, `fqdn`,
+    `extdomain`, `mailuser_address`, `users`, `user_locals`). `absent`: the placeholders when the
+    table is not given, for a chapter that is off without it (None: its defaults apply)."""
+
+    key: str
+    help: str
+    fields: tuple[AnswerField, ...]
+    values: tuple[tuple[str, "str | ByValue | Each"], ...]
+    absent: tuple[tuple[str, str], ...] | None = None
+    rules: tuple[Rule, ...] = ()
+
+    def field(self, name: str) -> AnswerField:
+        return next(f for f in self.fields if f.name == name)
+
+
 # ---- DNS records a step asks for ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -494,6 +572,7 @@ class Step:
     # A lesson only the wizard's lab can stage: what it needs from the lab. Elsewhere the lesson
     # is shown as not staged here (why, and how to see it), and the walk goes on.
     staged_by: str = ""
+    answers: AnswersSection | None = None       # the chapter's own table in the answers file
 
     def __post_init__(self) -> None:
         # The direct path of a chapter with lessons writes what its lessons write, in their

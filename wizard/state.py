@@ -113,18 +113,19 @@ class StateStore:
         return State() if text is None else State.from_json(text)
 
     def known_hashes(self) -> dict[str, str]:
-        """address → password hash from the last walk, and its DKIM selector under
-        `KNOWN_SELECTOR` (read without the lock: no secret in it)."""
-        from wizard.answers import KNOWN_SELECTOR
-
+        """address → password hash from the last walk, and the chapters' tables as it recorded
+        them, each value under `table.key` (read without the lock: no secret in it)."""
         try:
             answers = self.load().answers or {}
             users = answers.get("users", [])
-            selector = (answers.get("dkim") or {}).get("selector", "")
+            known = {u.get("address", ""): u.get("password_hash", "") for u in users if isinstance(u, dict)}
+            for table, fields in answers.items():
+                if isinstance(fields, dict) and table not in ("external", "lab"):
+                    known.update({f"{table}.{key}": value for key, value in fields.items()
+                                  if isinstance(value, str) and value})
         except (StateError, ValueError, AttributeError):
             return {}
-        known = {u.get("address", ""): u.get("password_hash", "") for u in users if isinstance(u, dict)}
-        return {**known, **({KNOWN_SELECTOR: selector} if isinstance(selector, str) and selector else {})}
+        return known
 
     def save(self, state: State, why: str = "") -> None:
         self.system.write_file(STATE_FILE, state.to_json(), mode=0o600, uid=0, gid=0,
