@@ -213,7 +213,7 @@ def test_every_answers_example_in_the_readme_loads():
 
 
 def test_an_outside_on_this_box_is_a_vantage_point_in_the_file_and_the_form():
-    from wizard.answers import field_problem
+    from wizard.form import field_problem
 
     assert parse(external={"address": "bob@ext.test", "vantage": "box"}).vantage == "box"
     assert field_problem("vantage", {"vantage": "box"}) == ""

@@ -1,8 +1,10 @@
 """A chapter is added by touching steps/ and assets/ only: a test chapter that opens a second
 SMTP door in master.cf, adds a main.cf setting and proves both with a probe on the new port,
 written into a copy of the project as it is installed (wizard/ untouched, wizard/assets = assets/),
-walked in the sandbox and against the real Postfix. The box's own master.cf keeps every line;
-undo and reset give it back byte for byte."""
+walked in the sandbox and against the real Postfix. It brings its own table of the answers file
+(`[door]`: a field, its default, its refusal), which the schema, `answers check` and the walk
+take from its declaration alone. The box's own master.cf keeps every line; undo and reset give
+it back byte for byte."""
 
 from __future__ import annotations
 
@@ -21,7 +23,16 @@ MASTER_CF = Path("/etc/postfix/master.cf")
 CHAPTER = '''\
 """A test chapter: a second SMTP door on port 2525."""
 
-from wizard.model import FileFragment, Offers, Probe, Service, Setting, SmtpMail, Step
+from wizard.model import AnswerField, AnswersSection, FileFragment, Offers, Probe, Service, Setting, SmtpMail, Step
+
+ANSWERS = AnswersSection(
+    key="door",
+    help="The test chapter's second door",
+    fields=(AnswerField("name", "The door's name in the mail log (postfix/NAME)", default="door{port}",
+                        pattern="[a-z0-9]{1,20}", hint="Lower-case letters and digits, at most 20."),
+            AnswerField("port", "Its port", kind="int", default=2525, least=2525, most=2525),),
+    values=(("door_name", "{name}"),),
+)
 
 STEP = Step(
     id="door-2525",
@@ -30,7 +41,7 @@ STEP = Step(
     explain="door-2525.md",
     files=(
         FileFragment("/etc/postfix/master.cf", format="master", settings=(
-            Service("2525", options=(("syslog_name", "postfix/door2525"),
+            Service("2525", options=(("syslog_name", "postfix/{door_name}"),
                                      ("smtpd_tls_security_level", "encrypt")),
                     why="The test chapter's second door."),
         )),
@@ -44,6 +55,7 @@ STEP = Step(
               action=SmtpMail(helo="{fqdn}", mail_from="", rcpt="", body="", ehlo=True),
               port=2525, expect=Offers(("STARTTLS",), absent=("PIPELINING",))),
     ),
+    answers=ANSWERS,
 )
 '''
 EXPLANATION = "# A second door\n\nPort 2525 takes mail too, and only over TLS.\n"
@@ -120,12 +132,39 @@ def test_the_chapter_walks_in_the_sandbox_and_keeps_the_box_s_master_cf(project,
     assert (box / "etc/postfix/master.cf").read_bytes() == original
 
 
+def test_the_chapter_s_own_answers_table_is_read_checked_and_described_from_its_declaration(project, tmp_path):
+    import json
+
+    schema = json.loads(wizard_in(project, "answers", "schema").stdout)
+    door = schema["properties"]["door"]
+    assert door["properties"]["port"] == {"type": "integer", "description": "Its port", "minimum": 2525,
+                                          "maximum": 2525, "default": 2525}
+    assert door["additionalProperties"] is False
+    wrong = tmp_path / "wrong.toml"
+    for table, named, said in (('name = "Side Door"', "door.name", "at most 20"),
+                               ("port = 25", "door.port", "2525"), ('nmae = "x"', "door", "unknown key 'nmae'")):
+        wrong.write_text(ANSWERS + f"[door]\n{table}\n")
+        refused = wizard_in(project, "answers", "check", str(wrong))
+        assert refused.returncode == 2 and named in refused.stderr and said in refused.stderr, refused.stderr
+    init = tmp_path / "init.toml"
+    assert wizard_in(project, "answers", "init", str(init)).returncode == 0
+    assert "# [door]" in init.read_text() and '# name = "doorPORT"' in init.read_text()
+    # Given, the table's value reaches the file; the replay file keeps it.
+    given = tmp_path / "given.toml"
+    given.write_text(ANSWERS + '[door]\nname = "side"\n')
+    box = tmp_path / "box"
+    walk = wizard_in(project, "--root", str(box), "run", "--answers", str(given))
+    assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
+    assert "  -o syslog_name=postfix/side\n" in (box / "etc/postfix/master.cf").read_text()
+    assert '[door]\nname = "side"' in (box / "var/lib/mailwizard/answers.toml").read_text()
+
+
 def test_a_service_postfix_would_refuse_is_refused_before_it_is_written(project, tmp_path):
     bad = project.parent / "bad-chapter"
     if not bad.exists():
         shutil.copytree(project, bad)
         chapter = bad / "steps" / "door_2525.py"
-        chapter.write_text(chapter.read_text().replace('("syslog_name", "postfix/door2525")',
+        chapter.write_text(chapter.read_text().replace('("syslog_name", "postfix/{door_name}")',
                                                        '("smtpd_no_such_thing", "1")'))
     box = tmp_path / "box"
     (box / "etc/postfix").mkdir(parents=True)

@@ -233,6 +233,56 @@ def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp
     assert 'ca = "letsencrypt"' in replay and 'webroot = "/var/www/html"' in replay
 
 
+def test_every_chapters_table_is_on_the_form_from_its_declaration_and_checked_as_typed(tmp_path):
+    """The [relay] table, which the form never named by hand: opened, its port refused by the
+    chapter's own words, its host and login saved; the password typed in a masked field is held
+    for the walk and never written."""
+    from textual.widgets import Collapsible, Input, Static
+
+    from wizard.answers import chapter_sections
+    from wizard.tui.answers_form import AnswersScreen
+
+    engine = make_engine(tmp_path)
+    assert engine.values()["relay"] == "no"
+
+    def problem(app, field):
+        return str(app.screen.query_one(f"#problem-{field}", Static).render())
+
+    async def scenario(app, pilot):
+        for _ in range(3):
+            if app.screen is app.screen_stack[0]:
+                break
+            await pilot.press("escape")
+            await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AnswersScreen)
+        tables = {c.id for c in app.screen.query(Collapsible)}
+        assert tables == {f"table-{s.key}" for s in chapter_sections()}
+        relay = app.screen.query_one("#table-relay", Collapsible)
+        assert relay.collapsed, "a table the answers do not give starts closed"
+        relay.collapsed = False
+        await pilot.pause()
+        await type_into(app, pilot, "relay_host", "relay.ext.test")
+        await type_into(app, pilot, "relay_user", "me@ext.test")
+        await type_into(app, pilot, "relay_port", "465")
+        assert "relay.port: 465" in problem(app, "relay_port") and "STARTTLS" in problem(app, "relay_port")
+        await type_into(app, pilot, "relay_port", "2525")
+        assert problem(app, "relay_port") == ""
+        assert app.screen.query_one("#field-relay_password", Input).password, "a secret is masked"
+        await type_into(app, pilot, "relay_password", "Open-Sesame-9")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, AnswersScreen)
+
+    run_app(engine, scenario)
+    assert engine.answers.table("relay") == {"host": "relay.ext.test", "port": 2525, "user": "me@ext.test"}
+    assert engine.values()["relay_nexthop"] == "[relay.ext.test]:2525"
+    assert engine.answers.secrets() == {"relay_password": "Open-Sesame-9"}
+    replay = (tmp_path / "var/lib/mailwizard/answers.toml").read_text()
+    assert "[relay]" in replay and "port = 2525" in replay and "Open-Sesame-9" not in replay
+
+
 def test_changing_an_answer_later_replans_the_steps_already_done(tmp_path):
     engine = make_engine(tmp_path)
     engine.walk("postfix-names")

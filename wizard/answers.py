@@ -25,7 +25,7 @@ DEFAULT_MAILDOMAIN = "example.test"
 DEFAULT_MAILHOST = "mail"
 DEFAULT_EXTERNAL = "bob@ext.test"
 
-_VANTAGE = re.compile(r"^(box|local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
+VANTAGE = re.compile(r"^(box|local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A-Za-z0-9_.-]+@[A-Za-z0-9_.:-]+)$")
 
 # The walk's own keys; each chapter after the tutorial adds its table (steps/*: AnswersSection).
 KNOWN_CORE = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
@@ -314,7 +314,7 @@ def parse_answers(data: dict, source: str = "answers", known: dict[str, str] | N
             "for somebody on another server.")
     # Named by nobody: an outside simulated on this box, so one machine meets the outside lessons.
     vantage = _str(external.get("vantage", "box"), "external.vantage").strip()
-    if not _VANTAGE.match(vantage):
+    if not VANTAGE.match(vantage):
         raise AnswersError(
             f"external.vantage: '{vantage}' is not one of box, local, manual, none, netns:NAME, ssh:user@host.")
     exthost = external.get("host", "")
@@ -430,11 +430,15 @@ def load_answers(path: str | Path, known: dict[str, str] | None = None,
     except PermissionError:
         raise AnswersError(f"{path}: cannot read it (permission denied).") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        # The same fields as JSON, for what makes answers by program (an inventory, a CI).
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except UnicodeDecodeError:
         raise AnswersError(f"{path}: not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: not valid TOML ({exc}). Fix that line and run again.") from None
+    except json.JSONDecodeError as exc:
+        raise AnswersError(f"{path}: not valid JSON ({exc}). Fix that line and run again.") from None
     return parse_answers(data, source=str(path), known=known, hash_passwords=hash_passwords)
 
 
@@ -479,121 +483,3 @@ def chapters_example(declared: tuple[AnswersSection, ...] | None = None) -> str:
     for section in declared:
         lines += sections.example_lines(section)
     return "\n".join(lines) + "\n"
-
-
-# ---- the TUI's answers form: the same rules, one field at a time ------------------------------
-FORM_FIELDS = ("maildomain", "mailhost", "address", "password", "password_again",
-               "external_address", "vantage", "external_host", "static_address", "certificate_ca",
-               "certificate_email")
-
-
-def field_problem(name: str, fields: dict[str, str], previous: Answers | None = None) -> str:
-    """What is wrong with one field of the form as typed so far ("" when it is fine)."""
-    value = fields.get(name, "")
-    try:
-        if name == "maildomain":
-            check_domain(value)
-        elif name == "mailhost":
-            check_hostlabel(value)
-        elif name == "address":
-            local, domain = check_address(value, "address")
-            if domain != fields.get("maildomain", ""):
-                return f"address: {local}@{domain} is not in {fields.get('maildomain') or 'the mail domain'}."
-        elif name == "password":
-            if value or not _known_user(fields.get("address", ""), previous):
-                check_password(value, "password")
-        elif name == "password_again":
-            if value != fields.get("password", ""):
-                return "the two passwords differ."
-        elif name == "external_address":
-            _, domain = check_address(value, "external address")
-            mine = fields.get("maildomain", "")
-            if mine and (domain == mine or domain.endswith("." + mine)):
-                return f"external address: it must be outside {mine}: it stands for somebody elsewhere."
-        elif name == "vantage":
-            if not _VANTAGE.match(value.strip()):
-                return f"vantage: '{value}' is not one of box, local, manual, none, netns:NAME, ssh:user@host."
-        elif name == "external_host" and value.strip():
-            check_hostlabel(value, "external host")
-        elif name in ("certificate_ca", "certificate_email") and value.strip():
-            certificate = next(s for s in chapter_sections() if s.key == "certificate")
-            sections.parse(certificate, {name.removeprefix("certificate_"): value.strip()}, {})
-    except AnswersError as exc:
-        return str(exc)
-    return ""
-
-
-def _known_user(address: str, previous: Answers | None) -> MailUser | None:
-    for user in previous.users if previous else ():
-        if user.address == address:
-            return user
-    return None
-
-
-def answers_from_form(fields: dict[str, str], previous: Answers | None = None,
-                      known: dict[str, str] | None = None) -> Answers:
-    """The form's answers, checked by the same rules as an answers file. The first user is the
-    form's; further users and the lab settings of `previous` are kept. An empty password keeps
-    the user's known hash."""
-    for name in FORM_FIELDS:
-        problem = field_problem(name, fields, previous)
-        if problem:
-            raise AnswersError(problem)
-    first: dict[str, str] = {"address": fields["address"]}
-    kept = _known_user(fields["address"], previous)
-    if fields.get("password"):
-        first["password"] = fields["password"]
-    else:
-        first["password_hash"] = kept.password_hash
-    others = [{"address": u.address, "password_hash": u.password_hash}
-              for u in (previous.users[1:] if previous else ()) if u.address != fields["address"]]
-    data: dict = {"maildomain": fields["maildomain"], "mailhost": fields["mailhost"],
-                  "users": [first, *others],
-                  "external": {"address": fields["external_address"], "vantage": fields["vantage"].strip()}}
-    if fields.get("external_host", "").strip():
-        data["external"]["host"] = fields["external_host"].strip()
-    if previous is not None:
-        data["lab"] = dict(previous.lab)
-        if previous.ssh_config:
-            data["external"]["ssh_config"] = previous.ssh_config
-        # The chapters' tables are not on the form (but the CA and its account address): kept as
-        # recorded; a secret the record leaves out (the relay's password) is kept below.
-        data.update({key: dict(table) for key, table in previous.to_record().items()
-                     if key not in KNOWN_CORE})
-    if fields.get("static_address") in ("yes", "no"):
-        data["static_address"] = fields["static_address"] == "yes"
-    # The CA and its account address; webroot and trust, which the form does not show, are kept.
-    certificate = dict(data.get("certificate", {}))
-    for key in ("ca", "email"):
-        value = fields.get(f"certificate_{key}", "").strip()
-        if value:
-            certificate[key] = value
-        else:
-            certificate.pop(key, None)
-    data.pop("certificate", None)
-    if certificate:
-        data["certificate"] = certificate
-    answers = parse_answers(data, source="the answers form", known=known)
-    if kept and not fields.get("password") and kept.password:
-        users = (replace(answers.users[0], password=kept.password),) + answers.users[1:]
-        answers = replace(answers, users=users)
-    if previous is not None:        # a secret the record never holds: kept in memory
-        answers = replace(answers, kept_secrets=previous.kept_secrets)
-    return answers
-
-
-def form_fields(answers: Answers | None) -> dict[str, str]:
-    """The form prefilled from `answers` (passwords are never shown, only kept)."""
-    if answers is None:
-        return {"maildomain": "", "mailhost": "mail", "address": "", "password": "",
-                "password_again": "", "external_address": "", "vantage": "box", "external_host": "",
-                "static_address": "",
-                "certificate_ca": "", "certificate_email": ""}
-    first = answers.users[0] if answers.users else None
-    certificate = answers.table("certificate") or {}
-    return {"maildomain": answers.maildomain, "mailhost": answers.mailhost,
-            "address": first.address if first else "", "password": "", "password_again": "",
-            "external_address": answers.external_address, "vantage": answers.vantage,
-            "external_host": answers.exthost,
-            "static_address": {True: "yes", False: "no", None: ""}[answers.static_address],
-            "certificate_ca": certificate.get("ca", ""), "certificate_email": certificate.get("email", "")}

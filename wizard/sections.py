@@ -61,7 +61,7 @@ def parse(section: AnswersSection, raw, walk: Mapping[str, object],
         given.setdefault(name, value)
     for f in section.fields:    # made once, when the answers are read: the walk keeps it
         if f.remembered and f.name not in given:
-            given[f.name] = default_of(f, _words(given, walk))
+            given[f.name] = effective(section, given, walk)[f.name]
     _hold_to_rules(section, effective(section, given, walk), walk)
     return tuple((f.name, given[f.name]) for f in section.fields if f.name in given)
 
@@ -199,9 +199,10 @@ def effective(section: AnswersSection, given: Mapping[str, object], walk: Mappin
     """The table with its defaults filled in (a default may name given fields and the walk's
     values: "a:{host}", "postmaster@{maildomain}")."""
     table = dict(given)
-    for f in section.fields:
+    plain = [f for f in section.fields if not (isinstance(f.default, str) and "{" in f.default)]
+    for f in plain + [f for f in section.fields if f not in plain]:     # plain defaults first
         if f.name not in table:
-            table[f.name] = default_of(f, {**_words(given, walk)})
+            table[f.name] = default_of(f, _words(table, walk))
     return table
 
 

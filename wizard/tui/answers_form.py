@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from wizard.answers import AnswersError, answers_from_form, field_problem, form_fields
+from wizard.answers import AnswersError, chapter_sections
+from wizard.form import answers_from_form, field_problem, form_fields, table_fields
 from wizard.tui.keys_footer import KeysFooter
 
 LABELS = {
@@ -23,12 +24,6 @@ VANTAGES = [("box: an outside simulated on this box (one machine is enough)", "b
             ("none: no outside tests", "none"), ("local: from this box", "local"),
             ("manual: I type them on another host", "manual")]
 STATIC = [("not answered", ""), ("yes, a fixed public address", "yes"), ("no, it changes", "no")]
-# "" leaves the choice to where the walk runs: the lab's own CA in the lab, none on a real box.
-CERTIFICATE_CAS = [("the default (the lab's CA in the lab, else self-signed)", ""),
-                   ("none: keep the self-signed certificate", "none"),
-                   ("Let's Encrypt (I agree to its terms)", "letsencrypt"),
-                   ("Let's Encrypt staging (for trying out)", "letsencrypt-staging"),
-                   ("the lab's own CA", "lab")]
 
 
 class AnswersScreen(ModalScreen[bool]):
@@ -41,7 +36,10 @@ class AnswersScreen(ModalScreen[bool]):
         self.engine = engine
         self.must_answer = must_answer
         self.previous = engine.answers if engine.has_answers else None
-        self.fields = form_fields(self.previous)
+        self.declared = chapter_sections()
+        self.fields = form_fields(self.previous, self.declared)
+        self.typed = [*LABELS, "external_host"] + [name for name, _, f in table_fields(self.declared)
+                                                   if not (f.kind == "bool" or f.choices)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="answers-form"):
@@ -66,18 +64,33 @@ class AnswersScreen(ModalScreen[bool]):
             yield Label("Does your provider give this server a fixed public address?")
             yield Select(STATIC, value=self.fields["static_address"], allow_blank=False,
                          id="field-static_address")
-            yield Label("A certificate clients trust, from an ACME CA (the last chapter)")
-            ca = self.fields["certificate_ca"]
-            cas = CERTIFICATE_CAS + ([(ca, ca)] if ca not in {value for _, value in CERTIFICATE_CAS} else [])
-            yield Select(cas, value=ca, allow_blank=False, id="field-certificate_ca")
-            yield Label("The address the CA writes to about it (empty: postmaster@DOMAIN)")
-            yield Input(self.fields["certificate_email"], id="field-certificate_email")
-            yield Static("", id="problem-certificate_email", classes="problem -empty")
+            yield Label("The chapters' own answers (each may stay empty: its defaults apply)", id="tables-intro")
+            for section in self.declared:
+                given = self.previous is not None and self.previous.table(section.key) is not None
+                with Collapsible(title=f"[{section.key}] {section.help}", collapsed=not given,
+                                 id=f"table-{section.key}"):
+                    for name, _, f in table_fields((section,)):
+                        yield from self._table_field(name, f)
             yield Static("", id="form-problem", classes="problem -empty")
             with Horizontal():
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
         yield KeysFooter()
+
+    def _table_field(self, name: str, f) -> ComposeResult:
+        """One field of a chapter's table, as its declaration describes it."""
+        default = "" if f.default in (None, "", ()) else f" (default {_shown(f.default)})"
+        yield Label(f"{f.name}: {f.help}{default}")
+        if f.kind == "bool" or f.choices:
+            options = [("the default" + (f", or {_shown(f.in_lab)} in the lab" if f.in_lab else ""), "")]
+            options += [("yes", "true"), ("no", "false")] if f.kind == "bool" else [(c, c) for c in f.choices]
+            value = self.fields[name]
+            options += [(value, value)] if value not in {v for _, v in options} else []
+            yield Select(options, value=value, allow_blank=False, id=f"field-{name}")
+        else:
+            yield Input(self.fields[name], id=f"field-{name}", password=f.secret,
+                        placeholder="given: kept unless typed anew" if f.secret else "")
+        yield Static("", id=f"problem-{name}", classes="problem -empty")
 
     def on_mount(self) -> None:
         self.query_one("#field-maildomain", Input).focus()
@@ -85,10 +98,14 @@ class AnswersScreen(ModalScreen[bool]):
     def on_input_changed(self, event: Input.Changed) -> None:
         name = (event.input.id or "").removeprefix("field-")
         self.fields[name] = event.value
-        # A field's rule may depend on another (address on maildomain, the second password).
-        for other in (*LABELS, "external_host", "certificate_email"):
+        self._recheck(name)
+
+    def _recheck(self, name: str) -> None:
+        # A field's rule may depend on another (address on maildomain, the second password, a
+        # table's fields on each other).
+        for other in self.typed:
             if other == name or self.fields.get(other):
-                problem = field_problem(other, self.fields, self.previous)
+                problem = field_problem(other, self.fields, self.previous, self.declared)
                 self._say(f"#problem-{other}", problem)
                 self.query_one(f"#field-{other}", Input).set_class(bool(problem), "-invalid")
 
@@ -97,7 +114,9 @@ class AnswersScreen(ModalScreen[bool]):
         self.query_one(where, Static).set_class(not problem, "-empty")
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self.fields[(event.select.id or "").removeprefix("field-")] = str(event.value)
+        name = (event.select.id or "").removeprefix("field-")
+        self.fields[name] = str(event.value)
+        self._recheck(name)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -107,7 +126,8 @@ class AnswersScreen(ModalScreen[bool]):
 
     def action_save(self) -> None:
         try:
-            answers = answers_from_form(self.fields, self.previous, self.engine.store.known_hashes())
+            answers = answers_from_form(self.fields, self.previous, self.engine.store.known_hashes(),
+                                        self.declared)
         except AnswersError as exc:
             self._say("#form-problem", f"Not saved: {exc}")
             return
@@ -119,3 +139,7 @@ class AnswersScreen(ModalScreen[bool]):
             self.app.exit(message="No answers given: nothing was changed.")
             return
         self.dismiss(False)
+
+
+def _shown(value) -> str:
+    return ", ".join(value) if isinstance(value, tuple) else str(value).lower() if isinstance(value, bool) else str(value)
