@@ -132,13 +132,13 @@ def ask_secret_on_terminal(question: str) -> str:
         return ""
 
 
-def open_engine(args, need_answers=True, confirm=None, printer=None) -> Engine:
+def open_engine(args, need_answers=True, confirm=None, printer=None, ask=ask_on_terminal) -> Engine:
     from wizard.session import SessionOptions, open_session
 
     return open_session(SessionOptions.from_args(args), need_answers=need_answers,
                         emit=printer or Printer(getattr(args, "verbose", False)),
                         confirm=confirm or make_confirm(getattr(args, "yes", False)),
-                        ask=ask_on_terminal, ask_secret=ask_secret_on_terminal)
+                        ask=ask, ask_secret=ask_secret_on_terminal)
 
 
 def peek_engine(args) -> Engine:
@@ -148,6 +148,8 @@ def peek_engine(args) -> Engine:
 
 
 def cmd_run(args) -> int:
+    if args.json:
+        return run_as_json(args)
     printer = Printer(args.verbose)
     with open_engine(args, printer=printer) as engine:
         if engine.system.sandbox:
@@ -177,6 +179,67 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def run_as_json(args) -> int:
+    from wizard.machine import JsonLines, probe_counts
+
+    out = JsonLines()
+    with open_engine(args, printer=out, ask=ask_on_stderr) as engine:
+        out.say("walk_started", version=__version__, platform=engine.platform.describe(),
+                sandbox=engine.system.sandbox, maildomain=engine.answers.maildomain, fqdn=engine.answers.fqdn,
+                answers=engine.answers.source, path="lessons" if engine.teaching else "straight")
+        outcomes = engine.walk(args.through)
+        closing = engine.closing_notes()
+    last = outcomes[-1] if outcomes else None
+    code = EXIT_REFUSED if last and last.status == BLOCKED else EXIT_FAILED if last and last.status != PASSED else EXIT_OK
+    return out.summary("run", code, steps_done=sum(1 for o in outcomes if o.status == PASSED),
+                       last_step=last.step if last else "", last_status=last.status if last else "",
+                       probes=probe_counts(outcomes), closing=closing)
+
+
+def ask_on_stderr(question: str) -> str:
+    """The manual vantage point's question with --json: stdout holds only the JSON lines."""
+    print(question, file=sys.stderr, flush=True)
+    try:
+        return input()
+    except EOFError:
+        return ""
+
+
+def cmd_plan(args) -> int:
+    """What `run` would do, nothing written: the steps it would take, each one's file changes
+    after the ones before it, and the files changed by hand since mailwizard wrote them."""
+    from wizard.machine import JsonLines, change_fields
+
+    engine = peek_engine(args)          # only reads: no lock, no state directory made
+    if not engine.has_answers:
+        from wizard.context import EngineError
+
+        raise EngineError("nothing to plan without answers: give them with --answers FILE.")
+    planned = engine.plan_ahead(args.through)
+    drift = engine.drift()
+    files = sum(len(changes) for _, changes in planned)
+    if args.json:
+        out = JsonLines()
+        for row, changes in planned:
+            out.say("plan_step", step=row.step.id, title=row.title, status=row.status,
+                    passed_over=not engine.applies(row.step), changes=[change_fields(c) for c in changes])
+        for item in drift:
+            out.say("drift", path=item.path, change="deleted" if item.actual_sha is None else "edited")
+        return out.summary("plan", EXIT_OK, steps=len(planned), changes=files, drift=len(drift))
+    printer = Printer(args.verbose)
+    printer.say(f"answers: {engine.answers.maildomain}, server {engine.answers.fqdn} (from {engine.answers.source})")
+    for row, changes in planned:
+        printer.say(f"> {row.step.id}: {row.title}" + ("" if engine.applies(row.step) else " (passed over: the answers leave it out)"))
+        for change in changes:
+            printer.change(change)
+    for item in drift:
+        what = "was deleted" if item.actual_sha is None else "was changed by hand"
+        printer.say(f"drift: {item.path} {what} since mailwizard wrote it (run asks before writing over it)")
+    printer.say(f"plan: {len(planned)} step(s) to walk, {files} file change(s); nothing was written"
+                + ("" if args.verbose else " (-v shows the diffs)"))
+    return EXIT_OK
+
+
 def path_line(engine) -> str:
     """Which path the walk takes, and how to take the other one while it still can."""
     ahead = ", ".join(step.id for step in engine.path_ahead())
@@ -190,6 +253,8 @@ def path_line(engine) -> str:
 
 
 def cmd_status(args) -> int:
+    if args.json:
+        return status_as_json(args)
     printer = Printer(False)
     from wizard.session import SessionOptions, system_for
 
@@ -217,13 +282,41 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
+def status_as_json(args) -> int:
+    from wizard.machine import JsonLines
+    from wizard.session import SessionOptions, system_for
+
+    out = JsonLines()
+    if not StateStore(system_for(SessionOptions.from_args(args))).exists:
+        return out.summary("status", EXIT_OK, walked=False, done=0, steps=0, drift=0)
+    engine = peek_engine(args)
+    if engine.has_answers:
+        out.say("walk", maildomain=engine.answers.maildomain, fqdn=engine.answers.fqdn,
+                path="lessons" if engine.teaching else "straight")
+    rows = engine.views() if engine.has_answers else []
+    for row in rows:
+        out.say("step", step=row.step.id, title=row.title, status=row.status, reason=row.reason)
+    drift = engine.drift() if engine.has_answers else []
+    for item in drift:
+        out.say("drift", path=item.path, change="deleted" if item.actual_sha is None else "edited")
+    return out.summary("status", EXIT_OK, walked=True, done=sum(1 for r in rows if r.status == PASSED),
+                       steps=len(rows), drift=len(drift))
+
+
 def cmd_check(args) -> int:
-    printer = Printer(True)
     engine = peek_engine(args)          # checks only read: no lock, no state directory made
     rows = engine.prerequisites(timeout=args.timeout)
+    failed = sum(1 for row in rows if not row.result.ok)
+    if args.json:
+        from wizard.machine import JsonLines, check_fields
+
+        out = JsonLines()
+        for row in rows:
+            out.say("check", step=row.place, **check_fields(row.result))
+        return out.summary("check", EXIT_FAILED if failed else EXIT_OK, checks=len(rows), failed=failed)
+    printer = Printer(True)
     for row in rows:
         printer.say(row.line())
-    failed = sum(1 for row in rows if not row.result.ok)
     printer.say(f"{len(rows) - failed} of {len(rows)} checks passed"
                 + (f"; {failed} to fix (each says how)" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
@@ -257,27 +350,38 @@ def cmd_audit(args) -> int:
 
 
 def cmd_undo(args) -> int:
-    with open_engine(args, need_answers=True) as engine:
+    from wizard.machine import JsonLines
+
+    out = JsonLines() if args.json else None
+    with open_engine(args, need_answers=True, printer=out) as engine:
         outcome = engine.undo(args.step)
-    return EXIT_OK if outcome.status != "failed" else EXIT_FAILED
+    code = EXIT_OK if outcome.status != "failed" else EXIT_FAILED
+    return out.summary("undo", code, step=outcome.step, status=outcome.status) if out else code
 
 
 def cmd_reset(args) -> int:
-    printer = Printer(False)
+    from wizard.machine import JsonLines
+
+    printer, out = Printer(False), JsonLines() if args.json else None
+
+    def said(text: str, code: int, reset: bool = False) -> int:
+        if out:
+            return out.summary("reset", code, reset=reset, message=text)
+        if text:
+            printer.say(text)
+        return code
+
     confirm = make_confirm(args.yes)
     if not args.yes and not sys.stdin.isatty():
-        printer.say("reset puts back the original files and forgets the walk; "
-                    "run it again with --yes to confirm.")
-        return EXIT_REFUSED
-    with open_engine(args, need_answers=False, printer=printer) as engine:
+        return said("reset puts back the original files and forgets the walk; "
+                    "run it again with --yes to confirm.", EXIT_REFUSED)
+    with open_engine(args, need_answers=False, printer=out or printer) as engine:
         if not engine.state.originals and not engine.store.exists:
-            printer.say("nothing to reset: mailwizard has not changed anything here.")
-            return EXIT_OK
+            return said("nothing to reset: mailwizard has not changed anything here.", EXIT_OK)
         if not confirm("Put back every original file and forget the walk?", True):
-            printer.say("nothing changed.")
-            return EXIT_REFUSED
+            return said("nothing changed.", EXIT_REFUSED)
         engine.reset()
-    return EXIT_OK
+    return said("", EXIT_OK, reset=True)
 
 
 def read_new_password(address: str) -> str:
@@ -367,6 +471,17 @@ def cmd_why(args) -> int:
     printer = Printer(True)
     # Only the logs are read: no walk, no answers, no engine (a busy box's logs are big enough).
     found, missing, since = why(System.at(getattr(args, "root", None)), args.target)
+    if args.json:
+        from wizard.machine import JsonLines
+
+        out = JsonLines()
+        for line in missing:
+            out.say("unreadable", text=line)
+        if found is None:
+            return out.summary("why", EXIT_FAILED, target=args.target, found=False, said=not_found(args.target, since))
+        return out.summary("why", EXIT_OK if found.outcome == DELIVERED else EXIT_FAILED, target=args.target,
+                           found=True, queue_id=found.queue_id, outcome=found.outcome, verdict=found.verdict,
+                           path=list(found.path), others=found.others)
     for line in missing:
         printer.say(f"note: {line}; what follows is from the rest")
     if found is None:
@@ -653,7 +768,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--through", metavar="STEP", help="stop after this step")
     run.add_argument("--yes", action="store_true", help="do not ask before applying, even over hand edits")
     run.add_argument("-v", "--verbose", action="store_true", help="show diffs and probe transcripts")
+    _json_flag(run)
     run.set_defaults(func=cmd_run)
+
+    plan = sub.add_parser("plan", parents=[after], help="what run would do, nothing written: the steps, "
+                          "their file changes, drift")
+    plan.add_argument("--through", metavar="STEP", help="plan up to this step")
+    plan.add_argument("-v", "--verbose", action="store_true", help="show the diffs")
+    _json_flag(plan)
+    plan.set_defaults(func=cmd_plan)
 
     answers = sub.add_parser("answers", parents=[after],
                              help="answers files: init [FILE] writes one to fill in, check FILE reads one "
@@ -664,12 +787,14 @@ def build_parser() -> argparse.ArgumentParser:
     answers.set_defaults(func=cmd_answers)
 
     status = sub.add_parser("status", parents=[after], help="progress and drift")
+    _json_flag(status)
     status.set_defaults(func=cmd_status)
 
     check = sub.add_parser("check", parents=[after], help="prerequisite checks only")
     check.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"how long any one check may wait (default {DEFAULT_TIMEOUT:g} s); "
                             "all checks run at once")
+    _json_flag(check)
     check.set_defaults(func=cmd_check)
 
     audit = sub.add_parser("audit", parents=[after], help="what the public mail testers check (relay, "
@@ -688,10 +813,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")
     undo.add_argument("step", nargs="?", help="roll back this step and every step after it")
+    _json_flag(undo)
     undo.set_defaults(func=cmd_undo)
 
     reset = sub.add_parser("reset", parents=[after], help="original files back, state cleared")
     reset.add_argument("--yes", action="store_true", help="do not ask")
+    _json_flag(reset)
     reset.set_defaults(func=cmd_reset)
 
     report = sub.add_parser("report", parents=[after], help="the whole walk as one document")
@@ -710,6 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
     why = sub.add_parser("why", parents=[after], help="what became of a mail: its path through the logs, "
                          "and what to do")
     why.add_argument("target", help="a queue id (5B8E91623B8), a Message-ID (<...>) or an address")
+    _json_flag(why)
     why.set_defaults(func=cmd_why)
 
     user = sub.add_parser("user", parents=[after], help="more mailboxes: add, passwd, del, list")
@@ -726,6 +854,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("address", nargs="?", default="", help="for list and unlist: the client address")
     lab.set_defaults(func=cmd_lab)
     return parser
+
+
+def _json_flag(command) -> None:
+    command.add_argument("--json", action="store_true",
+                         help="one JSON object per line (the README's \"Machine interface\"), a summary last")
 
 
 def no_tui_here(args) -> int:
@@ -770,6 +903,10 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
         return func(args)
     except refusals() as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)
+        if getattr(args, "json", False):
+            from wizard.machine import JsonLines
+
+            JsonLines().summary(args.command, EXIT_REFUSED, refused=str(exc))
         return EXIT_REFUSED
     except AssetMissing as exc:
         print(f"mailwizard: {exc}", file=sys.stderr)

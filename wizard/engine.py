@@ -305,6 +305,20 @@ class Engine:
     def drift(self) -> list[Drift]:
         return self.planner.drift()
 
+    def plan_ahead(self, through: str | None = None) -> list[tuple[StepView, list[FileChange]]]:
+        """What `run --through` would do, nothing written: each step not done yet up to `through`
+        (all of them without it), with the file changes it would make after the ones before it.
+        A chapter the answers leave out is passed over: its changes are only what it takes back."""
+        last = self.index(through) if through else len(self.steps) - 1
+        rows = [row for row in self.views()[: last + 1]
+                if not (row.status == PASSED and not self.planner.drifted(row.step))]
+        planned = self.planner.plan_walk([row.step for row in rows])
+        return [(row, changes) for row, (_, changes) in zip(rows, planned)]
+
+    def applies(self, step: Step) -> bool:
+        """Whether the answers take this chapter in (a chapter left out is passed over)."""
+        return self.ctx.applies(step)
+
     def is_done(self, step: Step) -> bool:
         return self.planner.is_done(step)
 

@@ -75,6 +75,23 @@ class Planner:
                 changes.append(FileChange(path, old, new, secret=is_secret(path, self.ctx.steps)))
         return changes
 
+    def plan_walk(self, steps: list[Step]) -> list[tuple[Step, list[FileChange]]]:
+        """What a walk through `steps` (in walk order, not yet done) would write, step by step:
+        each step's changes from the files as the step before would leave them."""
+        current: dict[str, str | None] = {}
+        planned = []
+        for step in steps:
+            k = self.ctx.index(step.id) + 1
+            changes = []
+            for path in managed_paths(self.ctx.taken(k)):
+                new = self.render(path, k)
+                old = current[path] if path in current else self.ctx.system.read_text(path)
+                if new is not None and new != old:
+                    changes.append(FileChange(path, old, new, secret=is_secret(path, self.ctx.steps)))
+                    current[path] = new
+            planned.append((step, changes))
+        return planned
+
     def render_hashes(self, k: int) -> dict[str, str]:
         hashes = {}
         for path in managed_paths(self.ctx.taken(k)):
