@@ -210,6 +210,17 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
     after = served_serials(trust=False)
     assert len(set(after.values())) == 1
     mail_still_flows("after-undo")
+
+    # The lab's CA rebuilt, as a classroom does between two walks: it no longer knows certbot's
+    # account (certbot 2.1 crashed on that). The walk says so, keeps the old account aside, and
+    # gets its certificate with a new one.
+    ok("lab", "stop-ca", "--answers", str(answers))
+    ok("lab", "up", "--answers", str(answers))
+    again = ok("run", "--lab", "--answers", str(answers))
+    assert "no longer knows certbot's account" in again and "[ok] certificate" in again, again
+    assert list(Path("/etc/letsencrypt/accounts").rglob("*.forgotten-*")), "the old account is kept aside"
+    assert len(set(served_serials(trust=True).values())) == 1
+    ok("undo", "certificate", "--lab", "--answers", str(answers))
     reset = ok("reset", "--yes")
     assert "certbot's certificate stays in /etc/letsencrypt/live/mail.example.test" in reset, reset
 

@@ -8,9 +8,11 @@ and leaves everything there in place on undo and reset.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlparse
 
 from wizard.system import System
 
@@ -111,10 +113,36 @@ def renew_argv(values: dict[str, str]) -> list[str]:
             "--no-random-sleep-on-renew"]
 
 
-def renew(system: System, values: dict[str, str]) -> str:
+def renew(system: System, values: dict[str, str], note: Note = lambda text: None) -> str:
     """Renew now; its deploy hooks run as after any renewal. A problem sentence, or ""."""
-    done = system.run(renew_argv(values), env=certbot_env(values), timeout=CERTBOT_TIMEOUT)
+    done = _certbot(system, renew_argv(values), values, note)
     return "" if done.ok else why_not(done.stdout + "\n" + done.stderr, values, own_addresses(system))
+
+
+# certbot 2.1, holding an account the CA no longer knows (a lab CA rebuilt, a private CA or a
+# staging reset), is told accountDoesNotExist and then crashes on it (AttributeError).
+FORGOTTEN_ACCOUNT = re.compile(r"accountDoesNotExist|account that does not exist|"
+                               r"AttributeError: can't set attribute")
+
+
+def accounts_dir(server: str) -> str:
+    """Where certbot keeps its accounts at an ACME server (certbot's own rule: host and path)."""
+    parsed = urlparse(server)
+    return f"{LETSENCRYPT}/accounts/{parsed.netloc}{parsed.path}"
+
+
+def _certbot(system: System, argv: list[str], values: dict[str, str], note: Note):
+    """certbot once; again once with a new account if the CA forgot certbot's (the old one is
+    moved aside, not deleted: its key stays on the box)."""
+    done = system.run(argv, env=certbot_env(values), timeout=CERTBOT_TIMEOUT)
+    held = accounts_dir(values["acme_server"])
+    if done.ok or not FORGOTTEN_ACCOUNT.search(done.stdout + done.stderr) or not system.path(held).is_dir():
+        return done
+    aside = f"{held}.forgotten-{time.strftime('%Y%m%d%H%M%S')}"
+    system.move(held, aside)
+    note(f"the CA at {values['acme_server']} no longer knows certbot's account (the CA was rebuilt or "
+         f"reset): certbot's old account moved aside to {aside}, and a new one made")
+    return system.run(argv, env=certbot_env(values), timeout=CERTBOT_TIMEOUT)
 
 
 def certbot_env(values: dict[str, str]) -> dict[str, str] | None:
@@ -139,7 +167,7 @@ def obtain(system: System, values: dict[str, str], note: Note) -> str:
         note(f"certbot's certificate for {name} from this CA is good: reused ({found.describe()})")
         return ""
     exists = system.path(values["tls_cert"]).exists()
-    done = system.run(certbot_argv(values, renew=exists), env=certbot_env(values), timeout=CERTBOT_TIMEOUT)
+    done = _certbot(system, certbot_argv(values, renew=exists), values, note)
     if not done.ok:
         return why_not(done.stdout + "\n" + done.stderr, values, own_addresses(system))
     facts = facts_of_file(system, values["tls_cert"])
