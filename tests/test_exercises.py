@@ -4,6 +4,7 @@ pass; give-up puts the working files back."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -31,6 +32,16 @@ def restart_as_a_student(names) -> None:
     time.sleep(1.1)
 
 
+def graded(box, expect: int = 0) -> dict:
+    done = mailwizard("grade", "--answers", str(box))
+    assert done.returncode == expect, done.stdout[-3000:] + done.stderr
+    return json.loads(done.stdout)
+
+
+def failed(chapter: dict) -> list[tuple]:
+    return [(p["probe"], p["expected"], p["got"], p["reason"]) for p in chapter["probes"] if p["status"] == "failed"]
+
+
 def test_each_exercise_breaks_checks_is_fixed_by_hand_and_checks_again(box):
     """The tutorial's server (the DNS exercises, which need the lab, are in test_dns_auth)."""
     assert mailwizard("run", "--answers", str(box), "--through", "next-steps").returncode == 0
@@ -39,11 +50,21 @@ def test_each_exercise_breaks_checks_is_fixed_by_hand_and_checks_again(box):
     assert names == [e.name for e in EXERCISES] and len(names) >= 8
     dns = mailwizard("exercise", "start", "spf-without-server")
     assert dns.returncode == 2 and "walked through dns-auth" in dns.stderr
-    for exercise in [e for e in EXERCISES if e.after == "next-steps"]:
+    # The tutorial's server, graded now: every chapter walked passes again (none is judged by a
+    # probe that proved only its moment).
+    grade = graded(box)
+    walked = [c for c in grade["chapters"] if c["now"] != "not-reached"]
+    assert [c["chapter"] for c in walked][-1] == "next-steps"
+    assert all(c["now"] == "passing" for c in walked), [(c["chapter"], failed(c)) for c in walked if failed(c)]
+    assert grade["totals"]["probes_met"] > 20
+    for index, exercise in enumerate([e for e in EXERCISES if e.after == "next-steps"]):
         before = {e.path: Path(e.path).read_bytes() for e in exercise.breaks}
         started = mailwizard("exercise", "start", exercise.name)
         assert started.returncode == 0, started.stdout + started.stderr
         assert exercise.symptom in started.stdout
+        if index == 0:      # a grade while the box is broken: the chapter fails now
+            broken = graded(box, expect=1)
+            assert broken["totals"]["failing"] >= 1, exercise.name
         failing = mailwizard("exercise", "check", "--answers", str(box))
         assert failing.returncode == 1, (exercise.name, failing.stdout)
         assert "hint:" in failing.stdout
@@ -55,6 +76,11 @@ def test_each_exercise_breaks_checks_is_fixed_by_hand_and_checks_again(box):
         assert fixed.returncode == 0, (exercise.name, fixed.stdout)
         assert "fixed:" in fixed.stdout
         assert {e.path: Path(e.path).read_bytes() for e in exercise.breaks} == before
+        if index == 0:      # fixed: passing again, and the history has the exercise
+            again = graded(box)
+            assert again["totals"]["failing"] == 0
+            assert again["exercises"][-1]["exercise"] == exercise.name and again["exercises"][-1]["solved"]
+            assert again["exercises"][-1]["hints"] >= 1
 
 
 def test_give_up_shows_the_fix_and_puts_the_files_back(box):

@@ -125,3 +125,21 @@ def test_answers_given_as_json_walk_as_the_same_answers_in_toml(tmp_path):
     broken.write_text('{"maildomain": "example.test",')
     refused = mailwizard("answers", "check", str(broken))
     assert refused.returncode == 2 and "not valid JSON" in refused.stderr
+
+
+def test_an_interrupted_command_still_ends_with_its_summary(tmp_path, monkeypatch, capsys):
+    """Ctrl-C (or a kill) between two lines: every line written is whole, and the last one says
+    the command was interrupted."""
+    from wizard import cli
+
+    def interrupted(args):
+        from wizard.machine import JsonLines
+
+        JsonLines().say("step_started", step="postfix-blank", title="…")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "status_as_json", interrupted)
+    code = cli.main(["status", "--json", "--root", str(tmp_path / "box")])
+    objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1 and [o["event"] for o in objects] == ["step_started", "summary"]
+    assert objects[-1] == {"schema": SCHEMA, "event": "summary", "command": "status", "exit": 1, "interrupted": True}

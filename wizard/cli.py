@@ -349,6 +349,26 @@ def cmd_audit(args) -> int:
     return EXIT_OK if audit.ok else EXIT_FAILED
 
 
+def cmd_grade(args) -> int:
+    """The box's grade now: every finished chapter proven again, the history's counts."""
+    from wizard import grading
+
+    engine = peek_engine(args)          # reads, and probes: nothing written but the grade's file
+    try:
+        graded = grading.grade(engine)
+    finally:
+        engine.close()
+    text = {"json": grading.to_json, "junit": grading.to_junit, "csv": grading.to_csv}[args.format](graded)
+    if args.output:
+        System().write_file(Path(args.output).resolve(), text)
+        totals = graded["totals"]
+        print(f"grade written to {args.output}: {totals['passing']} of {totals['chapters']} chapters passing now, "
+              f"{totals['failing']} failing, {totals['not_reached']} not reached")
+    else:
+        print(text, end="")
+    return EXIT_OK if not graded["totals"]["failing"] else EXIT_FAILED
+
+
 def cmd_undo(args) -> int:
     from wizard.machine import JsonLines
 
@@ -811,6 +831,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("-v", "--verbose", action="store_true", help="show the evidence of every row")
     audit.set_defaults(func=cmd_audit)
 
+    grade = sub.add_parser("grade", parents=[after], help="the box's grade: each finished chapter proven "
+                           "again now, with the attempts, undos, exercises and hints of its history")
+    grade.add_argument("--format", choices=("json", "junit", "csv"), default="json",
+                       help="json (the canonical grade, default), junit (a testcase per probe) or csv (one row)")
+    grade.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
+    grade.set_defaults(func=cmd_grade)
+
     undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")
     undo.add_argument("step", nargs="?", help="roll back this step and every step after it")
     _json_flag(undo)
@@ -902,25 +929,30 @@ def main(argv: list[str] | None = None, start_tui: Callable[[argparse.Namespace]
     try:
         return func(args)
     except refusals() as exc:
-        print(f"mailwizard: {exc}", file=sys.stderr)
-        if getattr(args, "json", False):
-            from wizard.machine import JsonLines
-
-            JsonLines().summary(args.command, EXIT_REFUSED, refused=str(exc))
-        return EXIT_REFUSED
+        return _stopped(args, f"mailwizard: {exc}", EXIT_REFUSED, refused=str(exc))
     except AssetMissing as exc:
-        print(f"mailwizard: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _stopped(args, f"mailwizard: {exc}", EXIT_FAILED, failed=str(exc))
     except KeyboardInterrupt:
-        print("\nmailwizard: interrupted; run the same command again to resume.", file=sys.stderr)
-        return EXIT_FAILED
+        return _stopped(args, "\nmailwizard: interrupted; run the same command again to resume.", EXIT_FAILED,
+                        interrupted=True)
     except OSError as exc:
         # Writes are atomic: whatever failed, the file it was replacing is still whole.
         where = f" {exc.filename}" if exc.filename else ""
-        print(f"mailwizard: cannot write{where}: {exc.strerror or exc}. Nothing was half-written: "
-              "every file is as it was before this write. Fix that (free space, a writable "
-              "directory), then run the same command again to carry on.", file=sys.stderr)
-        return EXIT_FAILED
+        said = (f"cannot write{where}: {exc.strerror or exc}. Nothing was half-written: every file is as it "
+                "was before this write. Fix that (free space, a writable directory), then run the same "
+                "command again to carry on.")
+        return _stopped(args, f"mailwizard: {said}", EXIT_FAILED, failed=said)
+
+
+def _stopped(args, said: str, code: int, **why) -> int:
+    """A command stopped before its end: said on stderr; with --json also the summary, so the
+    lines stay whole and the last one says how it ended."""
+    print(said, file=sys.stderr)
+    if getattr(args, "json", False):
+        from wizard.machine import JsonLines
+
+        JsonLines().summary(args.command, code, **why)
+    return code
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ planning and drift, the file transaction, packages, proving, mailboxes and rollb
 from __future__ import annotations
 
 import threading
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -249,6 +250,7 @@ class Engine:
         self.state.teaching = teaching
         self.state.path_chosen = True
         self.ctx.steps = walk_order(self.chapters, teaching, frozenset(self.state.steps))
+        self.remember("path", path="lessons" if teaching else "straight")
         self.ctx.save(f"path: {'teaching' if teaching else 'straight'}")
         return ahead
 
@@ -623,6 +625,7 @@ class Engine:
         if started:
             record["started"] = started
         self.state.steps[step.id] = record
+        self.remember("run", step=step.id, status=status)
         self.ctx.save(f"finished:{step.id}")
         self.step_logs[step.id] = self.prover.log_window(probes)
         self.emit(StepDone(step.id, status, message))
@@ -635,7 +638,23 @@ class Engine:
     def undo(self, step_id: str | None = None) -> StepOutcome:
         """Roll back the last step (or `step_id` and every step after it)."""
         undone, status, message = self.rollback.undo(step_id)
+        if status != FAILED:
+            self.remember("undo", step=undone)
+            self.ctx.save(f"undone:{undone}")
         return StepOutcome(undone, status, message=message)
+
+    def reprove(self, chapter: Step) -> list[ProbeResult]:
+        """A finished chapter's probes and checks again, now, nothing written: its working form's
+        (a teaching walk's lessons proved errors of their moment), those that last (see
+        Probe.lasts). What a grade is made of."""
+        lasting = dataclasses.replace(chapter, probes=tuple(p for p in chapter.probes if p.lasts))
+        values = self._outside_here(lasting, self.values())
+        return self.prover.probe(lasting, values, threading.Event()) + self.prover.verify(lasting, values)
+
+    def remember(self, kind: str, **what) -> None:
+        """One line of the walk's history (saved with the state's next save): what a grade
+        counts. Names and outcomes only, never an answer."""
+        self.state.history.append({"kind": kind, "at": now(), **what})
 
     def reset(self) -> None:
         self.rollback.reset()

@@ -73,6 +73,8 @@ def start(engine: Engine, name: str) -> str:
     engine.system.write_file(ACTIVE, json.dumps({"name": name, "files": sorted(new_text), "offsets": offsets,
                                                  "started": time.time()}), mode=0o600)
     _restart(engine, exercise.reload, new_text)
+    engine.remember("exercise_started", exercise=name)
+    engine.ctx.save(f"exercise:{name}")
     if exercise.publishes:
         _publish(engine, exercise.publishes)
     if exercise.renews:
@@ -121,6 +123,8 @@ def check(engine: Engine) -> tuple[bool, list[str]]:
             engine.system.remove_file(f"{BACKUPS}{path}")
         engine.system.remove_file(ACTIVE)
         lines.append(f"fixed: {exercise.title}. Well done.")
+        engine.remember("exercise_solved", exercise=record["name"])
+        engine.ctx.save(f"exercise solved:{record['name']}")
         return True, lines
     logs = {"mail": MAIL_LOG, "dovecot": DOVECOT_LOG}
     import re
@@ -137,6 +141,8 @@ def check(engine: Engine) -> tuple[bool, list[str]]:
             break
     else:
         lines.append("hint: look at /var/log/mail.log and /var/log/dovecot.log for what changed.")
+    engine.remember("exercise_hint", exercise=record["name"])
+    engine.ctx.save(f"exercise hint:{record['name']}")
     return False, lines
 
 
@@ -151,6 +157,8 @@ def give_up(engine: Engine) -> str:
             engine.system.write_file(path, original)
             engine.system.remove_file(f"{BACKUPS}{path}")
     engine.system.remove_file(ACTIVE)
+    engine.remember("exercise_given_up", exercise=record["name"])
+    engine.ctx.save(f"exercise given up:{record['name']}")
     _restart(engine, exercise.reload, record["files"])
     if exercise.publishes:
         _publish(engine)

@@ -44,6 +44,9 @@ class State:
     services: dict = field(default_factory=dict)              # name -> {running, enabled} as first met
     path_chosen: bool = False                                 # the person said which path (or walked)
     outside: dict = field(default_factory=dict)               # the vantage point used, as learned
+    # What happened, in order, for a grade (wizard/grading.py): each run of a step and its outcome,
+    # undos, the path chosen, exercises started, checked (hints shown), solved, given up.
+    history: list[dict] = field(default_factory=list)
 
     def status_of(self, step_id: str) -> str:
         return self.steps.get(step_id, {}).get("status", "pending")
@@ -54,7 +57,7 @@ class State:
                            "created": self.created, "made": self.made,
                            "teaching": self.teaching, "user_changes": self.user_changes,
                            "services": self.services, "path_chosen": self.path_chosen,
-                           "outside": self.outside}, indent=2, sort_keys=True) + "\n"
+                           "outside": self.outside, "history": self.history}, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "State":
@@ -72,7 +75,7 @@ class State:
                        list(data.get("created") or []), list(data.get("made") or []),
                        bool(data.get("teaching")), dict(data.get("user_changes") or {}),
                        dict(data.get("services") or {}), bool(data.get("path_chosen")),
-                       dict(data.get("outside") or {}))
+                       dict(data.get("outside") or {}), list(data.get("history") or []))
         except (TypeError, ValueError):
             raise StateError(f"{STATE_FILE} has a damaged structure; move it aside to start over.") from None
 

@@ -1,0 +1,78 @@
+"""`mailwizard grade`: every finished chapter proven again now, and what only the walk's history
+knows (attempts until the first pass, undos, the path), as JSON, JUnit and a CSV row, with no
+password, hash or key in any. In the sandbox (no probe is sent there); against the real daemons,
+a grade after an exercise broke the box: tests/test_exercises.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.etree import ElementTree
+
+from conftest import mailwizard
+from fixture_data import ANSWERS
+
+RELAY = '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'
+SECRET = "Relay-Sesame-77"
+
+
+def graded(box, *more) -> tuple[dict, int]:
+    done = mailwizard("grade", "--root", str(box), *more)
+    assert "Traceback" not in done.stderr, done.stderr
+    return json.loads(done.stdout), done.returncode
+
+
+def test_a_box_without_a_walk_has_a_grade_of_nothing(tmp_path):
+    grade, code = graded(tmp_path / "box")
+    assert code == 0 and grade["schema"] == "mailwizard.grade/1" and grade["chapters"] == []
+    assert grade["totals"]["chapters"] == 0 and not (tmp_path / "box").exists()
+
+
+def test_the_history_counts_attempts_undos_and_the_path(tmp_path):
+    answers, box = tmp_path / "answers.toml", tmp_path / "box"
+    answers.write_text(ANSWERS + RELAY)
+    walk = ("run", "--answers", str(answers), "--root", str(box), "--through", "relay-host")
+    assert mailwizard(*walk).returncode == 2, "no password for the relay: refused, an attempt"
+    assert mailwizard(*walk, env={"MAILWIZARD_RELAY_PASSWORD": SECRET}).returncode == 0
+    assert mailwizard("undo", "--root", str(box)).returncode == 0
+    assert mailwizard(*walk, env={"MAILWIZARD_RELAY_PASSWORD": SECRET}).returncode == 0
+    grade, code = graded(box)
+    chapters = {c["chapter"]: c for c in grade["chapters"]}
+    relay = chapters["relay-host"]
+    assert code == 0 and relay["now"] == "passing" and relay["attempts"] == 2 and relay["undos"] == 1
+    assert relay["first_passed"] <= relay["last_run"] and relay["first_passed"].endswith("Z")
+    assert chapters["postfix-blank"]["attempts"] == 1 and chapters["postfix-blank"]["now"] == "passing"
+    assert chapters["pure-virtual"]["now"] == "passed-over", "the answers leave it out"
+    assert chapters["submission"]["now"] == "not-reached" and chapters["submission"]["attempts"] == 0
+    assert grade["path"] == "straight" and grade["maildomain"] == "example.test"
+    probes = [p for c in grade["chapters"] for p in c["probes"]]
+    assert probes and {p["status"] for p in probes} <= {"met", "not-run"}, "the sandbox sends nothing"
+    assert grade["totals"]["passing"] == sum(c["now"] == "passing" for c in grade["chapters"])
+    # The same grade as JUnit and as a CSV row.
+    junit = ElementTree.fromstring(mailwizard("grade", "--root", str(box), "--format", "junit").stdout)
+    suite = junit.find("testsuite")
+    assert suite.get("name") == "mail.example.test" and int(suite.get("failures")) == 0
+    assert {case.get("classname") for case in suite.iter("testcase")} >= {"relay-host", "postfix-blank", "submission"}
+    skipped = [case.get("classname") for case in suite.iter("testcase") if case.find("skipped") is not None
+               and case.find("skipped").get("message") == "not-reached"]
+    assert "submission" in skipped and "relay-host" not in skipped
+    rows = list(csv.DictReader(io.StringIO(mailwizard("grade", "--root", str(box), "--format", "csv").stdout)))
+    assert len(rows) == 1 and rows[0]["fqdn"] == "mail.example.test" and rows[0]["undos"] == "1"
+    assert int(rows[0]["attempts"]) == grade["totals"]["attempts"]
+    # No secret in any of them: not the relay's password, not a user's hash.
+    state = json.loads((box / "var/lib/mailwizard/state.json").read_text())
+    hashed = state["answers"]["users"][0]["password_hash"]
+    for form in ("json", "junit", "csv"):
+        text = mailwizard("grade", "--root", str(box), "--format", form).stdout
+        assert SECRET not in text and hashed not in text and hashed.split("$")[-1] not in text
+
+
+def test_a_grade_written_to_a_file_says_its_totals(tmp_path):
+    answers, box = tmp_path / "answers.toml", tmp_path / "box"
+    answers.write_text(ANSWERS)
+    assert mailwizard("run", "--answers", str(answers), "--root", str(box), "--through", "postfix-names").returncode == 0
+    out = tmp_path / "grade.json"
+    done = mailwizard("grade", "--root", str(box), "--output", str(out))
+    assert done.returncode == 0 and "4 of" in done.stdout and "chapters passing now" in done.stdout
+    assert json.loads(out.read_text())["totals"]["passing"] == 4
