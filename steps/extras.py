@@ -12,6 +12,6 @@ STEP = Step(
     probes=(
         Probe(id="auth-equals", title="EHLO after STARTTLS lists AUTH=PLAIN as well",
               action=SmtpMail(helo="{exthost}", mail_from="", rcpt="", body="", starttls=True),
-              expect=Offers(("AUTH", "AUTH=PLAIN"))),
+              expect=Offers(("AUTH", "AUTH=PLAIN")), until="submission"),
     ),
 )

@@ -21,12 +21,12 @@ STEP = Step(
         Probe(id="tls-auth-relay", title="from {exthost}: STARTTLS, AUTH, then relay to {external_address}",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay over TLS", starttls=True, auth=True),
-              expect=Relayed(), vantage="external", host="{fqdn}"),
+              expect=Relayed(), vantage="external", host="{fqdn}", until="submission"),
         Probe(id="auth-without-tls",
               title="from {exthost}: AUTH without TLS, then mail to {external_address}: still sent "
                     "(the gap the next step closes)",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay without TLS", auth=True),
-              expect=Relayed(), vantage="external", host="{fqdn}"),
+              expect=Relayed(), vantage="external", host="{fqdn}", until="tls-auth-only"),
     ),
 )

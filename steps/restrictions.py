@@ -49,7 +49,7 @@ STEP = Step(
         Probe(id="authenticated-relay", title="from {exthost}: STARTTLS, AUTH, relay: delivered outside",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay with restrictions", starttls=True, auth=True),
-              expect=Relayed(), vantage="external", host="{fqdn}"),
+              expect=Relayed(), vantage="external", host="{fqdn}", until="submission"),
         Probe(id="inbound-accepted", title="from {exthost}: mail to {mailuser_address} still arrives",
               action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{mailuser_address}",
                               body="Test inbound with restrictions"),

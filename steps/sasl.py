@@ -27,11 +27,11 @@ STEP = Step(
     probes=(
         Probe(id="auth-offered", title="from {exthost}: EHLO: the server offers AUTH",
               action=SmtpMail(helo="{exthost}", mail_from="", rcpt="", body="", ehlo=True),
-              expect=Offers(("AUTH",)), vantage="external-else-local", host="{fqdn}"),
+              expect=Offers(("AUTH",)), vantage="external-else-local", host="{fqdn}", until="tls-auth-only"),
         Probe(id="auth-relay", title="from {exthost}: AUTH, then mail to {external_address} is relayed",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay after AUTH", auth=True),
-              expect=Relayed(), vantage="external", host="{fqdn}"),
+              expect=Relayed(), vantage="external", host="{fqdn}", until="tls-auth-only"),
         Probe(id="no-auth-no-relay", title="from {exthost}: without AUTH, relaying is still denied",
               action=SmtpMail(helo="{exthost}", mail_from="{external_address}", rcpt="{external_address}",
                               body="Test relay without AUTH", ehlo=True),

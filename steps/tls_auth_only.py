@@ -18,7 +18,7 @@ STEP = Step(
               expect=Refused("AUTH", ("503",), "authentication not enabled"), vantage="external-else-local", host="{fqdn}"),
         Probe(id="auth-after-starttls", title="from {exthost}: EHLO after STARTTLS: AUTH is offered",
               action=SmtpMail(helo="{exthost}", mail_from="", rcpt="", body="", starttls=True),
-              expect=Offers(("AUTH",)), vantage="external-else-local", host="{fqdn}"),
+              expect=Offers(("AUTH",)), vantage="external-else-local", host="{fqdn}", until="submission"),
         # The tutorial's pair: the same client, without TLS it cannot log in, so it may not relay;
         # after STARTTLS it logs in and the mail goes out.
         Probe(id="relay-in-clear-denied", title="from {exthost}: no TLS, so no AUTH: relay to {external_address} denied",
@@ -28,6 +28,6 @@ STEP = Step(
         Probe(id="relay-after-starttls", title="from {exthost}: STARTTLS, AUTH, then relay to {external_address}: sent",
               action=SmtpMail(helo="{exthost}", mail_from="{mailuser_address}", rcpt="{external_address}",
                               body="Test relay after STARTTLS", starttls=True, auth=True),
-              expect=Relayed(), vantage="external", host="{fqdn}"),
+              expect=Relayed(), vantage="external", host="{fqdn}", until="submission"),
     ),
 )

@@ -76,3 +76,13 @@ def test_a_grade_written_to_a_file_says_its_totals(tmp_path):
     done = mailwizard("grade", "--root", str(box), "--output", str(out))
     assert done.returncode == 0 and "4 of" in done.stdout and "chapters passing now" in done.stdout
     assert json.loads(out.read_text())["totals"]["passing"] == 4
+
+
+def test_a_probe_left_out_of_grades_names_a_chapter_walked_after_its_own():
+    from steps import ALL_STEPS
+
+    ids = [step.id for step in ALL_STEPS]
+    until = [(step.id, probe.id, probe.until) for step in ALL_STEPS for probe in step.probes if probe.until]
+    assert until, "AUTH on port 25 is proven by the tutorial's chapters and taken away by submission"
+    for chapter, probe, later in until:
+        assert later in ids and ids.index(later) > ids.index(chapter), (chapter, probe, later)

@@ -645,9 +645,10 @@ class Engine:
 
     def reprove(self, chapter: Step) -> list[ProbeResult]:
         """A finished chapter's probes and checks again, now, nothing written: its working form's
-        (a teaching walk's lessons proved errors of their moment), those that last (see
-        Probe.lasts). What a grade is made of."""
-        lasting = dataclasses.replace(chapter, probes=tuple(p for p in chapter.probes if p.lasts))
+        (a teaching walk's lessons proved errors of their moment), but those a chapter walked
+        since changed on purpose (Probe.until). What a grade is made of."""
+        lasting = dataclasses.replace(chapter, probes=tuple(
+            p for p in chapter.probes if not (p.until and self.state.status_of(p.until) == PASSED)))
         values = self._outside_here(lasting, self.values())
         return self.prover.probe(lasting, values, threading.Event()) + self.prover.verify(lasting, values)
 

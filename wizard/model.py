@@ -422,9 +422,9 @@ class Probe:
                                           # once per item, `{each}` filled with it (id PROBE:ITEM)
     without: str = ""                     # a daemon stopped for this probe alone and started again
                                           # right after, whatever came of it ("dovecot": mail waits)
-    lasts: bool = True                    # False: it proves the step's moment, which a later
-                                          # chapter changes on purpose (AUTH on 25 until submission
-                                          # takes it away): a grade of the finished server skips it
+    until: str = ""                       # the chapter that changes on purpose what this probe
+                                          # proves (AUTH on 25, until submission takes it away):
+                                          # once that chapter is walked, a grade leaves it out
 
     def in_dialect(self, dovecot_dialect: str) -> "Probe":
         if dovecot_dialect == "2.4" and self.expect_24 is not None:
