@@ -1,0 +1,110 @@
+"""The Ansible collection (ansible/): built with ansible-galaxy, installed from its tarball, and
+played by ansible-core against this host (connection local) in mailwizard's sandbox: `walk` walks
+with every step proven and is `changed` only when a step wrote something (a second play changes
+nothing); in check mode it writes nothing and shows the plan as diffs (a secret file's content
+never); a bad answer fails the host with mailwizard's own words; `grade` reads, never changes.
+Two booted hosts and real ssh (issue 28's full proof) are not here yet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from fixture_data import ANSWERS
+
+RELAY = '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'
+SECRET = "Vault-Sesame-5"
+MAILWIZARD = str(Path(sys.executable).parent / "mailwizard")
+
+
+@pytest.fixture(scope="module")
+def ansible_home(tmp_path_factory) -> dict:
+    """The collection built and installed into a directory of the test's own; Ansible's own
+    files (its home, its temporary files) there too, so the box keeps nothing of it."""
+    home = tmp_path_factory.mktemp("ansible")
+    env = dict(os.environ, ANSIBLE_HOME=str(home), ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+               ANSIBLE_REMOTE_TEMP=str(home / "remote"), ANSIBLE_COLLECTIONS_PATH=str(home / "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    bin_dir = Path(sys.executable).parent
+    built = subprocess.run([str(bin_dir / "ansible-galaxy"), "collection", "build", str(REPO / "ansible"),
+                            "--output-path", str(home)], env=env, capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stdout + built.stderr
+    tarball = next(home.glob("mailwizard-box-*.tar.gz"))
+    installed = subprocess.run([str(bin_dir / "ansible-galaxy"), "collection", "install", str(tarball), "-p",
+                                str(home / "collections")], env=env, capture_output=True, text=True, timeout=120)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return env
+
+
+def play(env: dict, tmp_path: Path, tasks: list[dict], *flags: str) -> list[dict]:
+    """One play against localhost; each task's registered result, in order (written out by a last
+    task, as a playbook keeps results)."""
+    out = tmp_path / "results.json"
+    registered = [{**task, "register": f"r{i}"} for i, task in enumerate(tasks)]
+    keep = {"name": "keep the results", "check_mode": False, "ansible.builtin.copy": {
+        "dest": str(out), "content": "{{ [" + ", ".join(f"r{i}" for i in range(len(tasks))) + "] | to_json }}"}}
+    book = tmp_path / "play.json"
+    book.write_text(json.dumps([{"hosts": "localhost", "connection": "local", "gather_facts": False,
+                                 "vars": {"ansible_python_interpreter": sys.executable},
+                                 "tasks": registered + [keep]}]))
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(book), *flags],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def walk_task(answers: Path, box: Path, **more) -> dict:
+    return {"name": "walk", "mailwizard.box.walk": {"answers": str(answers), "root": str(box), "command": MAILWIZARD,
+                                                    "through": "relay-host", **more}, "ignore_errors": True}
+
+
+def test_a_play_walks_proves_and_changes_nothing_the_second_time(ansible_home, tmp_path):
+    answers, box = tmp_path / "answers.toml", tmp_path / "box"
+    answers.write_text(ANSWERS + RELAY)
+    secrets = {"secrets": {"relay_password": SECRET}}
+    (planned,) = play(ansible_home, tmp_path, [{**walk_task(answers, box, **secrets), "check_mode": True, "diff": True}])
+    # Check mode: the plan as diffs, nothing written, the secret file's content never shown.
+    assert planned["changed"] and not planned.get("failed"), planned
+    paths = [entry["before_header"] for entry in planned["diff"]]
+    assert "/etc/postfix/main.cf" in paths and "/etc/postfix/sasl_passwd" in paths
+    secret = next(e for e in planned["diff"] if e["before_header"] == "/etc/postfix/sasl_passwd")
+    assert "holds a secret" in secret["prepared"]
+    assert not box.exists(), "check mode wrote something"
+    first, second, graded = play(ansible_home, tmp_path, [
+        walk_task(answers, box, **secrets), walk_task(answers, box, **secrets),
+        {"name": "grade", "mailwizard.box.grade": {"root": str(box), "command": MAILWIZARD}}])
+    # The walk: changed, every step passed, its probes reported; the secret reached its file only.
+    assert first["changed"] and not first.get("failed"), first.get("msg")
+    assert first["steps"][-1] == {"step": "relay-host", "status": "passed", "message": ""}
+    assert {p["status"] for p in first["probes"]} <= {"met", "not-run"} and first["summary"]["exit"] == 0
+    assert SECRET in (box / "etc/postfix/sasl_passwd").read_text()
+    assert SECRET not in json.dumps([planned, first, second, graded])
+    # Again: nothing to do, nothing changed (idempotent).
+    assert not second["changed"] and not second.get("failed"), second
+    assert all(step["message"] == "done already" for step in second["steps"])
+    # The grade: read-only, the chapters walked passing.
+    assert not graded["changed"] and graded["grade"]["totals"]["passing"] >= 10 and graded["failing"] == 0
+
+
+def test_a_bad_answer_fails_the_host_with_mailwizards_words_and_writes_nothing(ansible_home, tmp_path):
+    answers, box = tmp_path / "answers.toml", tmp_path / "box"
+    answers.write_text(ANSWERS + '[dmarc]\npolicy = "strict"\n')
+    (failed,) = play(ansible_home, tmp_path, [walk_task(answers, box)])
+    assert failed["failed"] and "dmarc.policy" in failed["msg"] and "strict" in failed["msg"], failed
+    assert failed["summary"]["exit"] == 2 and not box.exists()
+
+
+def test_a_step_that_cannot_run_names_the_step_and_why(ansible_home, tmp_path):
+    answers, box = tmp_path / "answers.toml", tmp_path / "box"
+    answers.write_text(ANSWERS + RELAY)
+    (failed,) = play(ansible_home, tmp_path, [walk_task(answers, box)])     # no password for the relay
+    assert failed["failed"] and failed["failed_step"]["step"] == "relay-host", failed
+    assert failed["msg"].startswith("mailwizard: relay-host: no usable answer") and "[relay] password" in failed["msg"]
+    assert failed["changed"], "the steps before it were walked"
