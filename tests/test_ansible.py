@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,45 @@ def test_a_step_that_cannot_run_names_the_step_and_why(ansible_home, tmp_path):
     assert failed["failed"] and failed["failed_step"]["step"] == "relay-host", failed
     assert failed["msg"].startswith("mailwizard: relay-host: no usable answer") and "[relay] password" in failed["msg"]
     assert failed["changed"], "the steps before it were walked"
+
+
+def test_the_classroom_playbook_walks_every_box_and_gathers_one_class_sheet(ansible_home, tmp_path):
+    """Two boxes (two sandboxes of this host, each with its own domain): one walks; one has a bad
+    answer and fails alone, naming it, and is still in the class sheet (with nothing walked)."""
+    import csv
+    import io
+    from xml.etree import ElementTree
+
+    import tomllib
+
+    good = tomllib.loads(ANSWERS)
+    bad = {**tomllib.loads(ANSWERS.replace("example.test", "example.org")), "dmarc": {"policy": "strict"}}
+    boxes = {"ada": good, "bob": bad}
+    inventory = {"all": {"hosts": {name: {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "mailwizard_root": str(tmp_path / name), "mailwizard_answers": answers,
+        "mailwizard_answers_file": str(tmp_path / f"{name}-answers.json"), "mailwizard_through": "postfix-names",
+    } for name, answers in boxes.items()}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    class_dir = tmp_path / "class"
+
+    def classroom(*flags):
+        return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"),
+                               str(REPO / "ansible/playbooks/classroom.yml"), "-e", f"class_dir={class_dir}",
+                               "-e", f"mailwizard_command={MAILWIZARD}", *flags],
+                              env=ansible_home, capture_output=True, text=True, timeout=900)
+
+    first = classroom()
+    assert first.returncode == 2, first.stdout[-3000:]          # a host failed: Ansible's own code
+    assert "dmarc.policy" in first.stdout and "strict" in first.stdout
+    assert re.search(r"ada\s*: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0", first.stdout), first.stdout[-1500:]
+    assert re.search(r"bob\s*: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=1", first.stdout), first.stdout[-1500:]
+    assert (tmp_path / "ada-answers.json").stat().st_mode & 0o777 == 0o600
+    rows = {row["box"]: row for row in csv.DictReader(io.StringIO((class_dir / "class.csv").read_text()))}
+    assert rows["ada"]["maildomain"] == "example.test" and rows["ada"]["passing"] == "4"
+    assert rows["bob"]["chapters"] == "0", "a box with nothing walked: a grade of nothing, still listed"
+    suites = [s.get("name") for s in ElementTree.parse(class_dir / "class.xml").getroot().iter("testsuite")]
+    assert suites == ["ada", "bob"]
+    # Again, on the finished box: nothing changes.
+    again = classroom("--limit", "ada,localhost")
+    assert again.returncode == 0 and re.search(r"ada\s*: ok=\d+\s+changed=0\s", again.stdout), again.stdout[-1500:]

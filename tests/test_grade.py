@@ -52,7 +52,8 @@ def test_the_history_counts_attempts_undos_and_the_path(tmp_path):
     # The same grade as JUnit and as a CSV row.
     junit = ElementTree.fromstring(mailwizard("grade", "--root", str(box), "--format", "junit").stdout)
     suite = junit.find("testsuite")
-    assert suite.get("name") == "mail.example.test" and int(suite.get("failures")) == 0
+    assert suite.get("name") == grade["box"] and suite.get("hostname") == "mail.example.test"
+    assert int(suite.get("failures")) == 0
     assert {case.get("classname") for case in suite.iter("testcase")} >= {"relay-host", "postfix-blank", "submission"}
     skipped = [case.get("classname") for case in suite.iter("testcase") if case.find("skipped") is not None
                and case.find("skipped").get("message") == "not-reached"]
@@ -86,3 +87,20 @@ def test_a_probe_left_out_of_grades_names_a_chapter_walked_after_its_own():
     assert until, "AUTH on port 25 is proven by the tutorial's chapters and taken away by submission"
     for chapter, probe, later in until:
         assert later in ids and ids.index(later) > ids.index(chapter), (chapter, probe, later)
+
+
+def test_a_class_of_grades_is_one_csv_and_one_junit_and_a_stray_file_is_named(tmp_path):
+    answers, grades = tmp_path / "answers.toml", tmp_path / "class"
+    answers.write_text(ANSWERS)
+    for student, through in (("ada", "postfix-names"), ("bob", "postfix-blank")):
+        box = tmp_path / student
+        assert mailwizard("run", "--answers", str(answers), "--root", str(box), "--through", through).returncode == 0
+        done = mailwizard("grade", "--root", str(box), "--box", student, "--output", str(grades / f"{student}.json"))
+        assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(mailwizard("grade", "--from", str(grades), "--format", "csv").stdout)))
+    assert [(r["box"], r["passing"]) for r in rows] == [("ada", "4"), ("bob", "3")]
+    junit = ElementTree.fromstring(mailwizard("grade", "--from", str(grades), "--format", "junit").stdout)
+    assert [s.get("name") for s in junit.iter("testsuite")] == ["ada", "bob"]
+    (grades / "notes.json").write_text('{"not": "a grade"}')
+    refused = mailwizard("grade", "--from", str(grades), "--format", "csv")
+    assert refused.returncode == 2 and "notes.json: not a mailwizard grade" in refused.stderr

@@ -15,12 +15,15 @@ import io
 import json
 import socket
 import time
+from pathlib import Path
 from xml.etree import ElementTree
 
 from wizard import __version__
+from wizard.context import EngineError
 from wizard.statuses import MET, MISSED, NOT_RUN, PASSED
 
 GRADE_SCHEMA = "mailwizard.grade/1"
+CLASS_SCHEMA = "mailwizard.class/1"
 NOW_PASSING, NOW_FAILING, NOT_REACHED, PASSED_OVER = "passing", "failing", "not-reached", "passed-over"
 CSV_FIELDS = ("box", "maildomain", "fqdn", "path", "chapters", "passing", "failing", "not_reached",
               "probes_met", "probes_failed", "attempts", "undos", "exercises_started", "exercises_solved",
@@ -33,15 +36,16 @@ def answers_digest(record: dict) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
 
-def grade(engine) -> dict:
-    """The box's grade (an engine with no walk: a grade of zero chapters)."""
+def grade(engine, box: str = "") -> dict:
+    """The box's grade (an engine with no walk: a grade of zero chapters). `box`: its name in the
+    class (an inventory's name; default the host name)."""
     history = list(engine.state.history)
     chapters = [_chapter(engine, chapter, history) for chapter in engine.chapters] if engine.has_answers else []
     probes = [p for c in chapters for p in c["probes"]]
     exercises = _exercises(history)
     return {
         "schema": GRADE_SCHEMA, "tool": f"mailwizard {__version__}", "graded_at": _stamp(time.time()),
-        "box": socket.gethostname(),
+        "box": box or socket.gethostname(),
         "maildomain": engine.answers.maildomain if engine.has_answers else "",
         "fqdn": engine.answers.fqdn if engine.has_answers else "",
         "answers_digest": answers_digest(engine.answers.to_record()) if engine.has_answers else "",
@@ -110,11 +114,21 @@ def to_json(graded: dict) -> str:
 
 
 def to_junit(graded: dict) -> str:
-    """One testsuite for the box, a testcase per probe (classname: the chapter); a chapter not
-    reached is one skipped testcase."""
-    cases = [(c, p) for c in graded["chapters"] for p in (c["probes"] or [None])]
+    return class_junit([graded])
+
+
+def class_junit(grades: list[dict]) -> str:
+    """One testsuite a box, a testcase per probe (classname: the chapter); a chapter not reached
+    is one skipped testcase."""
     root = ElementTree.Element("testsuites")
-    suite = ElementTree.SubElement(root, "testsuite", name=graded["fqdn"] or graded["box"], hostname=graded["box"],
+    for graded in grades:
+        _suite(root, graded)
+    return ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(root, graded: dict) -> None:
+    cases = [(c, p) for c in graded["chapters"] for p in (c["probes"] or [None])]
+    suite = ElementTree.SubElement(root, "testsuite", name=graded["box"], hostname=graded["fqdn"] or graded["box"],
                                 timestamp=graded["graded_at"], tests=str(len(cases)),
                                 failures=str(sum(1 for _, p in cases if p and p["status"] == MISSED)),
                                 skipped=str(sum(1 for c, p in cases if (p is None and c["now"] != NOW_PASSING)
@@ -131,7 +145,6 @@ def to_junit(graded: dict) -> str:
             failure.text = f"got {probe['got']}" + (f" ({probe['reason']})" if probe["reason"] else "")
         elif probe["status"] == NOT_RUN:
             ElementTree.SubElement(case, "skipped", message=probe["reason"] or "not run")
-    return ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
 def csv_row(graded: dict) -> dict:
@@ -145,8 +158,34 @@ def csv_row(graded: dict) -> dict:
 
 
 def to_csv(graded: dict) -> str:
+    return class_csv([graded])
+
+
+def class_csv(grades: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerow(csv_row(graded))
+    for graded in grades:
+        writer.writerow(csv_row(graded))
     return out.getvalue()
+
+
+def class_json(grades: list[dict]) -> str:
+    return json.dumps({"schema": CLASS_SCHEMA, "boxes": grades}, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_class(folder: Path) -> list[dict]:
+    """Every box's grade in `folder` (its *.json files), by box name. A file that is not a grade
+    is refused by name: a class sheet must not silently lose a student."""
+    if not folder.is_dir():
+        raise EngineError(f"{folder}: no such folder of grades (each box's `mailwizard grade` output, one file a box).")
+    grades = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            graded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise EngineError(f"{path}: not a grade ({exc}); remove it or grade that box again.") from None
+        if not isinstance(graded, dict) or graded.get("schema") != GRADE_SCHEMA:
+            raise EngineError(f"{path}: not a mailwizard grade (schema {GRADE_SCHEMA}); remove it or grade that box again.")
+        grades.append(graded)
+    return sorted(grades, key=lambda g: g["box"])

@@ -20,6 +20,9 @@ options:
     description: Grade inside mailwizard's lab (C(--lab)).
     type: bool
     default: false
+  box:
+    description: The box's name in the grade (a class names its boxes by the inventory's names).
+    type: str
   command:
     description: The mailwizard program on the host.
     type: str
@@ -41,11 +44,11 @@ from ansible.module_utils.basic import AnsibleModule
 def main() -> None:
     module = AnsibleModule(argument_spec=dict(
         answers=dict(type="path"), root=dict(type="path"), lab=dict(type="bool", default=False),
-        command=dict(type="str", default="mailwizard"),
+        box=dict(type="str"), command=dict(type="str", default="mailwizard"),
     ), supports_check_mode=True)
     params = module.params
     argv = [params["command"], "grade", "--format", "json"]
-    for option in ("answers", "root"):
+    for option in ("answers", "root", "box"):
         if params.get(option):
             argv += [f"--{option}", params[option]]
     if params["lab"]:
