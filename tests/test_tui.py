@@ -142,6 +142,20 @@ async def type_into(app, pilot, field: str, text: str) -> None:
     await pilot.pause()
 
 
+async def open_the_form(app, pilot) -> None:
+    """From the walk (the dialogues of a first start closed), `a` opens the answers form."""
+    from wizard.tui.answers_form import AnswersScreen
+
+    for _ in range(3):
+        if app.screen is app.screen_stack[0]:
+            break
+        await pilot.press("escape")
+        await pilot.pause()
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(app.screen, AnswersScreen)
+
+
 def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
     from textual.widgets import Static
 
@@ -206,14 +220,7 @@ def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp
     assert engine.values()["acme"] == "no", "no CA until one is chosen"
 
     async def scenario(app, pilot):
-        for _ in range(3):
-            if app.screen is app.screen_stack[0]:
-                break
-            await pilot.press("escape")
-            await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, AnswersScreen)
+        await open_the_form(app, pilot)
         app.screen.query_one("#field-certificate_ca", Select).value = "letsencrypt"
         await pilot.pause()
         await type_into(app, pilot, "certificate_email", "not-an-address")
@@ -249,14 +256,7 @@ def test_every_chapters_table_is_on_the_form_from_its_declaration_and_checked_as
         return str(app.screen.query_one(f"#problem-{field}", Static).render())
 
     async def scenario(app, pilot):
-        for _ in range(3):
-            if app.screen is app.screen_stack[0]:
-                break
-            await pilot.press("escape")
-            await pilot.pause()
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, AnswersScreen)
+        await open_the_form(app, pilot)
         tables = {c.id for c in app.screen.query(Collapsible)}
         assert tables == {f"table-{s.key}" for s in chapter_sections()}
         relay = app.screen.query_one("#table-relay", Collapsible)
