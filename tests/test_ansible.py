@@ -151,3 +151,33 @@ def test_the_classroom_playbook_walks_every_box_and_gathers_one_class_sheet(ansi
     # Again, on the finished box: nothing changes.
     again = classroom("--limit", "ada,localhost")
     assert again.returncode == 0 and re.search(r"ada\s*: ok=\d+\s+changed=0\s", again.stdout), again.stdout[-1500:]
+
+
+def test_the_install_role_puts_mailwizard_on_a_host_from_a_wheelhouse_alone(ansible_home, tmp_path):
+    """The controller makes a wheelhouse of the project; the role installs from it with no index
+    (the host downloads nothing), into a fresh venv, and a second play changes nothing."""
+    wheelhouse = tmp_path / "wheelhouse"
+    made = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", str(REPO),
+                           "-w", str(wheelhouse)], capture_output=True, text=True, timeout=900)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    venv, link = tmp_path / "opt-mailwizard", tmp_path / "bin" / "mailwizard"
+    link.parent.mkdir()
+    book = tmp_path / "install.json"
+    book.write_text(json.dumps([{"hosts": "localhost", "connection": "local", "gather_facts": False,
+                                 "vars": {"ansible_python_interpreter": sys.executable},
+                                 "roles": [{"role": "mailwizard.box.install", "mailwizard_wheelhouse": str(wheelhouse),
+                                            "mailwizard_venv": str(venv), "mailwizard_link": str(link),
+                                            "mailwizard_python": sys.executable, "mailwizard_venv_package": False}]}]))
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    first = subprocess.run([playbook, "-i", "localhost,", str(book)], env=ansible_home, capture_output=True,
+                           text=True, timeout=900)
+    assert first.returncode == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=[1-9]", first.stdout), first.stdout[-3000:]
+    installed = subprocess.run([str(link), "--version"], capture_output=True, text=True, timeout=60,
+                               cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert installed.returncode == 0 and installed.stdout.startswith("mailwizard "), installed.stderr
+    errata = subprocess.run([str(link), "errata"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert errata.returncode == 0 and errata.stdout == (REPO / "assets" / "errata.md").read_text(), \
+        "the wheel carries its own files (wizard.assets)"
+    again = subprocess.run([playbook, "-i", "localhost,", str(book)], env=ansible_home, capture_output=True,
+                           text=True, timeout=900)
+    assert again.returncode == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", again.stdout), again.stdout[-3000:]

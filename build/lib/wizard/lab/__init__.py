@@ -1,0 +1,1 @@
+"""The classroom lab: a simulated internet in network namespaces (DNS, an outside host)."""

@@ -1,0 +1,1 @@
+"""The Textual face of mailwizard: shows what the engine emits, adds no logic of its own."""
