@@ -148,6 +148,10 @@ def test_the_classroom_playbook_walks_every_box_and_gathers_one_class_sheet(ansi
     assert rows["bob"]["chapters"] == "0", "a box with nothing walked: a grade of nothing, still listed"
     suites = [s.get("name") for s in ElementTree.parse(class_dir / "class.xml").getroot().iter("testsuite")]
     assert suites == ["ada", "bob"]
+    page = (class_dir / "index.html").read_text()
+    assert '<a href="ada-report.html">ada</a>' in page and 'data-box="bob"' in page
+    assert "mail.example.test" in (class_dir / "ada-report.html").read_text()
+    assert not (class_dir / "bob-report.html").exists(), "no walk, no report"
     # Again, on the finished box: nothing changes.
     again = classroom("--limit", "ada,localhost")
     assert again.returncode == 0 and re.search(r"ada\s*: ok=\d+\s+changed=0\s", again.stdout), again.stdout[-1500:]

@@ -104,3 +104,41 @@ def test_a_class_of_grades_is_one_csv_and_one_junit_and_a_stray_file_is_named(tm
     (grades / "notes.json").write_text('{"not": "a grade"}')
     refused = mailwizard("grade", "--from", str(grades), "--format", "csv")
     assert refused.returncode == 2 and "notes.json: not a mailwizard grade" in refused.stderr
+
+
+def in_a_browser(page, *flags: str) -> str:
+    """The page as a real browser has it after loading (Debian's headless Chromium)."""
+    import subprocess
+
+    done = subprocess.run(["chromium-headless-shell", "--headless", "--no-sandbox", "--disable-gpu", *flags,
+                           page.as_uri()], capture_output=True, text=True, timeout=120, cwd=page.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_class_page_shows_each_box_s_chapters_now_in_a_browser(tmp_path):
+    import re
+
+    answers, grades = tmp_path / "answers.toml", tmp_path / "class"
+    answers.write_text(ANSWERS)
+    for student, through in (("ada", "postfix-names"), ("bob", "install")):
+        box = tmp_path / student
+        assert mailwizard("run", "--answers", str(answers), "--root", str(box), "--through", through).returncode == 0
+        assert mailwizard("grade", "--root", str(box), "--box", student, "--output", str(grades / f"{student}.json")).returncode == 0
+    assert mailwizard("report", "--root", str(tmp_path / "ada"), "--format", "html",
+                      "--output", str(grades / "ada-report.html")).returncode == 0
+    page = grades / "index.html"
+    assert mailwizard("grade", "--from", str(grades), "--format", "html", "--output", str(page)).returncode == 0
+    dom = in_a_browser(page, "--dump-dom")
+    rows = dict(re.findall(r'<tr data-box="(\w+)">(.*?)</tr>', dom))
+    assert set(rows) == {"ada", "bob"}, dom[:2000]
+    now = {box: dict(re.findall(r'data-chapter="([\w-]+)" data-now="([\w-]+)"', row)) for box, row in rows.items()}
+    assert now["ada"]["postfix-names"] == "passing" and now["bob"]["postfix-names"] == "not-reached"
+    assert now["bob"]["install"] == "passing" and "attempts 1" in rows["bob"]
+    assert '<a href="ada-report.html">ada</a>' in rows["ada"] and "<a " not in rows["bob"], "a link where a report is"
+    # The link leads to a page the browser shows: ada's walk.
+    report = in_a_browser(grades / "ada-report.html", "--dump-dom")
+    assert "mail.example.test" in report and "postfix-names" in report
+    shot = tmp_path / "class.png"
+    in_a_browser(page, f"--screenshot={shot}", "--window-size=1400,500")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
