@@ -355,15 +355,19 @@ def cmd_grade(args) -> int:
     from wizard import grading
 
     if args.source:
-        graded = grading.read_class(Path(args.source))
-        text = {"json": grading.class_json, "junit": grading.class_junit, "csv": grading.class_csv}[args.format](graded)
+        folder = Path(args.source)
+        graded = grading.read_class(folder)
+        reports = {g["box"] for g in graded if (folder / f"{g['box']}-report.html").is_file()}
+        text = {"json": grading.class_json, "junit": grading.class_junit, "csv": grading.class_csv,
+                "html": lambda grades: grading.class_html(grades, reports)}[args.format](graded)
         return _written(args, text, f"{len(graded)} box(es)", EXIT_OK)
     engine = peek_engine(args)          # reads, and probes: nothing written but the grade's file
     try:
         graded = grading.grade(engine, box=args.box)
     finally:
         engine.close()
-    text = {"json": grading.to_json, "junit": grading.to_junit, "csv": grading.to_csv}[args.format](graded)
+    text = {"json": grading.to_json, "junit": grading.to_junit, "csv": grading.to_csv,
+            "html": lambda one: grading.class_html([one])}[args.format](graded)
     totals = graded["totals"]
     said = (f"{totals['passing']} of {totals['chapters']} chapters passing now, {totals['failing']} failing, "
             f"{totals['not_reached']} not reached")
@@ -843,8 +847,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", parents=[after], help="the box's grade: each finished chapter proven "
                            "again now, with the attempts, undos, exercises and hints of its history")
-    grade.add_argument("--format", choices=("json", "junit", "csv"), default="json",
-                       help="json (the canonical grade, default), junit (a testcase per probe) or csv (one row)")
+    grade.add_argument("--format", choices=("json", "junit", "csv", "html"), default="json",
+                       help="json (the canonical grade, default), junit (a testcase per probe), csv (one row) "
+                            "or html (the class page: boxes × chapters)")
     grade.add_argument("--output", metavar="FILE", help="write it here (default: print it)")
     grade.add_argument("--box", default="", metavar="NAME", help="the box's name in the grade (default: its host name)")
     grade.add_argument("--from", dest="source", metavar="DIR",

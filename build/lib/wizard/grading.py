@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import socket
@@ -189,3 +190,61 @@ def read_class(folder: Path) -> list[dict]:
             raise EngineError(f"{path}: not a mailwizard grade (schema {GRADE_SCHEMA}); remove it or grade that box again.")
         grades.append(graded)
     return sorted(grades, key=lambda g: g["box"])
+
+
+# ---- the class page --------------------------------------------------------------------------------
+MARKS = {NOW_PASSING: ("✓", "passing now"), NOW_FAILING: ("✗", "failing now"),
+         NOT_REACHED: ("·", "not reached"), PASSED_OVER: ("–", "passed over (the answers leave it out)")}
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #1d1d1f; background: #fff; }
+h1 { font-size: 1.4rem; margin: 0 0 .3rem; } p.meta { color: #555; margin: 0 0 1rem; }
+table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .25rem .4rem; text-align: center; }
+th.chapter { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: normal; font-size: .8rem; }
+td.box { text-align: left; white-space: nowrap; } td.totals { text-align: left; white-space: nowrap; font-size: .85rem; }
+td.passing { background: #d9f2dc; color: #0b5d1e; } td.failing { background: #f9d6d5; color: #8a1c16; font-weight: bold; }
+td.not-reached { background: #f4f4f4; color: #888; } td.passed-over { background: #fff; color: #888; }
+ul.legend { list-style: none; padding: 0; display: flex; gap: 1.2rem; font-size: .9rem; }
+"""
+
+
+def class_html(grades: list[dict], reports: set[str] = frozenset()) -> str:
+    """One self-contained page: the boxes × the chapters, each cell the chapter's state now
+    (a mark and a word, not a colour alone), its attempts and hints on hover; each box's name links
+    to its report when `reports` has it (a file BOX-report.html beside the page)."""
+    chapters: dict[str, str] = {}
+    for graded in grades:
+        for chapter in graded["chapters"]:
+            chapters.setdefault(chapter["chapter"], chapter["title"])
+    e = html.escape
+    head = "".join(f'<th class="chapter" title="{e(title)}">{e(cid)}</th>' for cid, title in chapters.items())
+    rows = []
+    for graded in grades:
+        box, by_id = graded["box"], {c["chapter"]: c for c in graded["chapters"]}
+        name = (f'<a href="{e(box)}-report.html">{e(box)}</a>' if box in reports else e(box))
+        cells = "".join(_cell(by_id.get(cid), title) for cid, title in chapters.items())
+        t = graded["totals"]
+        totals = (f"{t['passing']}/{t['chapters']} passing, {t['failing']} failing; attempts {t['attempts']}, "
+                  f"undos {t['undos']}, hints {t['hints']}, exercises solved {t['exercises_solved']}")
+        rows.append(f'<tr data-box="{e(box)}"><td class="box">{name}<br><small>{e(graded["maildomain"])}</small></td>'
+                    f'{cells}<td class="totals">{e(totals)}</td></tr>')
+    legend = "".join(f"<li>{mark} {e(word)}</li>" for mark, word in MARKS.values())
+    stamps = sorted(g["graded_at"] for g in grades)
+    when = f"graded {stamps[0]}" + (f" to {stamps[-1]}" if stamps and stamps[-1] != stamps[0] else "") if stamps else "no grades"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mailwizard: the class</title>"
+            f"<style>{PAGE_STYLE}</style></head><body><h1>The class: {len(grades)} box(es)</h1>"
+            f'<p class="meta">{e(when)}; each cell is the chapter as it works now (hover for its attempts and hints)</p>'
+            f'<ul class="legend">{legend}</ul><table><thead><tr><th>box</th>{head}<th>totals</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></body></html>\n")
+
+
+def _cell(chapter: dict | None, title: str) -> str:
+    e = html.escape
+    if chapter is None:
+        return '<td class="not-reached" data-now="not-reached" title="not in this walk">·</td>'
+    mark, word = MARKS[chapter["now"]]
+    said = f"{title}: {word}; attempts {chapter['attempts']}, undos {chapter['undos']}"
+    missed = [p for p in chapter["probes"] if p["status"] == MISSED]
+    if missed:
+        said += f"; {missed[0]['probe']}: expected {missed[0]['expected']}, got {missed[0]['got']}"
+    return (f'<td class="{chapter["now"]}" data-chapter="{e(chapter["chapter"])}" data-now="{chapter["now"]}" '
+            f'title="{e(said)}">{mark}</td>')
