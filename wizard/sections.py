@@ -283,7 +283,6 @@ def schema(section: AnswersSection) -> dict:
             if f.most is not None:
                 prop["maxItems"] = f.most
         if f.kind == "int":
-            prop["type"] = ["integer", "string"] if f.splits_port else "integer"
             if f.least is not None:
                 prop["minimum"] = f.least
             if f.most is not None:
