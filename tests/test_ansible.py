@@ -158,11 +158,16 @@ def test_the_classroom_playbook_walks_every_box_and_gathers_one_class_sheet(ansi
 
 
 def test_the_install_role_puts_mailwizard_on_a_host_from_a_wheelhouse_alone(ansible_home, tmp_path):
-    """The controller makes a wheelhouse of the project; the role installs from it with no index
-    (the host downloads nothing), into a fresh venv, and a second play changes nothing."""
+    """The controller makes a wheelhouse of the project (its dependencies as the suite keeps them,
+    the project's own wheel built from them, nothing downloaded); the role installs from it with
+    no index (the host downloads nothing), into a fresh venv, and a second play changes nothing."""
+    from debian13 import wheelhouse as dependencies      # fetched by the controller (tests/caches.py)
+
     wheelhouse = tmp_path / "wheelhouse"
-    made = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", str(REPO),
-                           "-w", str(wheelhouse)], capture_output=True, text=True, timeout=900)
+    dependencies(wheelhouse, f"{sys.version_info.major}.{sys.version_info.minor}")
+    made = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
+                           "--no-index", "--find-links", str(wheelhouse), str(REPO), "-w", str(wheelhouse)],
+                          capture_output=True, text=True, timeout=900)
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     venv, link = tmp_path / "opt-mailwizard", tmp_path / "bin" / "mailwizard"
     link.parent.mkdir()
