@@ -190,3 +190,13 @@ def test_the_install_role_puts_mailwizard_on_a_host_from_a_wheelhouse_alone(ansi
     again = subprocess.run([playbook, "-i", "localhost,", str(book)], env=ansible_home, capture_output=True,
                            text=True, timeout=900)
     assert again.returncode == 0 and re.search(r"localhost\s*: ok=\d+\s+changed=0", again.stdout), again.stdout[-3000:]
+
+
+def test_every_plugin_of_the_collection_documents_itself(ansible_home):
+    """ansible-doc reads each plugin's documentation (a YAML slip there breaks the plugin itself)."""
+    doc = str(Path(sys.executable).parent / "ansible-doc")
+    for kind, name, option in (("module", "walk", "secrets"), ("module", "grade", "box"),
+                               ("connection", "nsenter", "leader")):
+        shown = subprocess.run([doc, "-t", kind, f"mailwizard.box.{name}"], env=ansible_home, capture_output=True,
+                               text=True, timeout=120)
+        assert shown.returncode == 0 and option in shown.stdout, shown.stdout[-2000:] + shown.stderr[-2000:]

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 name: nsenter
 short_description: Run tasks in a booted container by entering its namespaces
 description:
-  - Runs every command with C(nsenter --target PID --all) on the controller, as root: the
+  - Runs every command with C(nsenter --target PID --all) on the controller, as root, so the
     container's mount, network, PID and other namespaces, its root directory. For booted
     C(systemd-nspawn) boxes that are not registered with machined (C(--register=no)), where
     neither ssh nor machinectl reach them. Files go in and out through C(cat) inside the box.

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 module: grade
 short_description: The host's mailwizard grade (every finished chapter proven again now)
 description:
-  - Runs C(mailwizard grade --format json) on the host; read-only, never C(changed); runs in check
+  - Runs C(mailwizard grade --format json) on the host; read-only, never C(changed), and runs in check
     mode too. A host with no walk has a grade of zero chapters.
 options:
   answers:

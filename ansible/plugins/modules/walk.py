@@ -9,7 +9,7 @@ short_description: Walk mailwizard on the host; every step proven by its probes
 description:
   - Runs C(mailwizard run --json) on the host and reports the steps, their file changes and their
     probes. C(changed) only when a step wrote a file.
-  - In check mode runs C(mailwizard plan --json) instead: nothing is written; with C(--diff) each
+  - In check mode runs C(mailwizard plan --json) instead, and nothing is written; with C(--diff) each
     planned change is a diff entry (a file that holds a secret says only that it changes).
 options:
   answers:
