@@ -163,10 +163,17 @@ def test_the_install_role_puts_mailwizard_on_a_host_from_a_wheelhouse_alone(ansi
     no index (the host downloads nothing), into a fresh venv, and a second play changes nothing."""
     from debian13 import wheelhouse as dependencies      # fetched by the controller (tests/caches.py)
 
-    wheelhouse = tmp_path / "wheelhouse"
+    import shutil
+
+    wheelhouse, project = tmp_path / "wheelhouse", tmp_path / "project"
     dependencies(wheelhouse, f"{sys.version_info.major}.{sys.version_info.minor}")
+    # Built from a copy: building writes build/ beside the sources, which the checkout must not get.
+    for part in ("wizard", "steps", "assets"):
+        shutil.copytree(REPO / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, project / name)
     made = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q", "--no-deps",
-                           "--no-index", "--find-links", str(wheelhouse), str(REPO), "-w", str(wheelhouse)],
+                           "--no-index", "--find-links", str(wheelhouse), str(project), "-w", str(wheelhouse)],
                           capture_output=True, text=True, timeout=900)
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     venv, link = tmp_path / "opt-mailwizard", tmp_path / "bin" / "mailwizard"

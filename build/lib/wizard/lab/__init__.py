@@ -1,1 +1,0 @@
-"""The classroom lab: a simulated internet in network namespaces (DNS, an outside host)."""
