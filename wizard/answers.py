@@ -38,6 +38,15 @@ DEFAULT_LAB = {"name": "mwlab", "mail_address": "192.0.2.25", "ext_address": "19
 _LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 
+def walk_values(maildomain: str, mailhost: str, extdomain: str, addresses: tuple[str, ...]) -> dict[str, object]:
+    """The walk's own values a chapter's table is held against and made into placeholders with
+    (the answers', or the form's as typed so far): one list of them for both."""
+    return {"maildomain": maildomain, "mailhost": mailhost, "fqdn": f"{mailhost}.{maildomain}",
+            "extdomain": extdomain, "mailuser_address": addresses[0] if addresses else "",
+            "users": addresses, "user_locals": tuple(a.partition("@")[0] for a in addresses),
+            "this_month": time.strftime("%Y%m", time.gmtime())}
+
+
 def chapter_sections() -> tuple[AnswersSection, ...]:
     """The chapters' own tables, as the chapters declare them (Step.answers), in walk order."""
     from steps import ALL_STEPS     # deferred: the chapters are data above this module
@@ -163,11 +172,7 @@ class Answers:
 
     def walk_values(self) -> dict[str, object]:
         """What a chapter's table may be held against and made into values with."""
-        first = self.users[0] if self.users else None
-        return {"maildomain": self.maildomain, "mailhost": self.mailhost, "fqdn": self.fqdn,
-                "extdomain": self.extdomain, "mailuser_address": first.address if first else "",
-                "users": tuple(u.address for u in self.users), "user_locals": tuple(u.local for u in self.users),
-                "this_month": time.strftime("%Y%m", time.gmtime())}
+        return walk_values(self.maildomain, self.mailhost, self.extdomain, tuple(u.address for u in self.users))
 
     def values(self) -> dict[str, str]:
         """The placeholders steps may use in their fragments and probes."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from wizard import sections
 from wizard.answer_checks import AnswersError, check_address, check_domain, check_hostlabel, check_password
-from wizard.answers import VANTAGE, Answers, MailUser, parse_answers
+from wizard.answers import VANTAGE, Answers, MailUser, parse_answers, walk_values
 
 # The walk's own fields, in the form's order.
 CORE_FIELDS = ("maildomain", "mailhost", "address", "password", "password_again",
@@ -72,12 +72,9 @@ def _table(section, fields: dict[str, str]) -> dict | None:
 
 def _walk(fields: dict[str, str], previous: Answers | None) -> dict[str, object]:
     """The walk's values a table's rules hold it against, from the form as typed so far."""
-    domain, host = fields.get("maildomain", ""), fields.get("mailhost", "")
     users = (fields.get("address", ""), *(u.address for u in (previous.users[1:] if previous else ())))
-    return {"maildomain": domain, "mailhost": host, "fqdn": f"{host}.{domain}",
-            "extdomain": fields.get("external_address", "").partition("@")[2],
-            "mailuser_address": users[0], "users": users, "user_locals": tuple(u.partition("@")[0] for u in users),
-            "this_month": ""}
+    return walk_values(fields.get("maildomain", ""), fields.get("mailhost", ""),
+                       fields.get("external_address", "").partition("@")[2], users)
 
 
 def field_problem(name: str, fields: dict[str, str], previous: Answers | None = None, declared=()) -> str:
