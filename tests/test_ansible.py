@@ -3,7 +3,7 @@ played by ansible-core against this host (connection local) in mailwizard's sand
 with every step proven and is `changed` only when a step wrote something (a second play changes
 nothing); in check mode it writes nothing and shows the plan as diffs (a secret file's content
 never); a bad answer fails the host with mailwizard's own words; `grade` reads, never changes.
-Two booted hosts and real ssh (issue 28's full proof) are not here yet."""
+Two booted hosts, real ssh and a host cut off mid-walk are in test_ansible_booted.py."""
 
 from __future__ import annotations
 
@@ -155,6 +155,15 @@ def test_the_classroom_playbook_walks_every_box_and_gathers_one_class_sheet(ansi
     # Again, on the finished box: nothing changes.
     again = classroom("--limit", "ada,localhost")
     assert again.returncode == 0 and re.search(r"ada\s*: ok=\d+\s+changed=0\s", again.stdout), again.stdout[-1500:]
+    # Tags: `grade` grades and writes the class sheet, walks nothing; `walk` walks, grades nothing.
+    for name in ("class.csv", "ada.json"):
+        (class_dir / name).unlink()
+    graded = classroom("--limit", "ada,localhost", "--tags", "grade")
+    assert graded.returncode == 0 and "Walk, every step proven" not in graded.stdout, graded.stdout[-1500:]
+    assert "ada" in (class_dir / "class.csv").read_text() and (class_dir / "ada.json").exists()
+    walked = classroom("--limit", "ada,localhost", "--tags", "walk")
+    assert walked.returncode == 0 and "Walk, every step proven" in walked.stdout, walked.stdout[-1500:]
+    assert "Its grade now" not in walked.stdout and "One CSV" not in walked.stdout
 
 
 def test_the_install_role_puts_mailwizard_on_a_host_from_a_wheelhouse_alone(ansible_home, tmp_path):

@@ -142,3 +142,26 @@ def test_the_class_page_shows_each_box_s_chapters_now_in_a_browser(tmp_path):
     shot = tmp_path / "class.png"
     in_a_browser(page, f"--screenshot={shot}", "--window-size=1400,500")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_a_box_nobody_could_reach_is_listed_as_such_in_every_format(tmp_path):
+    """A class sheet with a box Ansible could not reach: its row says so, with nothing counted,
+    even though an older grade of it lies in the folder (what worked then is not what works now)."""
+    answers, grades = tmp_path / "answers.toml", tmp_path / "class"
+    answers.write_text(ANSWERS)
+    for student in ("ada", "bob"):
+        box = tmp_path / student
+        assert mailwizard("run", "--answers", str(answers), "--root", str(box), "--through", "postfix-names").returncode == 0
+        assert mailwizard("grade", "--root", str(box), "--box", student, "--output", str(grades / f"{student}.json")).returncode == 0
+    sheet = ["grade", "--from", str(grades), "--unreachable", "bob", "--unreachable", "cyd"]
+    rows = {r["box"]: r for r in csv.DictReader(io.StringIO(mailwizard(*sheet, "--format", "csv").stdout))}
+    assert [(b, r["reached"], r["passing"]) for b, r in rows.items()] == [("ada", "yes", "4"), ("bob", "no", "0"),
+                                                                          ("cyd", "no", "0")]
+    assert rows["bob"]["maildomain"] == "example.test", "the last grade still names the box"
+    suites = {s.get("name"): s for s in ElementTree.fromstring(mailwizard(*sheet, "--format", "junit").stdout).iter("testsuite")}
+    assert suites["bob"].get("errors") == "1" and suites["bob"].find("testcase/error") is not None
+    assert suites["ada"].find("testcase/error") is None and suites["ada"].get("failures") == "0"
+    page = mailwizard(*sheet, "--format", "html").stdout
+    assert 'data-box="cyd" data-reached="no"' in page and "unreachable" in page and 'data-box="ada">' in page
+    alone = mailwizard("grade", "--root", str(tmp_path / "ada"), "--unreachable", "bob")
+    assert alone.returncode == 2 and "--from DIR" in alone.stderr

@@ -353,11 +353,14 @@ def cmd_grade(args) -> int:
     """The box's grade now: every finished chapter proven again, the history's counts; or, with
     --from DIR, a class's grades (each box's grade.json in DIR) as one CSV, JUnit or JSON."""
     from wizard import grading
+    from wizard.context import EngineError
 
+    if args.unreachable and not args.source:
+        raise EngineError("--unreachable names a box of a class: give the folder of its grades with --from DIR.")
     if args.source:
         folder = Path(args.source)
-        graded = grading.read_class(folder)
-        reports = {g["box"] for g in graded if (folder / f"{g['box']}-report.html").is_file()}
+        graded = grading.read_class(folder, tuple(args.unreachable))
+        reports = {g["box"] for g in graded if g.get("reached", True) and (folder / f"{g['box']}-report.html").is_file()}
         text = {"json": grading.class_json, "junit": grading.class_junit, "csv": grading.class_csv,
                 "html": lambda grades: grading.class_html(grades, reports)}[args.format](graded)
         return _written(args, text, f"{len(graded)} box(es)", EXIT_OK)
@@ -855,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--from", dest="source", metavar="DIR",
                        help="a class: every box's grade.json in DIR, as one CSV (a row a box), JUnit (a "
                             "testsuite a box) or JSON; nothing is proven")
+    grade.add_argument("--unreachable", action="append", default=[], metavar="BOX",
+                       help="with --from: this box could not be reached (repeatable); its row says so, "
+                            "whatever older grade of it the folder holds")
     grade.set_defaults(func=cmd_grade)
 
     undo = sub.add_parser("undo", parents=[after], help="roll back the last (or the named) step")

@@ -28,7 +28,10 @@ CLASS_SCHEMA = "mailwizard.class/1"
 NOW_PASSING, NOW_FAILING, NOT_REACHED, PASSED_OVER = "passing", "failing", "not-reached", "passed-over"
 CSV_FIELDS = ("box", "maildomain", "fqdn", "path", "chapters", "passing", "failing", "not_reached",
               "probes_met", "probes_failed", "attempts", "undos", "exercises_started", "exercises_solved",
-              "hints", "given_up", "graded_at")
+              "hints", "given_up", "graded_at", "reached")
+ZERO_TOTALS = {"chapters": 0, "passing": 0, "failing": 0, "not_reached": 0, "passed_over": 0, "probes_met": 0,
+               "probes_failed": 0, "attempts": 0, "undos": 0, "exercises_started": 0, "exercises_solved": 0,
+               "hints": 0, "given_up": 0}
 
 
 def answers_digest(record: dict) -> str:
@@ -65,6 +68,16 @@ def grade(engine, box: str = "") -> dict:
                    "hints": sum(e["hints"] for e in exercises),
                    "given_up": sum(1 for e in exercises if e["given_up"])},
     }
+
+
+def unreached(box: str, last: dict | None = None) -> dict:
+    """The grade of a box nobody could reach (Ansible's unreachable): nothing is known to work
+    now, so no chapter is counted; its last grade, when there is one, gives only its names."""
+    last = last or {}
+    return {"schema": GRADE_SCHEMA, "tool": f"mailwizard {__version__}", "graded_at": _stamp(time.time()),
+            "box": box, "maildomain": last.get("maildomain", ""), "fqdn": last.get("fqdn", ""),
+            "answers_digest": "", "path": last.get("path", ""), "chapters": [], "exercises": [],
+            "totals": dict(ZERO_TOTALS), "reached": False}
 
 
 def _chapter(engine, chapter, history: list[dict]) -> dict:
@@ -128,6 +141,12 @@ def class_junit(grades: list[dict]) -> str:
 
 
 def _suite(root, graded: dict) -> None:
+    if not graded.get("reached", True):
+        suite = ElementTree.SubElement(root, "testsuite", name=graded["box"], hostname=graded["fqdn"] or graded["box"],
+                                    timestamp=graded["graded_at"], tests="1", errors="1", failures="0", skipped="0")
+        case = ElementTree.SubElement(suite, "testcase", classname="reach", name="reach")
+        ElementTree.SubElement(case, "error", message="unreachable: the box could not be reached to grade it")
+        return
     cases = [(c, p) for c in graded["chapters"] for p in (c["probes"] or [None])]
     suite = ElementTree.SubElement(root, "testsuite", name=graded["box"], hostname=graded["fqdn"] or graded["box"],
                                 timestamp=graded["graded_at"], tests=str(len(cases)),
@@ -155,7 +174,8 @@ def csv_row(graded: dict) -> dict:
             "not_reached": totals["not_reached"], "probes_met": totals["probes_met"],
             "probes_failed": totals["probes_failed"], "attempts": totals["attempts"], "undos": totals["undos"],
             "exercises_started": totals["exercises_started"], "exercises_solved": totals["exercises_solved"],
-            "hints": totals["hints"], "given_up": totals["given_up"], "graded_at": graded["graded_at"]}
+            "hints": totals["hints"], "given_up": totals["given_up"], "graded_at": graded["graded_at"],
+            "reached": "yes" if graded.get("reached", True) else "no"}
 
 
 def to_csv(graded: dict) -> str:
@@ -175,9 +195,11 @@ def class_json(grades: list[dict]) -> str:
     return json.dumps({"schema": CLASS_SCHEMA, "boxes": grades}, indent=2, ensure_ascii=False) + "\n"
 
 
-def read_class(folder: Path) -> list[dict]:
+def read_class(folder: Path, unreachable: tuple[str, ...] = ()) -> list[dict]:
     """Every box's grade in `folder` (its *.json files), by box name. A file that is not a grade
-    is refused by name: a class sheet must not silently lose a student."""
+    is refused by name: a class sheet must not silently lose a student. A box named in
+    `unreachable` is listed as such, even when an older grade of it lies in the folder (what
+    worked then is not what works now)."""
     if not folder.is_dir():
         raise EngineError(f"{folder}: no such folder of grades (each box's `mailwizard grade` output, one file a box).")
     grades = []
@@ -189,7 +211,10 @@ def read_class(folder: Path) -> list[dict]:
         if not isinstance(graded, dict) or graded.get("schema") != GRADE_SCHEMA:
             raise EngineError(f"{path}: not a mailwizard grade (schema {GRADE_SCHEMA}); remove it or grade that box again.")
         grades.append(graded)
-    return sorted(grades, key=lambda g: g["box"])
+    by_box = {g["box"]: g for g in grades}
+    for box in unreachable:
+        by_box[box] = unreached(box, by_box.get(box))
+    return sorted(by_box.values(), key=lambda g: g["box"])
 
 
 # ---- the class page --------------------------------------------------------------------------------
@@ -202,7 +227,7 @@ table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .
 th.chapter { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: normal; font-size: .8rem; }
 td.box { text-align: left; white-space: nowrap; } td.totals { text-align: left; white-space: nowrap; font-size: .85rem; }
 td.passing { background: #d9f2dc; color: #0b5d1e; } td.failing { background: #f9d6d5; color: #8a1c16; font-weight: bold; }
-td.not-reached { background: #f4f4f4; color: #888; } td.passed-over { background: #fff; color: #888; }
+td.not-reached { background: #f4f4f4; color: #888; } td.unreachable { background: #fde9c8; color: #7a4b00; } td.passed-over { background: #fff; color: #888; }
 ul.legend { list-style: none; padding: 0; display: flex; gap: 1.2rem; font-size: .9rem; }
 """
 
@@ -221,6 +246,11 @@ def class_html(grades: list[dict], reports: set[str] = frozenset()) -> str:
     for graded in grades:
         box, by_id = graded["box"], {c["chapter"]: c for c in graded["chapters"]}
         name = (f'<a href="{e(box)}-report.html">{e(box)}</a>' if box in reports else e(box))
+        if not graded.get("reached", True):
+            rows.append(f'<tr data-box="{e(box)}" data-reached="no"><td class="box">{name}<br><small>'
+                        f'{e(graded["maildomain"])}</small></td><td class="unreachable" colspan="{len(chapters) + 1}">'
+                        "unreachable: the box could not be reached to grade it</td></tr>")
+            continue
         cells = "".join(_cell(by_id.get(cid), title) for cid, title in chapters.items())
         t = graded["totals"]
         totals = (f"{t['passing']}/{t['chapters']} passing, {t['failing']} failing; attempts {t['attempts']}, "
