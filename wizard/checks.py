@@ -16,6 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from wizard.model import Requirement
+from wizard.outside import judge, learn, learnable
+from wizard.resolver import (Lookup, authoritative_view, compare_with_authority, lookup,  # noqa: F401  (re-exported)
+                             reverse_name)
 from wizard.system import System
 from wizard.timeouts import DEFAULT_TIMEOUT, WAIT_SHARE  # noqa: F401  (DEFAULT_TIMEOUT: re-exported)
 
@@ -46,97 +49,6 @@ class CheckContext:
     system: System
     values: dict[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_TIMEOUT
-
-
-# ---- DNS ---------------------------------------------------------------------------------------
-
-@dataclass
-class Lookup:
-    records: list[str]
-    problem: str = ""          # "" when the name has records of that type
-    rcode: str = ""            # NXDOMAIN, NOANSWER, SERVFAIL, TIMEOUT
-    ttl: int | None = None     # seconds the answer stays valid (from a cache: what is left)
-
-
-def lookup(name: str, rdtype: str, timeout: float, nameserver: str | None = None) -> Lookup:
-    """Records of `rdtype` for `name`, from the system resolver or one server; never raises."""
-    import dns.exception
-    import dns.resolver
-
-    resolver = dns.resolver.Resolver(configure=nameserver is None)
-    if nameserver:
-        resolver.nameservers = [nameserver]
-    # A lookup gives up a little before its check's budget runs out, so the check can still say
-    # what went wrong instead of being cut off (thirty threads on two busy cores start late).
-    resolver.lifetime = resolver.timeout = timeout * WAIT_SHARE
-    where = f" at {nameserver}" if nameserver else ""
-    try:
-        answer = resolver.resolve(name, rdtype, raise_on_no_answer=True)
-    except dns.resolver.NXDOMAIN:
-        return Lookup([], f"{name} does not exist (NXDOMAIN{where})", "NXDOMAIN")
-    except dns.resolver.NoAnswer:
-        return Lookup([], f"{name} has no {rdtype} record{where}", "NOANSWER")
-    except dns.resolver.NoNameservers:
-        return Lookup([], f"the DNS server{where or 's'} failed to answer for {name} (SERVFAIL)", "SERVFAIL")
-    except dns.exception.Timeout:
-        return Lookup([], f"no DNS answer for {name} within {timeout:g} s{where}", "TIMEOUT")
-    except (dns.exception.DNSException, OSError) as exc:
-        return Lookup([], f"DNS lookup of {name} failed: {exc}", "ERROR")
-    if rdtype == "MX":
-        rows = sorted(answer, key=lambda r: r.preference)
-        return Lookup([str(r.exchange).rstrip(".").lower() for r in rows])
-    if rdtype in ("PTR", "NS", "CNAME"):
-        return Lookup([str(r.target).rstrip(".").lower() for r in answer])
-    ttl = answer.rrset.ttl if answer.rrset is not None else None
-    if rdtype == "TXT":
-        return Lookup([b"".join(r.strings).decode(errors="replace") for r in answer], ttl=ttl)
-    if rdtype == "SRV":
-        return Lookup([f"{r.priority} {r.weight} {r.port} {str(r.target).lower()}" for r in answer], ttl=ttl)
-    return Lookup([r.address for r in answer], ttl=ttl)
-
-
-def reverse_name(address: str) -> str:
-    import dns.reversename
-
-    return str(dns.reversename.from_address(address)).rstrip(".")
-
-
-def authoritative_view(name: str, rdtype: str, timeout: float) -> tuple[str, Lookup] | None:
-    """(server, answer) from one of the zone's own name servers, or None if none can be asked."""
-    import dns.exception
-    import dns.resolver
-
-    try:
-        zone = dns.resolver.zone_for_name(name, resolver=_resolver(timeout), lifetime=timeout)
-    except (dns.exception.DNSException, OSError):
-        return None
-    servers = lookup(str(zone).rstrip("."), "NS", timeout)
-    for server in servers.records:
-        for address in lookup(server, "A", timeout).records:
-            return server, lookup(name, rdtype, timeout, nameserver=address)
-    return None
-
-
-def _resolver(timeout: float):
-    import dns.resolver
-
-    resolver = dns.resolver.Resolver()
-    resolver.lifetime = timeout
-    return resolver
-
-
-def compare_with_authority(name: str, rdtype: str, seen: Lookup, timeout: float) -> str:
-    """A sentence when the zone's own server disagrees with what the resolver said, else ""."""
-    view = authoritative_view(name, rdtype, timeout)
-    if view is None:
-        return ""
-    server, truth = view
-    if sorted(truth.records) == sorted(seen.records):
-        return ""
-    said = ", ".join(seen.records) or seen.rcode or "nothing"
-    real = ", ".join(truth.records) or truth.rcode or "nothing"
-    return (f"the system resolver says {said}, but the zone's own server {server} says {real}: "
-            "a cache still holds an old answer; it clears when the record's TTL runs out")
 
 
 def is_local_address(address: str) -> bool:
@@ -417,7 +329,7 @@ def check_outbound_25(ctx: CheckContext, domain: str) -> CheckResult:
 
 def check_relay_host(ctx: CheckContext, host: str, port: str) -> CheckResult:
     """The relay host answers, offers STARTTLS, and after it AUTH (what Postfix will need)."""
-    from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
+    from wizard.net.dialogue import Dialogue, DialogueError, Transcript, connect
 
     name = f"relay host {host}:{port}"
     addresses = addresses_of(host, ctx.timeout)
@@ -535,7 +447,7 @@ SIMULATED_OUTSIDE = ("the outside is simulated on this box, so whether the inter
 
 def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     """The port as the outside sees it, from the external vantage point when there is one."""
-    from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, open_channel
+    from wizard.net.dialogue import Dialogue, DialogueError, Transcript, open_channel
 
     name = f"{host}:{port} from outside"
     via = ctx.values.get("vantage", "none")
@@ -596,7 +508,7 @@ def check_http_01(ctx: CheckContext, fqdn: str) -> CheckResult:
 def _port_80_from(ctx: CheckContext, fqdn: str, via: str) -> str:
     """Listen on port 80 for a moment and connect from the vantage point: "" when it got in,
     else what it met (refused, unreachable, timed out)."""
-    from wizard.probes.dialogue import DialogueError, open_channel
+    from wizard.net.dialogue import DialogueError, open_channel
 
     greeting = b"HTTP/1.0 204 mailwizard\r\n\r\n"
     try:
@@ -631,7 +543,7 @@ def _port_80_from(ctx: CheckContext, fqdn: str, via: str) -> str:
         text = got.decode(errors="replace")
         if text.startswith("HTTP/1.0 204"):
             return ""
-        from wizard.probes.dialogue import RELAY_PREFIX
+        from wizard.net.dialogue import RELAY_PREFIX
 
         return text.replace(RELAY_PREFIX, "").strip() or "the connection closed at once"
     except (OSError, DialogueError) as exc:
@@ -869,8 +781,6 @@ def spf_problem(ctx: CheckContext, domain: str, record: str) -> str:
 def check_outside_name(ctx: CheckContext, vantage: str, fqdn: str, given: str, ssh_config: str = "") -> CheckResult:
     """Whether the outside host has a proper name (PTR and A agree): the probes from outside
     greet with it, and the restrictions chapter refuses a HELO name that does not resolve."""
-    from wizard.outside import judge, learn, learnable
-
     title = "outside host's name"
     fix = ("give the outside host a PTR record whose name resolves back to its address, or set "
            "[external] host in the answers to its name (in the wizard: a, the outside host's name)")

@@ -14,7 +14,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from wizard.checks import lookup, reverse_name
+from wizard.resolver import lookup, reverse_name
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def learnable(vantage: str) -> bool:
 def seen_address(vantage: str, server: str, timeout: float, ssh_config: str = "") -> tuple[str, str]:
     """The address this box sees when the vantage point connects to `server` (one of this box's
     addresses): (address, "") or ("", why not)."""
-    from wizard.probes.dialogue import DialogueError, open_channel
+    from wizard.net.dialogue import DialogueError, open_channel
 
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as listener:
