@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
-from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, connect
+from wizard.net.dialogue import Dialogue, DialogueError, Transcript, connect
 from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
 from wizard.units import Unit
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from wizard.probes.watch import file_size, read_since, wait_for
+from wizard.net.watch import file_size, read_since, wait_for
 
 MAIL_LOG = "/var/log/mail.log"
 DOVECOT_LOG = "/var/log/dovecot.log"       # log_path in the dovecot.conf mailwizard writes (E1)

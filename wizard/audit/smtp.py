@@ -1,6 +1,6 @@
 """What a stranger can make the server's SMTP ports do: relay, give away addresses, smuggle a
 second message, log in without TLS. Every dialogue runs through the one dialogue engine
-(wizard/probes/dialogue.py) from the audit's vantage point, stops before a message where it
+(wizard/net/dialogue.py) from the audit's vantage point, stops before a message where it
 can, and never logs in."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from wizard.audit.tls import reachable
 from wizard.audit.model import REQUIRED, Row, Target, broken, informed, judged, untested
-from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
+from wizard.net.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
 from wizard.statuses import RECOMMENDED
 
 CLOSED = ("Connection refused", "cannot connect")

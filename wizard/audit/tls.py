@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from wizard.audit import deep_tls
 from wizard.audit.deep_tls import WEAK_GROUPS
 from wizard.audit.model import REQUIRED, Row, Target, broken, judged, untested
-from wizard.probes.dialogue import Dialogue, DialogueError, Transcript, open_channel
-from wizard.probes.relay import PREFIX as RELAY_PREFIX
+from wizard.net.dialogue import Dialogue, DialogueError, Transcript, open_channel
+from wizard.net.relay import PREFIX as RELAY_PREFIX
 from wizard.statuses import RECOMMENDED
 
 # How each port starts TLS: the protocol spoken before it, or TLS from the first byte.

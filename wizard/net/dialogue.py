@@ -21,8 +21,8 @@ from typing import Callable
 import pexpect
 from pexpect.socket_pexpect import SocketSpawn
 
-from wizard.probes import relay
-from wizard.probes.relay import PREFIX as RELAY_PREFIX
+from wizard.net import relay
+from wizard.net.relay import PREFIX as RELAY_PREFIX
 
 RELAY_SCRIPT = relay.__file__
 

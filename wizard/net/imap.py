@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from wizard.probes.dialogue import Dialogue, DialogueError
+from wizard.net.dialogue import Dialogue, DialogueError
 
 TAG = "a"
 

@@ -1,1 +1,2 @@
-"""Real dialogues with the daemons: one engine for SMTP (and later IMAP and LMTP)."""
+"""The probes a step is proven by: the runner carries out each probe's action and judges its
+expectation against the real daemons (the dialogues themselves are wizard.net's)."""

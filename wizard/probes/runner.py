@@ -23,9 +23,9 @@ from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
 from wizard.model import (Answered, AuditCheck, AuditPassed, Bounced, Delivered, DkimSigned, Flush, Flushed, HashTest, Imap, InInbox, Offers, Probe, Queued,
                           Refused, Relayed, Sendmail, SmtpMail, Trusted)
-from wizard.probes.imap import ImapClosed, ImapTalk, tagged_ok
-from wizard.probes.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
-from wizard.probes.watch import file_size, wait_for
+from wizard.net.imap import ImapClosed, ImapTalk, tagged_ok
+from wizard.net.dialogue import Dialogue, DialogueError, Reply, Transcript, open_channel, telnet_line
+from wizard.net.watch import file_size, wait_for
 from wizard.system import System
 
 MET, FAILED, INCONCLUSIVE, NOT_RUN = "met", "failed", "inconclusive", "not-run"
@@ -738,7 +738,7 @@ class ProbeRunner:
         if not found:
             result.actual += f"; but no bounce reached {mailbox} within {self.delivery_timeout:g} s"
             return
-        from wizard.probes.watch import read_since
+        from wizard.net.watch import read_since
 
         text = read_since(Path(mailbox), start)
         subject = next((line for line in text.splitlines() if line.lower().startswith("subject:")), "")
@@ -892,7 +892,7 @@ class ProbeRunner:
 
     def _judge_arrival(self, expect: Relayed, result: ProbeResult, mailbox: Path, start: int, marker: str) -> None:
         """The message as the outside host keeps it: it must show the receiver's verdict."""
-        from wizard.probes.watch import read_since
+        from wizard.net.watch import read_since
 
         text = read_since(mailbox, start)
         at = text.find(marker)
