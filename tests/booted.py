@@ -31,16 +31,16 @@ from debian13 import CACHE, MIRROR, REPO, REPOSITORY, make_repository, need_the_
 PROJECT = "/opt/mailwizard"
 WHEELS = "/opt/wheels"
 BASE_PACKAGES = "systemd,systemd-sysv,dbus,python3,python3-venv,iproute2,ca-certificates"
-# What the walk (and the exim4 case) installs; fetched once with the base, installed by apt
+# What the walk (and the exim4 case) installs, and the sshd a classroom reaches a box by; fetched once with the base, installed by apt
 # inside the booted box. Postfix and exim4 exclude each other: fetched in two rounds.
 FETCHED = [["postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "rspamd", "certbot",
-            "libsasl2-modules", "rsyslog"],
+            "libsasl2-modules", "rsyslog", "openssh-server"],
            ["exim4-daemon-light"]]
 PYTHONS = {"bookworm": "3.11", "trixie": "3.13"}
 BOUND = ("/run/netns", "/etc/netns", "/run/mailwizard-lab")   # the host's, bound into the box
 ENV = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
        "HOME=/root", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive"]
-BASE_VERSION = "1"     # bump when the recipe below changes, so a stale cached base is remade
+BASE_VERSION = "2"     # bump when the recipe below changes, so a stale cached base is remade
 
 
 def _run(argv, **kw) -> subprocess.CompletedProcess:
@@ -96,6 +96,7 @@ class Booted:
         self.root, self.release = root, release
         self.nspawn: subprocess.Popen | None = None
         self.leader: int | None = None
+        self.ssh_key: Path | None = None      # a key root's authorized_keys holds, when a test gave it sshd
 
     def path(self, inside: str) -> Path:
         if any(inside == b or inside.startswith(b + "/") for b in BOUND):
@@ -177,6 +178,14 @@ class Booted:
             except subprocess.TimeoutExpired:
                 os.killpg(self.nspawn.pid, signal.SIGKILL)
                 self.nspawn.wait(30)
+        self.nspawn, self.leader = None, None
+
+    def kill(self) -> None:
+        """Cut the box off as a power failure would: its PID 1 killed, every process in it gone
+        at once (nothing is told, nothing flushed but what the kernel already has)."""
+        assert self.nspawn and self.leader, "the box is not booted"
+        os.kill(self.leader, signal.SIGKILL)
+        self.nspawn.wait(60)
         self.nspawn, self.leader = None, None
 
     def remove(self) -> None:
