@@ -1,6 +1,6 @@
 """mailwizard's benchmarks: each measure is a ratio against a baseline taken in the same run.
 
-    benchmarks/run [--quick] [--only startup|why|lab]
+    benchmarks/run [--quick] [--only startup|why|lab|fleet]
 
 Prints a table and writes benchmarks/results.json. Needs root and the test set-up
 (`sudo bash .ci/test` once, or `bash .ci/setup --test`): it builds its own lab ("mwbench"),
@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(REPO / "tests"))
 
+from benchmarks.fleet import fleet_measures  # noqa: E402
 from benchmarks.floor import lab_values, script as floor_script  # noqa: E402
 from benchmarks.startup_probe import ANSWERS as STARTUP_ANSWERS  # noqa: E402
 from fixture_data import ANSWERS as SUITE_ANSWERS, kept_files  # noqa: E402
@@ -418,7 +419,7 @@ def describe_machine() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (3 instead of 7)")
-    parser.add_argument("--only", choices=("startup", "why", "lab"),
+    parser.add_argument("--only", choices=("startup", "why", "lab", "fleet"),
                         help="one group of measures; the others in results.json are kept as they were")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -433,6 +434,8 @@ def main() -> int:
         measures += why_measures(runs)
     if args.only in (None, "lab"):
         measures += lab_measures(runs)
+    if args.only in (None, "fleet"):
+        measures += fleet_measures(REPO, SUITE_ANSWERS, 3 if args.quick else 5)
     if args.only:
         measures = merged(json.loads((HERE / "results.json").read_text())["measures"], measures)
     results = {"machine": describe_machine(), "measures": measures}
