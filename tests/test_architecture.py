@@ -176,3 +176,13 @@ def test_the_data_check_catches_control_flow_in_a_step():
     }
     for what, source in planted.items():
         assert not_data(source, constructors), f"{what} went unnoticed"
+
+
+def test_every_package_of_wizard_is_shipped_in_the_wheel():
+    """pyproject.toml lists the packages a wheel holds: a new folder left out of it would be
+    missing from every install but a checkout's."""
+    import tomllib
+
+    shipped = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(REPO).parts) for init in (REPO / "wizard").rglob("__init__.py")}
+    assert found - {"wizard.assets"} <= shipped, f"not in pyproject.toml's packages: {sorted(found - shipped)}"

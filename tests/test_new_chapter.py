@@ -4,7 +4,9 @@ written into a copy of the project as it is installed (wizard/ untouched, wizard
 walked in the sandbox and against the real Postfix. It brings its own table of the answers file
 (`[door]`: a field, its default, its refusal), which the schema, `answers check` and the walk
 take from its declaration alone. The box's own master.cf keeps every line; undo and reset give
-it back byte for byte."""
+it back byte for byte. A second probe is judged by a new kind of expectation (`logged`: the mail
+log shows a text for the very message the probe sent), brought by one new module in
+wizard/probes/expectations/ and nothing else of wizard/."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ MASTER_CF = Path("/etc/postfix/master.cf")
 CHAPTER = '''\
 """A test chapter: a second SMTP door on port 2525."""
 
-from wizard.model import AnswerField, AnswersSection, FileFragment, Offers, Probe, Service, Setting, SmtpMail, Step
+from wizard.model import (AnswerField, AnswersSection, Expect, FileFragment, Offers, Probe, Service, Setting, SmtpMail,
+                          Step)
 
 ANSWERS = AnswersSection(
     key="door",
@@ -54,11 +57,46 @@ STEP = Step(
         Probe(id="door-ehlo", title="EHLO on port 2525: STARTTLS offered, no PIPELINING",
               action=SmtpMail(helo="{fqdn}", mail_from="", rcpt="", body="", ehlo=True),
               port=2525, expect=Offers(("STARTTLS",), absent=("PIPELINING",))),
+        Probe(id="door-logged", title="Mail through port 2525 is logged under the door's name",
+              action=SmtpMail(helo="{fqdn}", mail_from="{mailuser_address}", rcpt="{mailuser_address}",
+                              body="Through the second door", starttls=True),
+              port=2525, expect=Expect("logged", ("text=postfix/{door_name}/smtpd",))),
     ),
     answers=ANSWERS,
 )
 '''
 EXPLANATION = "# A second door\n\nPort 2525 takes mail too, and only over TLS.\n"
+# The new kind of expectation: one module in the handlers' folder, registered by itself.
+LOGGED = '''\
+"""`logged`: the mail log shows a text on a line of the very message the probe sent."""
+
+import re
+
+from wizard.config import fill
+from wizard.net.watch import wait_for
+from wizard.probes.registry import ExpectationHandler, expectation
+from wizard.probes.result import MET
+
+
+@expectation
+class Logged(ExpectationHandler):
+    kind = "logged"
+
+    def describe(self, expect, values):
+        return f"the mail log shows {fill(expect.arg('text'), values)!r} for the message"
+
+    def after_accepted(self, ctx, expect, result, marker, start, queue_id):
+        text = fill(expect.arg("text"), ctx.values)
+        if not queue_id:
+            result.actual = "the server gave no queue id"
+            return
+        line = re.compile(f"(?=.*{re.escape(queue_id)})(?=.*{re.escape(text)}).*")
+        found = wait_for(ctx.log.path, line, start=ctx.log_start, timeout=ctx.delivery_timeout)
+        if found:
+            result.status, result.actual = MET, f"{queue_id}: logged by {text}"
+        else:
+            result.actual = f"no line of {queue_id} shows {text!r} within {ctx.delivery_timeout:g} s"
+'''
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +109,7 @@ def project(tmp_path_factory) -> Path:
     shutil.copytree(REPO / "steps", tree / "steps", ignore=ignore)
     (tree / "steps" / "door_2525.py").write_text(CHAPTER)
     (tree / "wizard" / "assets" / "explain" / "door-2525.md").write_text(EXPLANATION)
+    (tree / "wizard" / "probes" / "expectations" / "logged.py").write_text(LOGGED)
     init = tree / "steps" / "__init__.py"
     text = init.read_text()
     text = text.replace("from steps import (", "from steps import (door_2525, ", 1)
@@ -113,6 +152,8 @@ def test_the_chapter_walks_in_the_sandbox_and_keeps_the_box_s_master_cf(project,
     assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
     assert "> door-2525: A second SMTP door on port 2525 for mail.example.test" in walk.stdout
     assert "change /etc/postfix/master.cf: +4 -0 lines" in walk.stdout
+    assert "door-logged: Mail through port 2525 is logged under the door's name — expected the mail log " \
+           "shows 'postfix/door2525/smtpd' for the message" in walk.stdout, walk.stdout[-2000:]
     written = (box / "etc/postfix/master.cf").read_bytes()
     assert written.startswith(original), "every line of the box's file stays as it was"
     assert written.decode().endswith(
@@ -185,6 +226,7 @@ def test_the_chapter_against_the_real_postfix_and_undo_gives_the_file_back(proje
     walk = wizard_in(project, "run", "--lab", "--answers", answers)
     assert walk.returncode == 0, walk.stdout[-3000:] + walk.stderr
     assert "[ok] door-ehlo: EHLO on port 2525" in walk.stdout
+    assert "[ok] door-logged: Mail through port 2525 is logged under the door's name" in walk.stdout
     assert MASTER_CF.read_bytes().startswith(original)
     listed = subprocess.run(["postconf", "-M", "2525/inet"], capture_output=True, text=True).stdout
     assert "2525       inet  n       -       y       -       -       smtpd" in listed

@@ -11,6 +11,7 @@ Strings may hold placeholders such as `{maildomain}`, `{fqdn}` or `{compatibilit
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,8 @@ class SmtpMail:
     `headers`: the message has the header lines a mail client writes (From, To, Date,
     Message-ID), as a signer and a strict receiver want them; the tutorial's sessions have none."""
 
+    kind: ClassVar[str] = "smtp"   # its handler: wizard/probes/actions/smtp.py
+
     helo: str
     mail_from: str
     rcpt: str
@@ -228,6 +231,8 @@ class SmtpMail:
 class Sendmail:
     """A message handed to Postfix by the local `sendmail` command."""
 
+    kind: ClassVar[str] = "sendmail"   # its handler: wizard/probes/actions/sendmail.py
+
     to: str
     body: str
 
@@ -237,6 +242,8 @@ class Flush:
     """`postqueue -f`: Postfix tries every queued message again at once. The probe follows the
     mail held for `rcpt` that an earlier probe sent (`sent_by`: that probe's id)."""
 
+    kind: ClassVar[str] = "flush"   # its handler: wizard/probes/actions/flush.py
+
     rcpt: str
     sent_by: str
 
@@ -245,6 +252,8 @@ class Flush:
 class HashTest:
     """`doveadm pw -t HASH`: Dovecot's own check of the user's hash in `table` against the
     password (given on doveadm's standard input, never on its command line)."""
+
+    kind: ClassVar[str] = "hash-test"   # its handler: wizard/probes/actions/hash_test.py
 
     table: str
     user: str = "{mailuser_address}"
@@ -256,6 +265,8 @@ class Imap:
 
     `tls`: "" (plain port 143), "starttls" (143 then STARTTLS) or "imaps" (993).
     `password`: "good" (the user's), "wrong", or "none" (no LOGIN at all)."""
+
+    kind: ClassVar[str] = "imap"   # its handler: wizard/probes/actions/imap.py
 
     user: str = "{mailuser_address}"
     password: str = "good"
@@ -273,6 +284,8 @@ class Answered:
     must not; `log`: texts the daemon's log must gain (how a teaching step proves its error);
     `exists`: a path that must exist afterwards; `refused`: the connection itself is refused."""
 
+    kind: ClassVar[str] = "answered"   # its handler: wizard/probes/expectations/answered.py
+
     replies: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     log: tuple[str, ...] = ()
@@ -285,6 +298,8 @@ class Answered:
 class InInbox:
     """The message lands in the user's Maildir and that very message is found over IMAP."""
 
+    kind: ClassVar[str] = "in-inbox"   # its handler: wizard/probes/expectations/in_inbox.py
+
     user: str = "{mailuser_address}"
     maildir: str = "/var/vmail/{maildomain}/{mailuser}/mail"
 
@@ -294,6 +309,8 @@ class Offers:
     """The server's EHLO reply (the last one, after STARTTLS when there is one) lists `words`
     and none of `absent` — e.g. AUTH only after STARTTLS."""
 
+    kind: ClassVar[str] = "offers"   # its handler: wizard/probes/expectations/offers.py
+
     words: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
 
@@ -301,6 +318,8 @@ class Offers:
 @dataclass(frozen=True)
 class Delivered:
     """The message appears in this mailbox file (matched by a marker the probe adds)."""
+
+    kind: ClassVar[str] = "delivered"   # its handler: wizard/probes/expectations/delivered.py
 
     mailbox: str
 
@@ -317,6 +336,8 @@ class Relayed:
     relay host is the user's to reach), not "cannot tell".
     """
 
+    kind: ClassVar[str] = "relayed"   # its handler: wizard/probes/expectations/relayed.py
+
     mailbox: str = "{ext_mailbox}"
     shows: tuple[str, ...] = ()
     via: str = ""           # the relay host it must go through (`relay=HOST[...]` in the log)
@@ -327,6 +348,8 @@ class Bounced:
     """Postfix accepts the message, then gives up on it with this text in the log; with
     `arrives`, its bounce must then reach that mailbox (the sender's, on the outside host)."""
 
+    kind: ClassVar[str] = "bounced"   # its handler: wizard/probes/expectations/bounced.py
+
     text: str
     arrives: str = ""       # e.g. "{ext_mailbox}": known in the lab only ("" elsewhere: the log alone)
 
@@ -335,6 +358,8 @@ class Bounced:
 class Queued:
     """Postfix accepts the message and keeps it: its delivery is deferred with this text in the
     log, and it stays in the queue (a later flush, `Flushed`, delivers it)."""
+
+    kind: ClassVar[str] = "queued"   # its handler: wizard/probes/expectations/queued.py
 
     text: str
     any_of: tuple[str, ...] = ()    # and one of these (the same failure, as different boxes say it)
@@ -345,12 +370,16 @@ class Flushed:
     """After a flush, the mail that waited for the recipient leaves the queue delivered, through
     `via` (a text of its log line: "dovecot-lmtp"); at least one message must have waited."""
 
+    kind: ClassVar[str] = "flushed"   # its handler: wizard/probes/expectations/flushed.py
+
     via: str = ""
 
 
 @dataclass(frozen=True)
 class Refused:
     """The server refuses at a stage of the dialogue (an expected failure is a pass)."""
+
+    kind: ClassVar[str] = "refused"   # its handler: wizard/probes/expectations/refused.py
 
     stage: str                      # "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA"
     codes: tuple[str, ...]          # e.g. ("454", "554")
@@ -363,6 +392,8 @@ class DkimSigned:
     `{dkim_selector}` that verifies against the key: `key="made"` the public half of the key the
     dkim chapter made (`path`), `key="dns"` the record the resolver returns."""
 
+    kind: ClassVar[str] = "dkim-signed"   # its handler: wizard/probes/expectations/dkim_signed.py
+
     maildir: str = "/var/vmail/{maildomain}/{mailuser}/mail"
     path: str = ""                  # the private key, for key="made"
     key: str = "made"               # "made" or "dns"
@@ -373,6 +404,8 @@ class Trusted:
     """The TLS handshake (after STARTTLS, or at once on 465 and 993) verifies: the served chain
     leads to `root` (a CA file; "" means the system's trust store) and the certificate names
     `name`. Python's ssl does the verifying; the serial, issuer and expiry seen are reported."""
+
+    kind: ClassVar[str] = "trusted"   # its handler: wizard/probes/expectations/trusted.py
 
     root: str = "{tls_root}"
     name: str = "{fqdn}"
@@ -385,6 +418,8 @@ class AuditCheck:
     "unknown-recipient", "vrfy-25", "smuggling", "banner", "tls-25" (a TLS port's rows)... — the
     names `mailwizard audit --check` takes."""
 
+    kind: ClassVar[str] = "audit-check"   # its handler: wizard/probes/actions/audit_check.py
+
     check: str
 
 
@@ -393,11 +428,26 @@ class AuditPassed:
     """The audit's rows for the probe's check are `passed`: `rows` names them (every row of the
     check when empty)."""
 
+    kind: ClassVar[str] = "audit-passed"   # its handler: wizard/probes/expectations/audit_passed.py
+
     rows: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Expect:
+    """An expectation of a kind a handler brings: one module in wizard/probes/expectations/
+    (KIND.py, its dashes as underscores) says how it is described and judged. `args` are its
+    words as "name=value" texts (templates like the rest: "text=status=sent")."""
+
+    kind: str
+    args: tuple[str, ...] = ()
+
+    def arg(self, name: str, default: str = "") -> str:
+        return next((a.split("=", 1)[1] for a in self.args if a.split("=", 1)[0] == name), default)
+
+
 Expectation = (Delivered | Relayed | Bounced | Queued | Flushed | Refused | Answered | InInbox | Offers
-               | DkimSigned | Trusted | AuditPassed)
+               | DkimSigned | Trusted | AuditPassed | Expect)
 
 
 @dataclass(frozen=True)

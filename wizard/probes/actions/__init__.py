@@ -1,0 +1,1 @@
+"""One module a kind of probe action: how it is carried out (see wizard/probes/registry.py)."""
