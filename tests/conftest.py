@@ -292,6 +292,24 @@ def lab_up(lab):
     return lab
 
 
+@pytest.fixture
+def session():
+    """Opens engines as the faces do (tests/sessions.py: wizard.session's one builder) and
+    closes each after the test: `session(root, answers_text, teaching=..., emit=...)`."""
+    from sessions import open_engine
+
+    opened = []
+
+    def open_(root, answers=ANSWERS, **options):
+        engine = open_engine(root, answers, **options)
+        opened.append(engine)
+        return engine
+
+    yield open_
+    for engine in opened:
+        engine.close()
+
+
 def engine_walk(answers_file, steps):
     """A walk in this process over the given steps (tests inject faults into real steps)."""
     from wizard.answers import load_answers

@@ -3,15 +3,11 @@ changed), or between two probes (files written and recorded, so undo and a re-ru
 
 from __future__ import annotations
 
-import tomllib
 
-from conftest import ANSWERS
-from steps import ALL_STEPS
-from wizard.answers import parse_answers
+from sessions import open_engine
 from wizard import events as ev
-from wizard.engine import CANCELLED_BEFORE, CANCELLED_DURING, Engine
+from wizard.engine import CANCELLED_BEFORE, CANCELLED_DURING
 from wizard.statuses import BLOCKED, FAILED as FAILED_STEP, PASSED
-from wizard.system import System
 
 
 def sandbox(tmp_path, cancel_on):
@@ -22,7 +18,7 @@ def sandbox(tmp_path, cancel_on):
         if isinstance(event, cancel_on[0]) and (len(cancel_on) < 2 or event.step == cancel_on[1]):
             engine.request_cancel()
 
-    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS, emit=emit).open()
+    engine = open_engine(tmp_path, emit=emit)
     return engine, events
 
 

@@ -1,3 +1,4 @@
+from sessions import open_engine
 """Every step of both paths has its explanation, and it is ours: no stub, no placeholder."""
 
 from steps import ALL_STEPS
@@ -15,15 +16,10 @@ def test_every_step_and_lesson_is_explained():
 def test_every_expectation_reads_as_the_server_would_say_it(tmp_path):
     """What `run`, the TUI and the report print as a probe's expectation has its placeholders
     filled and its escaped braces single: the server says {SHA512-CRYPT}, not {{SHA512-CRYPT}}."""
-    import tomllib
 
-    from fixture_data import ANSWERS
-    from wizard.answers import parse_answers
-    from wizard.engine import Engine
     from wizard.probes.runner import describe_expectation
-    from wizard.system import System
 
-    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(tmp_path)
     try:
         values = engine.values()
         said = {f"{step.id}/{probe.id}": describe_expectation(probe.expect, values)
@@ -40,17 +36,11 @@ def test_the_straight_path_tells_where_each_lesson_is_and_the_lessons_path_does_
     """A step with lessons, walked straight, says in its explanation which errors the tutorial
     shows on the way (every lesson, with what its probes meet) and how to meet them; on the
     lessons path the lessons are the steps themselves, so nothing is added."""
-    import tomllib
 
-    from fixture_data import ANSWERS
-    from wizard.answers import parse_answers
-    from wizard.engine import Engine
-    from wizard.system import System
 
     for teaching in (False, True):
         root = tmp_path / str(teaching)
-        engine = Engine(System(root), parse_answers(tomllib.loads(ANSWERS)), walk_order(ALL_STEPS, teaching),
-                        chapters=ALL_STEPS).open(teaching=teaching)
+        engine = open_engine(root, teaching=teaching)
         try:
             for step in (s for s in ALL_STEPS if s.lessons):
                 text = engine.explanation(step)

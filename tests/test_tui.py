@@ -6,16 +6,14 @@ import asyncio
 from pathlib import Path
 
 from conftest import ANSWERS
+from sessions import open_engine
 from pilot_wait import close_opening_dialogs
 from steps import ALL_STEPS
-from wizard.answers import parse_answers
 from wizard.engine import Engine
-from wizard.system import System
 from wizard.tui.app import WizardApp
 from wizard.statuses import PASSED
 from wizard.tui.step_list import StepList
 
-import tomllib
 
 
 def steps_of(app) -> StepList:
@@ -23,8 +21,7 @@ def steps_of(app) -> StepList:
 
 
 def make_engine(root: Path) -> Engine:
-    answers = parse_answers(tomllib.loads(ANSWERS))
-    return Engine(System(root), answers, ALL_STEPS).open()
+    return open_engine(root)
 
 
 async def wait_idle(app, pilot) -> None:
@@ -161,7 +158,7 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
 
     from wizard.tui.answers_form import AnswersScreen
 
-    engine = Engine(System(tmp_path), None, ALL_STEPS).open(need_answers=False)
+    engine = open_engine(tmp_path, None, need_answers=False)
 
     def problem(app, field):
         return str(app.screen.query_one(f"#problem-{field}", Static).render())
@@ -215,8 +212,7 @@ def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp
 
     from wizard.tui.answers_form import AnswersScreen
 
-    answers = parse_answers({**tomllib.loads(ANSWERS), "certificate": {"webroot": "/var/www/html"}})
-    engine = Engine(System(tmp_path), answers, ALL_STEPS).open()
+    engine = open_engine(tmp_path, ANSWERS + '\n[certificate]\nwebroot = "/var/www/html"\n')
     assert engine.values()["acme"] == "no", "no CA until one is chosen"
 
     async def scenario(app, pilot):
@@ -468,9 +464,7 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
     password reaches the root-only file, and no screen shows it."""
     from wizard.tui.dialogs import PasswordDialog
 
-    answers = parse_answers(tomllib.loads(
-        ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n'))
-    engine = Engine(System(tmp_path), answers, ALL_STEPS).open()
+    engine = open_engine(tmp_path, ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n')
     engine.walk("pure-virtual")         # every chapter before the relay host's
     secret = "tui-typed-Secret-42"
 
@@ -510,7 +504,7 @@ def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
     or takes --yes (tests/test_systemd.py for exim4, test_postfix_walk for hand edits)."""
     from wizard.tui.dialogs import ConfirmDialog
 
-    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(tmp_path)
     engine.walk("postfix-blank")
     main_cf = tmp_path / "etc/postfix/main.cf"
     main_cf.write_text(main_cf.read_text() + "# mine\n")

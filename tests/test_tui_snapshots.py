@@ -9,19 +9,15 @@ screens against the real daemons."""
 from __future__ import annotations
 
 import shutil
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from conftest import ANSWERS
+from sessions import open_engine
 from steps import ALL_STEPS
-from wizard.answers import parse_answers
 from wizard.checks import CheckResult
 from wizard import events as ev
-from wizard.engine import Engine
 from wizard.probes.runner import FAILED, MET, ProbeResult
-from wizard.system import System
 from wizard.tui.app import WizardApp
 
 ROOT = Path("/tmp/mailwizard-snapshots")
@@ -56,7 +52,7 @@ LOG = [
 def engine():
     shutil.rmtree(ROOT, ignore_errors=True)
     ROOT.mkdir()
-    engine = Engine(System(ROOT), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(ROOT)
     yield engine
     engine.close()
     shutil.rmtree(ROOT, ignore_errors=True)

@@ -3,22 +3,18 @@ next, and a locked step refused whoever asks (both faces only show these answers
 
 from __future__ import annotations
 
-import tomllib
 
 import pytest
 
-from conftest import ANSWERS
+from sessions import open_engine
 from steps import ALL_STEPS
-from wizard.answers import parse_answers
 from wizard.context import EngineError
-from wizard.engine import Engine
 from wizard.statuses import LOCKED, PASSED, PENDING, STALE
-from wizard.system import System
 
 
 @pytest.fixture
 def engine(tmp_path):
-    engine = Engine(System(tmp_path), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(tmp_path)
     yield engine
     engine.close()
 

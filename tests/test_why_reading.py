@@ -3,6 +3,8 @@ lab's): each outcome named, found by queue id, Message-ID or address, rotated an
 
 from __future__ import annotations
 
+from sessions import open_engine
+
 import gzip
 
 from pilot_wait import close_opening_dialogs
@@ -185,16 +187,11 @@ def test_the_cli_says_what_happened_and_exits_by_it(tmp_path):
 
 def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
     import asyncio
-    import tomllib
 
-    from fixture_data import ANSWERS
-    from steps import ALL_STEPS
-    from wizard.answers import parse_answers
-    from wizard.engine import Engine
     from wizard.tui.app import WizardApp
     from wizard.tui.screens import WhyScreen
 
-    engine = Engine(System(sandbox_with_logs(tmp_path)), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(sandbox_with_logs(tmp_path))
     seen = {}
 
     async def main():
@@ -222,12 +219,7 @@ def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
 
 
 def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
-    import tomllib
 
-    from fixture_data import ANSWERS
-    from steps import ALL_STEPS
-    from wizard.answers import parse_answers
-    from wizard.engine import Engine
     from wizard.report import html_report, markdown
 
     bounced = message("C9CD3162360", "carol@ext.test", "exthost.ext.test[192.0.2.50]:25", "5.7.26", "bounced",
@@ -235,7 +227,7 @@ def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
                       sender="alice@example.test")
     root = sandbox_with_logs(tmp_path)
     (root / "var/log/mail.log").write_text("\n".join(bounced) + "\n")
-    engine = Engine(System(root), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(root)
     try:
         engine.state.steps["sasl"] = {"status": "failed", "message": "a probe did not meet its expectation",
                                       "probes": [{"id": "relay", "title": "relay", "status": "failed",
@@ -253,12 +245,7 @@ def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path):
     """Enter on a log line follows its message; `w` on the Log tab does the same for the
     highlighted line; a line that names no message says so."""
     import asyncio
-    import tomllib
 
-    from fixture_data import ANSWERS
-    from steps import ALL_STEPS
-    from wizard.answers import parse_answers
-    from wizard.engine import Engine
     from wizard.tracing import target_of_line
     from wizard.tui.app import WizardApp
     from wizard.tui.log_lines import LogLines
@@ -266,7 +253,7 @@ def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path):
 
     assert target_of_line(LMTP[3]) == "5B8E91623B8" and target_of_line(REFUSAL) == "carol@ext.test"
     assert target_of_line(DOVECOT[0]) == "<m1@ext.test>" and target_of_line("postfix/master: reload") == ""
-    engine = Engine(System(sandbox_with_logs(tmp_path)), parse_answers(tomllib.loads(ANSWERS)), ALL_STEPS).open()
+    engine = open_engine(sandbox_with_logs(tmp_path))
     engine.step_logs["prereq"] = [(f"mail.log: {line}", False) for line in LMTP] + [(f"mail.log: {REFUSAL}", True)]
     seen = {}
 

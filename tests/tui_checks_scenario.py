@@ -13,10 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from steps import ALL_STEPS  # noqa: E402
-from wizard.answers import load_answers  # noqa: E402
-from wizard.engine import Engine  # noqa: E402
-from wizard.system import System  # noqa: E402
+from sessions import open_engine  # noqa: E402
 from pilot_wait import close_opening_dialogs, waiter  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 from wizard.tui.dialogs import PrerequisitesScreen  # noqa: E402
@@ -26,7 +23,7 @@ until = waiter(seen, 60)
 
 
 async def checks(answers: str) -> None:
-    engine = Engine(System(), load_answers(answers), ALL_STEPS, lab=True).open()
+    engine = open_engine(None, Path(answers), lab=True)
     app = WizardApp(engine)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause(0.5)

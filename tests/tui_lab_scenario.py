@@ -16,11 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from steps import ALL_STEPS  # noqa: E402
-from wizard.answers import load_answers  # noqa: E402
 from wizard.engine import Engine  # noqa: E402
 from wizard.events import ProbeStarted  # noqa: E402
-from wizard.system import System  # noqa: E402
+from sessions import open_engine  # noqa: E402
 from pilot_wait import waiter  # noqa: E402
 from wizard.tui.app import WizardApp  # noqa: E402
 
@@ -28,15 +26,15 @@ POSTFIX_CHAPTERS = ("prereq", "install", "postfix-blank", "postfix-names")
 seen: dict = {"paths": [], "done": [], "transcript": [], "log": []}
 
 
-def open_engine(answers: str) -> Engine:
-    return Engine(System(), load_answers(answers), ALL_STEPS, lab=True).open()
+def lab_engine(answers: str) -> Engine:
+    return open_engine(None, Path(answers), lab=True)
 
 
 until = waiter(seen, 120)
 
 
 async def first_session(answers: str) -> None:
-    engine = open_engine(answers)
+    engine = lab_engine(answers)
     app = WizardApp(engine)
     quit_pressed = threading.Event()
     original = app.show_event
@@ -82,7 +80,7 @@ async def first_session(answers: str) -> None:
 
 
 async def second_session(answers: str) -> None:
-    engine = open_engine(answers)
+    engine = lab_engine(answers)
     app = WizardApp(engine)
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause(0.3)
