@@ -87,10 +87,10 @@ async def walk(engine, form: bool) -> None:
 async def look(engine) -> None:
     app = WizardApp(engine)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.3)
+        await until(pilot, lambda: bool(app.screen.query("#resume-text")), 10)
         seen["resume_text"] = str(app.screen.query_one("#resume-text").render())
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: not app.screen.query("#resume-text"), 10)
         seen["selected"] = engine.steps[app.query_one("#steps").index].id
         steps = app.query_one("#steps")
         seen["marks"] = [steps.caption_of(option.id)[0] for option in steps.options]

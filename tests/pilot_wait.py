@@ -16,10 +16,17 @@ def waiter(seen: dict, default_seconds: float):
     return until
 
 
-async def close_opening_dialogs(app, pilot, pause: float = 0.2) -> None:
-    """Close what the app opens with (the resume prompt, the ready screen), at most three deep."""
+async def close_opening_dialogs(app, pilot, seconds: float = 5.0) -> None:
+    """Close what the app opens with (the resume prompt, the ready screen), at most three deep:
+    each closed, waited for (bounded) until it is gone."""
     for _ in range(3):
         if app.screen is app.screen_stack[0]:
             return
+        dialog = app.screen
         await pilot.press("escape")
-        await pilot.pause(pause)
+        for _ in range(int(seconds / 0.05)):
+            if app.screen is not dialog:
+                break
+            await pilot.pause(0.05)
+        else:
+            raise AssertionError(f"{type(dialog).__name__} did not close on escape within {seconds:g} s")

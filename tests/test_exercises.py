@@ -16,6 +16,7 @@ from steps.exercises import EXERCISES
 from wizard.answers import load_answers
 
 pytestmark = pytest.mark.daemons
+USERS_DB = Path("/etc/dovecot/users.db")
 
 
 def restart_as_a_student(names) -> None:
@@ -27,9 +28,29 @@ def restart_as_a_student(names) -> None:
             stop_dovecot()
             subprocess.run(["dovecot"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=30)
-    # Let the listeners come up (the student waits for the prompt); Dovecot also looks at an
-    # edited users.db only once a second.
-    time.sleep(1.1)
+    # The listeners up (the student waits for the prompt), and an edited users.db older than the
+    # second in which Dovecot looks at it again: waited for, bounded.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (all(listening(port) for port in (25, 143)) and settled(USERS_DB)):
+        time.sleep(0.05)
+
+
+def listening(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def settled(path: Path) -> bool:
+    """Written more than a second ago (or never): Dovecot's cache of it has caught up."""
+    try:
+        return time.time() - path.stat().st_mtime > 1.0
+    except OSError:
+        return True
 
 
 def graded(box, expect: int = 0) -> dict:
