@@ -17,6 +17,7 @@ import signal
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
@@ -329,7 +330,88 @@ def _chroot_sources(system: System) -> str:
 
 
 @dataclass
-class Dovecot:
+class RestartedDaemon:
+    """What Dovecot and rspamd share: a service the walk (re)starts and waits for. Under systemd
+    its unit does the work; without it, its own command, its pid file telling whether it runs.
+    A start is waited for until the daemon answers (`_wait_started`) and what it complained of
+    meanwhile is kept (`said_at_start`) for the step's failure; a stop is waited for until it has
+    gone (bounded). A subclass says how it starts and stops on its own and what it answers on."""
+
+    system: System
+    said_at_start: list[str] = field(default_factory=list)   # its log's complaints during the last start
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    log_path: ClassVar[str] = ""
+    pid_file: ClassVar[str] = ""
+    stop_wait: ClassVar[float] = 10.0
+
+    def __post_init__(self):
+        self.unit = Unit(self.system, self.name)
+
+    @property
+    def told(self) -> list[str]:
+        return self.unit.told
+
+    def _pid(self) -> int | None:
+        return read_pid(self.system.path(self.pid_file))
+
+    def running(self) -> bool:
+        if systemd_booted() and not self.system.sandbox:
+            return self.unit.active()
+        return pid_alive(self._pid())
+
+    def start(self) -> CommandResult:
+        if systemd_booted():
+            return self._starting(self.unit.start)
+        return self._starting(self._start_alone)
+
+    def restart(self) -> CommandResult:
+        if systemd_booted():
+            return self._starting(self.unit.restart)
+        if self.running():
+            self.stop()
+        return self.start()
+
+    def stop(self) -> CommandResult:
+        pid = self._pid()
+        result = self.unit.stop() if systemd_booted() else self._stop_alone(pid)
+        deadline = time.monotonic() + self.stop_wait
+        while self._still_there(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return result
+
+    def _starting(self, action) -> CommandResult:
+        """`action` (a start), waited for, with what the daemon logged meanwhile kept for a failure."""
+        log = self._log()
+        log_start = log.offset()
+        result = action()
+        if result.ok:
+            self._wait_started()
+        self.said_at_start = self._complaints(log.lines_since(log_start))
+        return result
+
+    def _log(self):
+        return MailLog(self.system.path(self.log_path))
+
+    def _still_there(self, pid: int | None) -> bool:
+        return self.running()
+
+    def _complaints(self, lines: list[str]) -> list[str]:
+        return lines[-5:]
+
+    # ---- what each daemon says for itself ---------------------------------------------------------
+    def _start_alone(self) -> CommandResult:
+        raise NotImplementedError
+
+    def _stop_alone(self, pid: int | None) -> CommandResult:
+        raise NotImplementedError
+
+    def _wait_started(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class Dovecot(RestartedDaemon):
     """Dovecot takes a walk's changes by reloading (`doveadm reload`, which `systemctl reload`
     runs too): the master re-reads its files, binds new listeners and replaces its services
     without stopping. A reload takes effect a moment after the command returns, so it is waited
@@ -338,67 +420,31 @@ class Dovecot:
     step's failure, with Dovecot's words, and the walk puts the last good files back. A restart
     is left for a master running in another network namespace, said so."""
 
-    system: System
-    name: str = "dovecot"
-    title = "Dovecot"
-    log_path = DOVECOT_LOG
-    said_at_start: list[str] = field(default_factory=list)   # its log's lines during the last start
-
-    def __post_init__(self):
-        self.unit = Unit(self.system, "dovecot")
-
-    @property
-    def told(self) -> list[str]:
-        return self.unit.told
-
-    def running(self) -> bool:
-        if systemd_booted() and not self.system.sandbox:
-            return self.unit.active()
-        return pid_alive(self._master())
+    name: ClassVar[str] = "dovecot"
+    title: ClassVar[str] = "Dovecot"
+    log_path: ClassVar[str] = DOVECOT_LOG
+    pid_file: ClassVar[str] = DOVECOT_PID
 
     def _master(self) -> int | None:
-        return read_pid(self.system.path(DOVECOT_PID))
+        return self._pid()
 
-    def start(self) -> CommandResult:
-        if systemd_booted():
-            return self._starting(self.unit.start)
-        return self._starting(lambda: self.system.run(["dovecot"], daemonizes=True, timeout=30))
+    def _start_alone(self) -> CommandResult:
+        return self.system.run(["dovecot"], daemonizes=True, timeout=30)
 
-    def _starting(self, action) -> CommandResult:
-        """`action` (a start), waited for, with what Dovecot logged meanwhile kept for a failure."""
-        log_start = self._log().offset()
-        result = action()
-        if result.ok:
-            self._wait_started()
-        self.said_at_start = self._log().lines_since(log_start)[-5:]
-        return result
-
-    def stop(self) -> CommandResult:
-        master = self._master()
-        if systemd_booted():
-            result = self.unit.stop()
-        elif pid_alive(master) and not self.system.sandbox:
+    def _stop_alone(self, master: int | None) -> CommandResult:
+        if pid_alive(master) and not self.system.sandbox:
             # What `dovecot stop` does (doveadm sends the master SIGTERM, then waits), with the
-            # wait below: doveadm waits until the pid is gone, and a master that has exited
+            # wait in stop(): doveadm waits until the pid is gone, and a master that has exited
             # stays a zombie until its parent reaps it — seconds in a container whose first
             # process reaps lazily, for ever under one that never does.
             os.kill(master, signal.SIGTERM)
-            result = CommandResult(["kill", "-TERM", str(master)], 0, "", "")
-        else:
-            result = self.system.run(["dovecot", "stop"])
+            return CommandResult(["kill", "-TERM", str(master)], 0, "", "")
+        return self.system.run(["dovecot", "stop"])
+
+    def _still_there(self, master: int | None) -> bool:
         # The master removes its pid file as it begins to shut down and lives on until its log
         # process has written the last lines: it is waited for by its pid, not by the file.
-        deadline = time.monotonic() + 10
-        while (self.running() or (not self.system.sandbox and pid_alive(master))) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return result
-
-    def restart(self) -> CommandResult:
-        if systemd_booted():
-            return self._starting(self.unit.restart)
-        if self.running():
-            self.stop()
-        return self.start()
+        return self.running() or (not self.system.sandbox and pid_alive(master))
 
     def reload(self) -> CommandResult:
         """A running Dovecot re-reads its files (a stopped one starts); returns once it has."""
@@ -491,70 +537,32 @@ RSPAMD_MILTER = ("127.0.0.1", 11332)     # Debian's rspamd_proxy worker, in milt
 
 
 @dataclass
-class Rspamd:
+class Rspamd(RestartedDaemon):
     """rspamd, the signer Postfix hands submitted mail to as a milter. Restarted after a change,
     like Dovecot, so no probe meets a worker that still runs the old configuration. Its first
     start on a box compiles its hyperscan databases (some seconds); later starts reuse them."""
 
-    system: System
-    name: str = "rspamd"
-    title = "rspamd"
-    log_path = RSPAMD_LOG
-    said_at_start: list[str] = field(default_factory=list)
-
-    def __post_init__(self):
-        self.unit = Unit(self.system, "rspamd")
-
-    @property
-    def told(self) -> list[str]:
-        return self.unit.told
-
-    def running(self) -> bool:
-        if systemd_booted() and not self.system.sandbox:
-            return self.unit.active()       # Debian's unit runs it in the foreground: no pid file
-        return pid_alive(read_pid(self.system.path(RSPAMD_PID)))
+    name: ClassVar[str] = "rspamd"
+    title: ClassVar[str] = "rspamd"
+    log_path: ClassVar[str] = RSPAMD_LOG
+    pid_file: ClassVar[str] = RSPAMD_PID
+    stop_wait: ClassVar[float] = 15.0
 
     def in_other_netns(self) -> bool:
         if systemd_booted():
             return False    # systemd starts it in the box's own network, whoever asks
-        return in_other_netns(read_pid(self.system.path(RSPAMD_PID)))
+        return in_other_netns(self._pid())
 
-    def start(self) -> CommandResult:
-        if systemd_booted():
-            return self._starting(self.unit.start)
+    def _start_alone(self) -> CommandResult:
         # What the systemd unit's RuntimeDirectory= would make.
         self.system.run(["install", "-d", "-o", "_rspamd", "-g", "_rspamd", "-m", "755", "/run/rspamd"])
-        return self._starting(lambda: self.system.run(["rspamd", "-u", "_rspamd", "-g", "_rspamd"],
-                                                      daemonizes=True, timeout=60))
+        return self.system.run(["rspamd", "-u", "_rspamd", "-g", "_rspamd"], daemonizes=True, timeout=60)
 
-    def _starting(self, action) -> CommandResult:
-        """`action` (a start), waited for, with rspamd's complaints meanwhile kept for a failure."""
-        log_start = MailLog(self.system.path(RSPAMD_LOG)).offset()
-        result = action()
-        if result.ok:
-            self._wait_started()
-        said = MailLog(self.system.path(RSPAMD_LOG)).lines_since(log_start)
-        self.said_at_start = [line for line in said if "cannot" in line or "error" in line.lower()][-5:]
-        return result
+    def _stop_alone(self, pid: int | None) -> CommandResult:
+        return self.system.run(["kill", "-TERM", str(pid)]) if pid_alive(pid) else CommandResult(["kill"], 0, "", "")
 
-    def stop(self) -> CommandResult:
-        if systemd_booted():
-            result = self.unit.stop()
-        else:
-            pid = read_pid(self.system.path(RSPAMD_PID))
-            result = self.system.run(["kill", "-TERM", str(pid)]) if pid_alive(pid) else \
-                CommandResult(["kill"], 0, "", "")
-        deadline = time.monotonic() + 15
-        while self.running() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return result
-
-    def restart(self) -> CommandResult:
-        if systemd_booted():
-            return self._starting(self.unit.restart)
-        if self.running():
-            self.stop()
-        return self.start()
+    def _complaints(self, lines: list[str]) -> list[str]:
+        return [line for line in lines if "cannot" in line or "error" in line.lower()][-5:]
 
     def take_new_config(self) -> CommandResult:
         return self.restart()
