@@ -138,7 +138,9 @@ def test_an_interrupted_command_still_ends_with_its_summary(tmp_path, monkeypatc
         JsonLines().say("step_started", step="postfix-blank", title="…")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "status_as_json", interrupted)
+    from wizard.cli import walk
+
+    monkeypatch.setattr(walk, "status_as_json", interrupted)
     code = cli.main(["status", "--json", "--root", str(tmp_path / "box")])
     objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1 and [o["event"] for o in objects] == ["step_started", "summary"]
