@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 
-from wizard.model import (Answered, AuditCheck, Certificate, Delivered, Directory, DkimKey, DkimSigned, Flush, HashTest, Imap, InInbox,
-                          Probe, Relayed, Sendmail, Service, SmtpMail, Step, SystemUser)
+from wizard.model import Certificate, Directory, DkimKey, Probe, Service, Step, SystemUser
+from wizard.probes.registry import action_for, expectation_for
 
 # In the order a message travels; the diagram draws them in this order. The ports in the
 # labels of smtpd and IMAP come from the steps (see `labels`).
@@ -69,10 +69,9 @@ def ports(steps) -> dict[str, list[int]]:
     found: dict[str, set[int]] = {"smtpd": set(), "imap": set()}
     for step in steps:
         for probe in step.probes:
-            if isinstance(probe.action, SmtpMail):
-                found["smtpd"].add(probe.port)
-            elif isinstance(probe.action, Imap):
-                found["imap"].add(probe.port)
+            part = action_for(probe.action).listens(probe)
+            if part:
+                found[part].add(probe.port)
         for fragment in step.files:
             for item in fragment.settings:
                 if isinstance(item, Service) and item.command == "smtpd" and service_port(item):
@@ -115,36 +114,6 @@ def sends_out(path: list[str] | tuple[str, ...]) -> bool:
 
 
 def travelled_by(probe: Probe) -> list[str]:
-    """The parts a probe passes through, in order."""
-    action, expect = probe.action, probe.expect
-    if isinstance(action, Sendmail):
-        return ["sendmail", "local"]
-    if isinstance(action, Imap):
-        path = ["mua", "imap", "dovecot"]
-        return path + (["maildir"] if isinstance(expect, Answered) and expect.exists else [])
-    if isinstance(action, Flush):           # the queue lets go of what waited: on to Dovecot
-        return ["smtpd", "lmtp", "dovecot", "maildir"]
-    if isinstance(action, HashTest):        # Dovecot's password check, on the box
-        return ["dovecot"]
-    if isinstance(action, AuditCheck):      # the audit's probes: a stranger at a port
-        return ["client", "imap", "dovecot"] if action.check in ("tls-143", "tls-993") else ["client", "smtpd"]
-    assert isinstance(action, SmtpMail)
-    sending = action.auth or isinstance(expect, (Relayed, DkimSigned))
-    # A probe sent on the box itself starts at smtpd; one from outside starts at the outside
-    # client; mail being sent out starts at the user's mail client.
-    path = ["mua"] if sending else (["client"] if probe.vantage.startswith("external") else [])
-    path.append("smtpd")
-    if action.auth:
-        path.append("sasl")
-    # The signer is proven by the probes that read its signature or the receiver's verdict.
-    if isinstance(expect, DkimSigned) or (isinstance(expect, Relayed) and expect.shows):
-        path.append("milter")
-    if isinstance(expect, DkimSigned):
-        path += ["lmtp", "dovecot", "maildir"]
-    elif isinstance(expect, InInbox):
-        path += ["lmtp", "dovecot", "maildir", "imap"]
-    elif isinstance(expect, Delivered):
-        path.append("maildir" if expect.mailbox.startswith("/var/vmail") else "local")
-    elif isinstance(expect, Relayed):
-        path.append("relay")
-    return path            # refused, bounced or only asked what it offers: smtpd answered
+    """The parts a probe passes through, in order (its action's handler says, asking its
+    expectation's where the message goes on to)."""
+    return action_for(probe.action).travelled(probe, expectation_for(probe.expect))

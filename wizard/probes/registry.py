@@ -48,6 +48,15 @@ class ActionHandler:
             via: str) -> None:
         raise NotImplementedError
 
+    # ---- what the diagram asks (wizard/flow.py) --------------------------------------------------
+    def travelled(self, probe: "Probe", expect: "ExpectationHandler") -> list[str]:
+        """The parts of the server the probe passes through, in order."""
+        raise NotImplementedError
+
+    def listens(self, probe: "Probe") -> str | None:
+        """The listening part whose port the probe talks to ("smtpd", "imap"), if any."""
+        return None
+
 
 class ExpectationHandler:
     """Describes and judges one kind of expectation. The defaults say that an outcome of the
@@ -97,6 +106,23 @@ class ExpectationHandler:
     def rows(self, expect) -> tuple[str, ...]:
         """The audit rows that must pass (every row of the check when empty)."""
         return ()
+
+    # ---- what the diagram asks (wizard/flow.py) --------------------------------------------------
+    def sends_out(self, expect) -> bool:
+        """The message is one being sent out (it starts at the user's mail client)."""
+        return False
+
+    def signed(self, expect) -> bool:
+        """Proven by the signer's work (the DKIM signature, or the receiver's verdict on it)."""
+        return False
+
+    def after_smtpd(self, expect) -> list[str]:
+        """Where the accepted message goes on to (nothing: refused, bounced, only asked)."""
+        return []
+
+    def reaches_maildir(self, expect) -> bool:
+        """An IMAP session that leaves something in the Maildir."""
+        return False
 
 
 def action(cls: type[ActionHandler]) -> type[ActionHandler]:

@@ -57,3 +57,6 @@ class Flush(ActionHandler):
             if any(r.get("address", "").lower() == rcpt.lower() for r in entry.get("recipients", [])):
                 held.append(entry.get("queue_id", ""))
         return [qid for qid in held if qid]
+
+    def travelled(self, probe, expect):
+        return ["smtpd", "lmtp", "dovecot", "maildir"]      # the queue lets go of what waited: on to Dovecot

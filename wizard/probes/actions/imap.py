@@ -75,3 +75,9 @@ class Imap(ActionHandler):
         """A client set up for the other port: it sends at once (STARTTLS, or its commands)."""
         for command in ("STARTTLS",) if action.tls == "starttls" else action.commands:
             imap.command(command)
+
+    def travelled(self, probe, expect):
+        return ["mua", "imap", "dovecot"] + (["maildir"] if expect.reaches_maildir(probe.expect) else [])
+
+    def listens(self, probe):
+        return "imap"

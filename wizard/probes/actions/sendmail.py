@@ -27,3 +27,6 @@ class Sendmail(ActionHandler):
             result.actual = done.describe()
             return
         judge.after_accepted(ctx, expect, result, marker, mailbox_start, queue_id=None)
+
+    def travelled(self, probe, expect):
+        return ["sendmail", "local"]

@@ -135,3 +135,19 @@ class Smtp(ActionHandler):
         if not action.headers:
             return message_lines(body, marker)
         return message_lines(body, marker, fill(action.mail_from, ctx.values), fill(action.rcpt, ctx.values))
+
+    def travelled(self, probe, expect):
+        action, value = probe.action, probe.expect
+        # A probe sent on the box itself starts at smtpd; one from outside starts at the outside
+        # client; mail being sent out starts at the user's mail client.
+        sending = action.auth or expect.sends_out(value)
+        path = ["mua"] if sending else (["client"] if probe.vantage.startswith("external") else [])
+        path.append("smtpd")
+        if action.auth:
+            path.append("sasl")
+        if expect.signed(value):          # the signer, proven by what reads its signature
+            path.append("milter")
+        return path + expect.after_smtpd(value)
+
+    def listens(self, probe):
+        return "smtpd"

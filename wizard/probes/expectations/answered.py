@@ -66,3 +66,6 @@ class Answered(ExpectationHandler):
         problems += [f"the log does not show {fill(l, values)!r}" for l in log_missing]
         problems += [f"{exists} does not exist"] if absent_path else []
         result.actual = f"{last}; " + "; ".join(problems) if last else "; ".join(problems)
+
+    def reaches_maildir(self, expect):
+        return bool(expect.exists)

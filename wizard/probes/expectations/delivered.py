@@ -26,3 +26,6 @@ class Delivered(ExpectationHandler):
             result.status, result.actual = MET, f"delivered to {expect.mailbox}"
         else:
             result.actual = ctx.not_found_in(expect.mailbox, queue_id)
+
+    def after_smtpd(self, expect):
+        return ["maildir" if expect.mailbox.startswith("/var/vmail") else "local"]

@@ -51,3 +51,12 @@ class DkimSigned(ExpectationHandler):
             result.actual = f"{verdict.describe()}, but the walk signs as d={domain} s={selector}"
         else:
             result.actual = verdict.describe()
+
+    def sends_out(self, expect):
+        return True
+
+    def signed(self, expect):
+        return True
+
+    def after_smtpd(self, expect):
+        return ["lmtp", "dovecot", "maildir"]

@@ -49,3 +49,6 @@ class InInbox(ExpectationHandler):
             result.actual = f"in {found.parent.parent.name}/{found.parent.name}; INBOX message {numbers[0][0]} over IMAP"
         else:
             result.actual = f"in {found}, but IMAP SEARCH did not find it"
+
+    def after_smtpd(self, expect):
+        return ["lmtp", "dovecot", "maildir", "imap"]

@@ -121,3 +121,12 @@ class Relayed(ExpectationHandler):
             return
         said = f" with {', '.join(expect.shows)}" if expect.shows else ""
         result.status, result.actual = MET, f"delivered to {mailbox} on the outside host{said}"
+
+    def sends_out(self, expect):
+        return True
+
+    def signed(self, expect):
+        return bool(expect.shows)
+
+    def after_smtpd(self, expect):
+        return ["relay"]
