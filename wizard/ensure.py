@@ -30,26 +30,15 @@ def ensure_all(system: System, items, values: dict[str, str], state, note: Note,
     """Make each item exist; a problem sentence, or "" when all are in place. `users`: the
     answers' mail users, replaced in place where a user's hash is made anew."""
     for item in items:
-        if isinstance(item, DoveadmHashes):
-            problem = _doveadm_hashes(system, item, users if users is not None else [], state, note)
-        elif isinstance(item, SystemUser):
-            problem = _user(system, item, state, note)
-        elif isinstance(item, Directory):
-            problem = _directory(system, item, state, note)
-        elif isinstance(item, MailAliases):
-            problem = _aliases(system, item, state, note)
-        elif isinstance(item, DkimKey):
-            problem = _dkim_key(system, item, values, state, note)
-        elif isinstance(item, AcmeCertificate):
-            problem = _acme_certificate(system, item, values, state, note)
-        else:
-            problem = _certificate(system, item, values, state, note)
+        problem = MAKERS[type(item)](system, item, values=values, state=state, note=note,
+                                     users=users if users is not None else [])
         if problem:
             return problem
     return ""
 
 
-def _user(system: System, item: SystemUser, state, note: Note) -> str:
+def _user(system: System, item: SystemUser, *, values: dict[str, str], state, note: Note,
+          users: list[MailUser]) -> str:
     try:
         grp.getgrnam(item.group)
         note(f"group {item.group} exists already: reused")
@@ -72,7 +61,8 @@ def _user(system: System, item: SystemUser, state, note: Note) -> str:
     return ""
 
 
-def _directory(system: System, item: Directory, state, note: Note) -> str:
+def _directory(system: System, item: Directory, *, values: dict[str, str], state, note: Note,
+               users: list[MailUser]) -> str:
     target = system.path(item.path)
     if not target.exists():
         target.mkdir(parents=True)
@@ -92,7 +82,8 @@ def _directory(system: System, item: Directory, state, note: Note) -> str:
     return ""
 
 
-def _certificate(system: System, item: Certificate, values: dict[str, str], state, note: Note) -> str:
+def _certificate(system: System, item: Certificate, *, values: dict[str, str], state, note: Note,
+                 users: list[MailUser]) -> str:
     cert_path, key_path = fill(item.cert, values), fill(item.key, values)
     name = fill(item.common_name, values)
     if _usable_pair(system, cert_path, key_path):
@@ -126,7 +117,8 @@ def _certificate(system: System, item: Certificate, values: dict[str, str], stat
     return ""
 
 
-def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note: Note) -> str:
+def _dkim_key(system: System, item: DkimKey, *, values: dict[str, str], state, note: Note,
+              users: list[MailUser]) -> str:
     path = fill(item.path, values)
     target = system.path(path)
     if target.is_file() and "PRIVATE KEY" in target.read_text(errors="replace"):
@@ -156,7 +148,8 @@ def _dkim_key(system: System, item: DkimKey, values: dict[str, str], state, note
     return ""
 
 
-def _acme_certificate(system: System, item: AcmeCertificate, values: dict[str, str], state, note: Note) -> str:
+def _acme_certificate(system: System, item: AcmeCertificate, *, values: dict[str, str], state, note: Note,
+                      users: list[MailUser]) -> str:
     from wizard.acme import obtain
 
     problem = obtain(system, {**values, "fqdn": fill(item.name, values)}, note)
@@ -172,7 +165,8 @@ def _remember_key(state, path: str) -> None:
         state.made.append(entry)
 
 
-def _doveadm_hashes(system: System, item: DoveadmHashes, users: list[MailUser], state, note: Note) -> str:
+def _doveadm_hashes(system: System, item: DoveadmHashes, *, values: dict[str, str], state, note: Note,
+                    users: list[MailUser]) -> str:
     """Each user's hash from `doveadm pw -s SHA512-CRYPT` on this box, as the tutorial makes it.
     A hash passlib made (the answers were read before Dovecot was installed) is made again from
     the clear password; one this box's doveadm made is kept (a new salt would be a change for
@@ -242,7 +236,8 @@ def dkim_public_key(system: System, path: str) -> str:
     return "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
 
 
-def _aliases(system: System, item: MailAliases, state, note: Note) -> str:
+def _aliases(system: System, item: MailAliases, *, values: dict[str, str], state, note: Note,
+             users: list[MailUser]) -> str:
     source, database = system.path(item.path), system.path(item.path + ".db")
     if not source.exists():
         if system.sandbox:
@@ -303,3 +298,8 @@ def undo_made(system: System, state, note: Note) -> None:
                  "and a walk again signs with it (delete it by hand if it is not)")
         elif item.get("kind") == "user":
             note(f"user {item['name']} stays (remove it with `userdel {item['name']}` if no mail needs it)")
+
+
+# One maker a kind of thing a step makes exist (the model's ensure items), by its type.
+MAKERS = {SystemUser: _user, Directory: _directory, Certificate: _certificate, DkimKey: _dkim_key,
+          AcmeCertificate: _acme_certificate, DoveadmHashes: _doveadm_hashes, MailAliases: _aliases}
