@@ -25,6 +25,10 @@ from pathlib import Path
 from wizard.answers import Answers
 from wizard.system import System, SystemError_, crashpoint, pid_alive, read_pid
 
+# The lab's own files are the host's, whatever box a walk is on (a sandbox's --root included):
+# its namespaces, its run directory, its zone. Written through this one System, atomically.
+HOST = System()
+
 LAB_RUN = Path("/run/mailwizard-lab")
 NETNS_ETC = Path("/etc/netns")
 NETNS_RUN = Path("/run/netns")
@@ -197,7 +201,7 @@ def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -
         replaced = {(name.lower(), rdtype) for name, rdtype, _ in extra}
         records = [r for r in plan.records() if (r[0].lower(), r[1]) not in replaced] + extra
     data = {"records": records, "servfail": list(servfail), "silent": silent}
-    System().write_file(plan.zone_file, json.dumps(data, indent=1))
+    HOST.write_file(plan.zone_file, json.dumps(data, indent=1))
 
 
 def set_blocklist(plan: LabPlan, listed: list[str] | None = None, refuses: bool | None = None) -> None:
@@ -207,7 +211,7 @@ def set_blocklist(plan: LabPlan, listed: list[str] | None = None, refuses: bool 
         state["listed"] = listed
     if refuses is not None:
         state["refuses"] = refuses
-    System().write_file(plan.blocklist_file, json.dumps(state, indent=1))
+    HOST.write_file(plan.blocklist_file, json.dumps(state, indent=1))
     write_zone(plan)
 
 
@@ -221,7 +225,7 @@ def published(plan: LabPlan) -> list[list[str]]:
 def publish(plan: LabPlan, rows: list[list[str]]) -> None:
     """The lab's registrar: these records (name, type, zone-file value) are the published ones
     from now on, in place of the lab's own of the same name and type."""
-    System().write_file(plan.published_file, json.dumps(rows, indent=1))
+    HOST.write_file(plan.published_file, json.dumps(rows, indent=1))
     write_zone(plan)
 
 
@@ -239,7 +243,7 @@ def receiver_mode(plan: LabPlan) -> str:
 def set_receiver(plan: LabPlan, mode: str) -> None:
     if mode not in RECEIVER_MODES:
         raise LabError(f"the outside mail server is {' or '.join(RECEIVER_MODES)}, not {mode!r}.")
-    System().write_file(plan.receiver_file, mode + "\n")
+    HOST.write_file(plan.receiver_file, mode + "\n")
 
 
 class Lab:
@@ -312,12 +316,11 @@ class Lab:
         self._net(done)
         crashpoint("lab:network")
         for ns in (plan.mail_ns, plan.ext_ns):
-            (NETNS_ETC / ns).mkdir(parents=True, exist_ok=True)
-            (NETNS_ETC / ns / "resolv.conf").write_text(
-                f"# the mailwizard lab's DNS (written by `mailwizard lab up`)\nnameserver {plan.dns_address}\n")
+            HOST.write_file(NETNS_ETC / ns / "resolv.conf",
+                            f"# the mailwizard lab's DNS (written by `mailwizard lab up`)\nnameserver {plan.dns_address}\n")
         done.append(f"resolv.conf in both namespaces names the lab DNS at {plan.dns_address}")
         plan.maildir.mkdir(parents=True, exist_ok=True)
-        System().write_file(plan.outside_name_file, plan.exthost + "\n")
+        HOST.write_file(plan.outside_name_file, plan.exthost + "\n")
         write_zone(plan)
         record["pids"]["dns"] = self._service("dns", ["wizard.lab.dnsserver", "--listen", plan.dns_address,
                                                       "--zone", str(plan.zone_file)])
@@ -347,8 +350,7 @@ class Lab:
 
         plan = self.plan
         if not plan.relay_account.exists():
-            plan.relay_account.touch(mode=0o600)
-            plan.relay_account.write_text(f"mailwizard\n{secrets.token_urlsafe(12)}\n")
+            HOST.write_file(plan.relay_account, f"mailwizard\n{secrets.token_urlsafe(12)}\n", mode=0o600)
         cert, key = self_signed(plan.rundir / "relay.pem", plan.rundir / "relay.key", plan.relay_host,
                                 plan.ext_address, "mailwizard lab relay host")
         return ["wizard.lab.smarthost", "--listen", plan.ext_address, "--hostname", plan.relay_host,
