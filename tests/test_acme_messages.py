@@ -4,7 +4,7 @@ against the lab's pebble), and the verdict on a served certificate's days left."
 from __future__ import annotations
 
 from wizard.acme import CertificateFacts, why_not
-from wizard.checks import judge_served
+from wizard.checks.certificates import judge_served
 
 VALUES = {"fqdn": "mail.example.test", "acme_server": "https://acme.ext.test:14000/dir"}
 OURS = {"127.0.0.1", "192.0.2.25"}

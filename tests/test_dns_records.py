@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from wizard import checks
-from wizard.checks import CheckContext, Lookup
+from wizard.checks import dns as checks
+from wizard.checks.result import CheckContext
+from wizard.resolver import Lookup
 from wizard.mailauth import record_difference, same_record, zone_line, zone_strings
 from wizard.system import System
 

@@ -15,7 +15,7 @@ import pytest
 
 from sessions import open_engine
 from steps import ALL_STEPS
-from wizard.checks import CheckResult
+from wizard.checks.result import CheckResult
 from wizard import events as ev
 from wizard.probes.runner import FAILED, MET, ProbeResult
 from wizard.tui.app import WizardApp

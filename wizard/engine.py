@@ -15,7 +15,7 @@ from typing import Callable
 
 from wizard import resources
 from wizard.answers import LAB_EXAMPLE, Answers
-from wizard.checks import CheckResult
+from wizard.checks.result import CheckResult
 from wizard.context import EngineError, WalkContext, with_user_changes
 from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
 from wizard.ensure import ensure_all
@@ -562,7 +562,7 @@ class Engine:
             values = {**values, "vantage": "none"}
         host = ""
         if domain and domain != values.get("maildomain"):
-            from wizard.checks import mail_hosts
+            from wizard.checks.dns import mail_hosts
 
             hosts, _ = mail_hosts(domain, timeout)
             host = hosts[0] if hosts else domain     # no MX: its own name, as a sender would try

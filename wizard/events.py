@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from wizard.checks import CheckResult
+    from wizard.checks.result import CheckResult
     from wizard.model import Erratum, Probe, Step
     from wizard.planning import FileChange
     from wizard.probes.runner import ProbeResult

@@ -194,7 +194,7 @@ class Erratum:
 
 @dataclass(frozen=True)
 class Requirement:
-    """A prerequisite check by name (see wizard/checks.py) with its arguments."""
+    """A prerequisite check by name (the table in wizard/checks/__init__.py) with its arguments."""
 
     check: str
     args: tuple[str, ...] = ()

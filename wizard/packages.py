@@ -61,7 +61,7 @@ def install_packages(ctx: WalkContext, step: Step, values: dict[str, str],
 
 def other_mta(system) -> tuple[str, str] | None:
     """(program, package) of a mail server other than Postfix that holds port 25 here."""
-    from wizard.checks import listeners
+    from wizard.checks.ports import listeners
 
     for pid, program in listeners(25):
         try:

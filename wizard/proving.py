@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from wizard.checks import DEFAULT_TIMEOUT, CheckResult, run_requirements
+from wizard.checks import run_requirements
+from wizard.checks.result import CheckResult
 from wizard.config import each_of, fill
 from wizard.context import WalkContext
 from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
@@ -17,6 +18,7 @@ from wizard.model import Probe, Step
 from wizard.probes.runner import ProbeResult, ProbeRunner
 from wizard.publishing import record_check
 from wizard.statuses import MET, MISSED, PASSED
+from wizard.timeouts import DEFAULT_TIMEOUT
 
 DAEMON_LOGS = (("mail.log", MAIL_LOG), ("dovecot.log", DOVECOT_LOG))
 LOG_WINDOW_LINES = 200

@@ -90,7 +90,7 @@ def _greeting(target: Target) -> tuple[str, list[str]]:
 
 
 def lookup_address(target: Target) -> list[str]:
-    from wizard.checks import lookup
+    from wizard.resolver import lookup
 
     return lookup(target.host, "A", target.timeout).records
 

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from wizard.audit.model import REQUIRED, Row, Target, broken, informed, judged, untested
-from wizard.checks import (LISTED, LOOKUP_FAILED, NOT_LISTED, REFUSED_TO_ANSWER, Lookup, lookup, query_blocklist,
-                           reverse_name)
+from wizard.checks.blocklists import LISTED, LOOKUP_FAILED, NOT_LISTED, REFUSED_TO_ANSWER, query_blocklist
+from wizard.resolver import Lookup, lookup, reverse_name
 from wizard.statuses import OPTIONAL, RECOMMENDED
 
 FAILED_LOOKUP = ("TIMEOUT", "SERVFAIL", "ERROR")
