@@ -71,3 +71,35 @@ def test_every_prerequisite_is_listed_once_where_it_is_first_needed(engine):
     record_rows = [row for row in rows if row.place == "dns-auth"]
     assert len(record_rows) == len(records) and all(row.result.advisory for row in record_rows)
     assert {row.result.name for row in record_rows} >= {"_dmarc.example.test TXT", "example.test TXT"}
+
+
+def test_the_walk_s_values_read_the_box_once_a_step_and_never_in_between(engine, monkeypatch, tmp_path):
+    """`values()` is a function of the answers, the state and what was read from the box at the
+    step's start (the DKIM key's public half, answers kept in files): asked again and again, it
+    touches no file; the next step reads the box again, and renders with what it found."""
+    import builtins
+    import os
+    import subprocess
+
+    from steps.dkim import KEY
+    from wizard.config import fill
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError(f"values() touched the disk: {args[:1]}")
+
+    values = engine.values()
+    with monkeypatch.context() as patched:
+        for name in ("open", "stat", "lstat", "listdir", "scandir"):
+            patched.setattr(builtins if name == "open" else os, name, no_disk)
+        assert all(engine.values() == values for _ in range(3))
+    assert values["dkim_public_key"] == "KEY-NOT-MADE-YET"
+    # A key appears on the box (as the dkim step would make it): read at the next step's start.
+    key = tmp_path / fill(KEY, values).lstrip("/")
+    key.parent.mkdir(parents=True)
+    made = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
+                           "-out", str(key)], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert engine.values()["dkim_public_key"] == "KEY-NOT-MADE-YET", "read once a step, not at every call"
+    engine.walk("dkim")
+    public = engine.values()["dkim_public_key"]
+    assert public.startswith("MI") and len(public) > 100, public[:80]

@@ -35,7 +35,7 @@ class WalkContext:
     answers: Answers | None = None
     platform_found: Platform | None = None
     lab: bool = False           # running inside the lab's mail namespace: the outside is ours
-    _public_keys: dict = field(default_factory=dict, repr=False)   # key path → (mtime, public half)
+    _read: dict = field(default_factory=dict, repr=False)          # what values() took from the box's files
     given: dict = field(default_factory=dict, repr=False)          # answers to the steps' questions
     outside_learned: set = field(default_factory=set, repr=False)  # vantage points asked this session
     outside_unavailable: str = ""   # why the outside on this box could not be made (then: none)
@@ -55,13 +55,28 @@ class WalkContext:
             raise EngineError("no answers yet: give them with --answers FILE (see the README).")
         return self.answers
 
+    def read_the_box_again(self) -> None:
+        """What `values` takes from the box's files — the DKIM key's public half, the answers an
+        earlier run kept in a file, the lab's outside name — is read again when next asked. The
+        engine says so at each step's start, once the step has made what it makes (a key), and
+        after undo and reset; in between, `values` reads nothing: it is a function of the
+        answers, the platform, the state and what was read."""
+        self._read.clear()
+
+    def _from_the_box(self, key: tuple, read: Callable[[], object]):
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
+
     def values(self) -> dict[str, str]:
         answers = self.need_answers()
         values = {**answers.values(), **self.platform.values()}
         if self.lab:
-            from wizard.lab.network import LabPlan
+            from wizard.lab.network import LabPlan, built_outside_name
 
-            plan = LabPlan.from_answers(answers)
+            name = answers.lab["name"]
+            plan = LabPlan.from_answers(answers, self._from_the_box(("outside-name", name),
+                                                                    lambda: built_outside_name(name)))
             values.update(plan.values())
             if answers.vantage in ("none", "box"):     # a chosen vantage point (manual, ssh) is kept
                 values["vantage"] = f"netns:{plan.ext_ns}"
@@ -119,7 +134,8 @@ class WalkContext:
             prefix = fill(question.kept_after, values)
         except ValueError:
             return ""
-        for line in (self.system.read_text(question.kept_in) or "").splitlines():
+        kept = self._from_the_box(("file", question.kept_in), lambda: self.system.read_text(question.kept_in))
+        for line in (kept or "").splitlines():
             if prefix and line.startswith(prefix):
                 return line[len(prefix):].strip()
         return ""
@@ -147,19 +163,19 @@ class WalkContext:
     def dkim_public_key(self, values: dict[str, str]) -> str:
         """The public half of the walk's DKIM key, as its record's p= (read from the key on the
         box, so what is shown and checked is what rspamd signs with)."""
-        from wizard.ensure import dkim_public_key
         from wizard.model import DkimKey
 
         paths = [fill(item.path, values) for step in self.steps for item in step.ensure if isinstance(item, DkimKey)]
         for path in paths:
-            try:
-                stamp = self.system.path(path).stat().st_mtime_ns
-            except OSError:
-                continue
-            if self._public_keys.get(path, (None, ""))[0] != stamp:
-                self._public_keys[path] = (stamp, dkim_public_key(self.system, path))
-            return self._public_keys[path][1]
+            public = self._from_the_box(("dkim-key", path), lambda p=path: self._public_half(p))
+            if public is not None:
+                return public
         return "KEY-NOT-MADE-YET"
+
+    def _public_half(self, path: str) -> str | None:
+        from wizard.ensure import dkim_public_key
+
+        return dkim_public_key(self.system, path) if self.system.path(path).exists() else None
 
     def in_this_lab(self, answers: Answers) -> Answers:
         """The answers as a lab walk takes them: the lab's own CA and block list when none was

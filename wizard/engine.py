@@ -406,6 +406,7 @@ class Engine:
         self.state.path_chosen = True       # a walk begun has its path: no face asks any more
         self.cancel_requested.clear()
         self.prover.mark_logs()
+        self.ctx.read_the_box_again()
         values = self.values()
         self.emit(StepStarted(step.id, view.title, step))
         taken = self.ctx.applies(step) and self.ctx.can_stage(step)
@@ -502,6 +503,7 @@ class Engine:
         users = list(self.ctx.answers.users) if self.ctx.answers is not None else []
         problem = ensure_all(self.system, step.ensure, values, self.state,
                              lambda text: self.emit(Note(step.id, text)), users)
+        self.ctx.read_the_box_again()       # what it made (a key) is what the step's files render
         if self.ctx.take_users(users):
             self._renders_follow_the_users(step)
         self.ctx.save(f"ensured:{step.id}")
@@ -638,6 +640,7 @@ class Engine:
     def undo(self, step_id: str | None = None) -> StepOutcome:
         """Roll back the last step (or `step_id` and every step after it)."""
         undone, status, message = self.rollback.undo(step_id)
+        self.ctx.read_the_box_again()
         if status != FAILED:
             self.remember("undo", step=undone)
             self.ctx.save(f"undone:{undone}")
@@ -659,6 +662,7 @@ class Engine:
 
     def reset(self) -> None:
         self.rollback.reset()
+        self.ctx.read_the_box_again()
         if not self.system.sandbox and BoxOutside(self.system).down():
             self.emit(Note("", f"removed the outside simulated on this box ({box_outside.NAME})"))
         self._outside_made = False

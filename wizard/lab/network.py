@@ -52,12 +52,16 @@ class LabPlan:
     extuser: str
 
     @classmethod
-    def from_answers(cls, answers: Answers) -> "LabPlan":
+    def from_answers(cls, answers: Answers, built_name: str | None = None) -> "LabPlan":
+        """`built_name`: the outside name the running lab was built with, when the caller has
+        read it already (None: read here)."""
         lab = dict(answers.lab)
         # The outside host's name: the answers', or else the one the running lab was built
         # with (a walk that learns it must not rename the lab when it publishes records).
+        if built_name is None and not answers.exthost:
+            built_name = built_outside_name(lab["name"])
         exthost = (f"{answers.exthost}.{answers.extdomain}" if answers.exthost
-                   else _built_outside_name(lab["name"]) or f"exthost.{answers.extdomain}")
+                   else built_name or f"exthost.{answers.extdomain}")
         return cls(lab["name"], lab["mail_address"], lab["ext_address"], lab["dns_address"],
                    answers.maildomain, answers.fqdn, answers.extdomain, exthost, answers.extuser)
 
@@ -182,7 +186,7 @@ class LabPlan:
                 "ext_address": self.ext_address, "listed_client": self.dns_address}
 
 
-def _built_outside_name(name: str) -> str:
+def built_outside_name(name: str) -> str:
     try:
         return (LAB_RUN / name / "outside-name").read_text().strip()
     except OSError:
