@@ -9,7 +9,7 @@ import difflib
 from dataclasses import dataclass
 
 from wizard.dialect import DOVECOT_CONF, translate_dovecot
-from wizard.model import Block, Extend, Remove, Service, Step, UserTable
+from wizard.model import Block, Extend, Remove, Service, Setting, Step, UserTable
 
 HEADER = "# Written by mailwizard. Edit it through mailwizard; hand edits show up as drift.\n"
 
@@ -82,6 +82,27 @@ def _extend(entries: dict, item: Extend, values: dict[str, str]) -> None:
     entries[item.name] = Line(line.name, ", ".join(parts), why, line.one_per_line)
 
 
+def _put_setting(entries: dict, item: Setting, values: dict[str, str]) -> None:
+    for each_values in each_of(item.each, values):
+        name = _one_line(item.name, fill(item.name, each_values))
+        entries[name] = Line(name, _one_line(name, fill(item.value, each_values)), item.why, item.one_per_line)
+
+
+def _remove(entries: dict, item: Remove, values: dict[str, str]) -> None:
+    entries.pop(fill(item.name, values), None)
+
+
+def _put_block(entries: dict, item: Block, values: dict[str, str]) -> None:
+    block = _filled_block(item, values)
+    entries.pop(block.name, None)       # a replaced block moves to the end
+    entries[block.name] = block
+
+
+# What each kind of a fragment's items does to the file's entries, by its type (a master.cf
+# Service is rendered by render_master, into the box's own file).
+PUT = {Setting: _put_setting, Remove: _remove, Extend: _extend, Block: _put_block}
+
+
 def extends_box(path: str, steps) -> bool:
     """Whether the steps write `path` into the box's own file (master.cf) rather than anew."""
     return any(f.path == path and f.format == "master" for s in steps for f in s.files)
@@ -119,19 +140,7 @@ def render_file(path: str, steps: tuple[Step, ...] | list[Step], values: dict[st
             if fragment.format == "map":
                 separator = " "
             for item in fragment.settings:
-                if isinstance(item, Remove):
-                    entries.pop(fill(item.name, values), None)
-                elif isinstance(item, Extend):
-                    _extend(entries, item, values)
-                elif isinstance(item, Block):
-                    block = _filled_block(item, values)
-                    entries.pop(block.name, None)       # a replaced block moves to the end
-                    entries[block.name] = block
-                else:
-                    for each_values in each_of(item.each, values):
-                        name = _one_line(item.name, fill(item.name, each_values))
-                        entries[name] = Line(name, _one_line(name, fill(item.value, each_values)),
-                                             item.why, item.one_per_line)
+                PUT[type(item)](entries, item, values)
     if not started:
         return None
     out = [HEADER]
