@@ -74,7 +74,7 @@ class WalkContext:
         if self.lab:
             from wizard.lab.network import LabPlan, built_outside_name
 
-            name = answers.lab["name"]
+            name = dict(answers.lab)["name"]
             plan = LabPlan.from_answers(answers, self._from_the_box(("outside-name", name),
                                                                     lambda: built_outside_name(name)))
             values.update(plan.values())
