@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -158,9 +157,9 @@ class Booted:
 
     def in_namespace(self, ns: str, code: str) -> str:
         """A Python snippet run by the box's python3 in one of the lab's namespaces."""
-        done = self.run("ip", "netns", "exec", ns, "python3", "-c", textwrap.dedent(code), timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout.strip()
+        from conftest import in_namespace
+
+        return in_namespace(ns, code, run=self.run, python="python3")
 
     def starts(self, unit: str) -> int:
         """How often systemd started `unit` since boot (its NRestarts does not count manual ones)."""

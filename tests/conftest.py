@@ -274,12 +274,13 @@ def lab(box: Path):
             Path("/etc/netns").rmdir()
 
 
-def in_namespace(ns: str, code: str) -> str:
-    """Run a Python snippet inside a lab namespace (where the daemons, or the outside, live)."""
+def in_namespace(ns: str, code: str, run=None, python: str = sys.executable) -> str:
+    """Run a Python snippet inside a lab namespace (where the daemons, or the outside, live):
+    on this host, or through `run` (a box's own way of running a command, with its python)."""
     import textwrap
 
-    done = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=120)
+    argv = ["ip", "netns", "exec", ns, python, "-c", textwrap.dedent(code)]
+    done = run(*argv, timeout=120) if run else subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
 

@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import tomllib
 from pathlib import Path
@@ -184,9 +183,9 @@ class Trixie:
 
     def in_namespace(self, ns: str, code: str) -> str:
         """A Python snippet run by the chroot's own python3 inside one of its lab namespaces."""
-        done = self.run("ip", "netns", "exec", ns, "python3", "-c", textwrap.dedent(code), timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout.strip()
+        from conftest import in_namespace
+
+        return in_namespace(ns, code, run=self.run, python="python3")
 
     # ---- making and removing ----------------------------------------------------------------
     def make(self) -> None:

@@ -1,18 +1,27 @@
-"""Waiting in the Pilot scenario scripts (run in the lab's namespace): poll a condition, bounded,
-and on timeout end the script with what it had seen so far."""
+"""Waiting in the Pilot tests and scenario scripts: poll a condition between the app's turns,
+bounded; a scenario script (run in the lab's namespace) ends on timeout with what it had seen."""
 
 from __future__ import annotations
 
 import json
 
 
+async def wait_until(pilot, condition, seconds: float, what: str = "the condition") -> None:
+    """Until `condition()` holds, checked every 50 ms between the app's turns (bounded)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+
+
 def waiter(seen: dict, default_seconds: float):
+    """`until` for a scenario script: on timeout it ends the script with what it had seen."""
     async def until(pilot, condition, seconds: float = default_seconds) -> None:
-        for _ in range(int(seconds / 0.05)):
-            if condition():
-                return
-            await pilot.pause(0.05)
-        raise SystemExit(f"timed out waiting in the TUI; seen so far: {json.dumps(seen)[-2000:]}")
+        try:
+            await wait_until(pilot, condition, seconds)
+        except AssertionError:
+            raise SystemExit(f"timed out waiting in the TUI; seen so far: {json.dumps(seen)[-2000:]}") from None
     return until
 
 
@@ -24,9 +33,4 @@ async def close_opening_dialogs(app, pilot, seconds: float = 5.0) -> None:
             return
         dialog = app.screen
         await pilot.press("escape")
-        for _ in range(int(seconds / 0.05)):
-            if app.screen is not dialog:
-                break
-            await pilot.pause(0.05)
-        else:
-            raise AssertionError(f"{type(dialog).__name__} did not close on escape within {seconds:g} s")
+        await wait_until(pilot, lambda: app.screen is not dialog, seconds, f"{type(dialog).__name__} to close on escape")

@@ -14,6 +14,7 @@ import pytest
 
 from caches import HOST_PYTHON
 from conftest import ANSWERS, REPO
+from terminal import Terminal
 from debian13 import kept_wheels
 
 LEFT_OUT = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "build", "tests",
@@ -78,35 +79,20 @@ def test_version_errata_a_sandbox_walk_and_its_report_from_the_wheel(installed):
     assert audit.returncode == 2 and "no sandbox" in audit.stderr, audit.stderr
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
-
-
 def test_the_wheel_s_tui_paints_its_first_screen_in_a_terminal(installed):
     venv, work = installed
-    session = f"mwwheel{int(time.time()) % 100000}"
-    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-         f"cd {work} && TERM=xterm-256color {venv}/bin/mailwizard --root tui-box --answers answers.toml")
-    def shows(*texts: str) -> str:
-        shown = ""
-        for _ in range(150):
-            shown = tmux("capture-pane", "-p", "-t", session)
-            if all(text in shown for text in texts):
-                break
-            time.sleep(0.2)
-        return shown
-
+    terminal = Terminal(f"mwwheel{int(time.time()) % 100000}")
+    terminal.start(f"cd {work} && TERM=xterm-256color {venv}/bin/mailwizard --root tui-box --answers answers.toml",
+                   width=100, height=30)
     try:
         # A first start asks the path before anything else; `s` goes straight.
-        shown = shows("Follow the tutorial's lessons", "Straight")
-        assert "Follow the tutorial's lessons" in shown, shown
-        tmux("send-keys", "-t", session, "s")
-        shown = shows("Check the prerequisites", "palette")
-        assert "Check the prerequisites" in shown and "palette" in shown, shown
+        terminal.wait_for("Follow the tutorial's lessons", "Straight")
+        terminal.keys("s")
+        shown = terminal.wait_for("Check the prerequisites", "palette")
         assert "Follow the tutorial's lessons" not in shown, shown
-        tmux("send-keys", "-t", session, "q")
+        terminal.keys("q")
     finally:
-        tmux("kill-session", "-t", session)
+        terminal.kill()
 
 
 def _package_file(installed, name: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import ANSWERS
 from sessions import open_engine
-from pilot_wait import close_opening_dialogs
+from pilot_wait import close_opening_dialogs, wait_until
 from steps import ALL_STEPS
 from wizard.engine import Engine
 from wizard.tui.app import WizardApp
@@ -25,11 +25,8 @@ def make_engine(root: Path) -> Engine:
 
 
 async def wait_idle(app, pilot) -> None:
-    for _ in range(200):
-        await pilot.pause(0.05)
-        if not app.busy:
-            return
-    raise AssertionError("the step did not finish")
+    await pilot.pause(0.05)             # the key's turn first: the step's worker starts
+    await wait_until(pilot, lambda: not app.busy, 10, "the step to finish")
 
 
 def test_run_a_step_from_the_keyboard_and_see_it_done(tmp_path):

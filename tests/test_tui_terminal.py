@@ -5,37 +5,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 import pytest
 
 from conftest import ANSWERS, REPO
+from terminal import Terminal
 
 SESSION = f"mwtui{os.getpid()}"
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
-
-
-def screen() -> str:
-    return tmux("capture-pane", "-p", "-t", SESSION)
-
-
-def wait_for(text: str, seconds: float = 30) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        shown = screen()
-        if text in shown:
-            return shown
-        time.sleep(0.2)
-    raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen()}")
-
-
-def session_alive() -> bool:
-    return subprocess.run(["tmux", "has-session", "-t", SESSION], capture_output=True).returncode == 0
+TERMINAL = Terminal(SESSION)
+screen, wait_for, session_alive = TERMINAL.screen, TERMINAL.wait_for, TERMINAL.alive
 
 
 @pytest.fixture
@@ -49,17 +31,17 @@ def terminal(tmp_path):
     def start() -> None:
         command = (f"cd {REPO} && TERM=xterm-256color {sys.executable} -m wizard "
                    f"--root {root} --answers {answers}")
-        tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", command)
+        TERMINAL.start(command)
 
     yield start, root
-    tmux("kill-session", "-t", SESSION)
+    TERMINAL.kill()
 
 
 def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     start, root = terminal
     start()
     wait_for("Follow the tutorial's lessons")    # a first start asks the path first
-    tmux("send-keys", "-t", SESSION, "s")
+    TERMINAL.keys("s")
     wait_for("Check the prerequisites")
     shown = wait_for("^p palette")              # the footer is painted last
     assert "Follow the tutorial's lessons" not in shown, shown
@@ -67,11 +49,11 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     # At 80 columns a first-time admin still sees the way out and the way to help.
     footer = shown.rstrip().splitlines()[-1]
     assert "? Help" in footer and "q Quit" in footer, footer
-    tmux("send-keys", "-t", SESSION, "r")
+    TERMINAL.keys("r")
     wait_for("✔ Check the prerequisites")
-    tmux("send-keys", "-t", SESSION, "n", "r")
+    TERMINAL.keys("n", "r")
     wait_for("✔ Install Postfix and Dovecot")
-    tmux("send-keys", "-t", SESSION, "q")
+    TERMINAL.keys("q")
     deadline = time.monotonic() + 10
     while session_alive() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -80,14 +62,14 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     start()
     shown = wait_for("An earlier walk finished 2 of")
     assert "Next: Start Postfix from an empty main.cf" in shown
-    tmux("send-keys", "-t", SESSION, "Enter")
+    TERMINAL.keys("Enter")
     time.sleep(0.5)
-    tmux("send-keys", "-t", SESSION, "r")       # resumed at the first unfinished step
+    TERMINAL.keys("r")       # resumed at the first unfinished step
     wait_for("✔ Start Postfix from an empty main")   # the list's scroll bar may take the end
     assert (root / "etc/postfix/main.cf").exists()
-    tmux("send-keys", "-t", SESSION, "?")
+    TERMINAL.keys("?")
     wait_for("run the selected step")
-    tmux("send-keys", "-t", SESSION, "Escape", "q")
+    TERMINAL.keys("Escape", "q")
 
 
 def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
@@ -95,14 +77,13 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
 
     start, root = terminal
     answers = tmp_path / "answers.toml"
-    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24",
-         f"cd {REPO} && NO_COLOR=1 TERM=xterm-256color {sys.executable} -m wizard "
-         f"--root {root} --answers {answers}")
+    TERMINAL.start(f"cd {REPO} && NO_COLOR=1 TERM=xterm-256color {sys.executable} -m wizard "
+                   f"--root {root} --answers {answers}")
     wait_for("Follow the tutorial's lessons")    # the first start's question, then the screen
-    tmux("send-keys", "-t", SESSION, "s")
+    TERMINAL.keys("s")
     wait_for("Path: straight")                  # the dialog is answered and the list repainted
     wait_for("Check the prerequisites")
-    raw = tmux("capture-pane", "-e", "-p", "-t", SESSION)
+    raw = TERMINAL.screen("-e")
     greys = set(range(232, 256)) | {0, 7, 8, 15, 16, 231}
     palette = [int(n) for n in re.findall(r"\x1b\[(?:\d+;)*[34]8;5;(\d+)", raw)]
     truecolour = re.findall(r"[34]8;2;(\d+);(\d+);(\d+)", raw)
@@ -113,7 +94,7 @@ def test_no_color_gives_a_screen_in_greys_only(terminal, tmp_path):
     shown = screen()
     assert re.search(r"^\s*· Check the prerequisites", shown, re.M), shown
     assert re.search(r"^\s*🔒 Install Postfix and Dovecot", shown, re.M), shown
-    tmux("send-keys", "-t", SESSION, "q")
+    TERMINAL.keys("q")
 
 
 @pytest.mark.parametrize("text,reason", [
@@ -127,17 +108,16 @@ def test_answers_that_cannot_be_read_end_the_start_with_their_reason(tmp_path, t
     answers.write_text(text)
     root = tmp_path / "root"
     root.mkdir()
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "24",
-         f"cd {REPO} && TERM=xterm-256color {sys.executable} -m wizard --root {root} --answers {answers}; "
-         "echo EXIT=$?; sleep 60")
+    TERMINAL.start(f"cd {REPO} && TERM=xterm-256color {sys.executable} -m wizard --root {root} --answers {answers}; "
+                   "echo EXIT=$?; sleep 60", width=100)
     try:
         shown = wait_for("EXIT=")
         assert "EXIT=2" in shown, shown
-        joined = tmux("capture-pane", "-p", "-J", "-t", SESSION)     # wrapped lines as one
+        joined = TERMINAL.screen("-J")     # wrapped lines as one
         assert "mailwizard: " in joined and reason in joined, joined
         assert not (root / "etc").exists() and not (root / "var").exists()
     finally:
-        tmux("kill-session", "-t", SESSION)
+        TERMINAL.kill()
 
 
 def test_a_first_start_shows_the_selected_steps_explanation_under_the_path_question(terminal):
