@@ -34,3 +34,13 @@ async def close_opening_dialogs(app, pilot, seconds: float = 5.0) -> None:
         dialog = app.screen
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not dialog, seconds, f"{type(dialog).__name__} to close on escape")
+
+
+async def settle(pilot, seconds: float = 10) -> None:
+    """Until the app is still: the walk on screen, its workers done (a step, the checks), its
+    animations over, and one more turn for the last paint — what a snapshot is taken of."""
+    app = pilot.app
+    await wait_until(pilot, lambda: bool(app.query("#steps")), seconds, "the walk on screen")
+    await app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()

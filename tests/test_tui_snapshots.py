@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pilot_wait import settle
 from sessions import open_engine
 from steps import ALL_STEPS
 from wizard.checks.result import CheckResult
@@ -66,7 +67,7 @@ def select(app, step_id: str, tab: str = "tab-explain") -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_step_list_and_explanation(snap_compare, engine, size):
     async def before(pilot):
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
 
@@ -75,7 +76,7 @@ def test_step_list_and_explanation(snap_compare, engine, size):
 def test_changes_before_anything_is_written(snap_compare, engine, size):
     async def before(pilot):
         select(pilot.app, "postfix-names", "tab-changes")
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
 
@@ -103,7 +104,7 @@ def test_probe_transcript_as_it_happens(snap_compare, engine, size):
             app.show_event(ev.ProbeLine("postfix-names", line, probe.id))
         app.show_event(ev.ProbeDone("postfix-names", recorded_probe(MET)))
         app.show_event(ev.ProbeStarted("postfix-names", "Test C: a local user", probe))
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
 
@@ -117,7 +118,7 @@ def test_failure_with_its_log_lines(snap_compare, engine, size):
         app.show_event(ev.ProbeDone("postfix-names", recorded_probe(
             FAILED, actual="550 5.1.1 at RCPT", reason="the server refused the recipient")))
         app._show_log(engine.steps[3])
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
 
@@ -139,7 +140,7 @@ def test_prerequisites(snap_compare, engine, size):
 
     async def before(pilot):
         await pilot.press("c")
-        await pilot.pause(0.5)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)
 
@@ -151,6 +152,6 @@ def test_resume_prompt(snap_compare, engine, size):
     main_cf.write_text(main_cf.read_text() + "# edited by hand\n")
 
     async def before(pilot):
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(WizardApp(engine), terminal_size=size, run_before=before)

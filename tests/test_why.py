@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import in_namespace, LAB_NAME, mailwizard, ok
+from wizard.system import pid_alive
 
 pytestmark = pytest.mark.daemons
 
@@ -101,7 +102,9 @@ def test_why_names_what_became_of_each_mail(lab_up):
     # Deferred: the outside server is down (its process ended), so nothing listens there.
     record = json.loads((Path("/run/mailwizard-lab") / LAB_NAME / "lab.json").read_text())
     os.kill(record["pids"]["smtp"], signal.SIGTERM)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10          # until it has gone (its port closed with it)
+    while pid_alive(record["pids"]["smtp"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert send("alice@example.test", "bob@ext.test", "why-down", login=True) == "accepted"
     done, last = why_until(answers, "<why-down@example.test>", "deferred")
     assert "the other server refused the connection" in last and "tries again by itself" in last, done.stdout

@@ -26,7 +26,7 @@ async def checks(answers: str) -> None:
     engine = open_engine(None, Path(answers), lab=True)
     app = WizardApp(engine)
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(0.5)
+        await until(pilot, lambda: bool(app.query("#steps")))
         await close_opening_dialogs(app, pilot)
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, PrerequisitesScreen)

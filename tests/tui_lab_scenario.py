@@ -83,14 +83,14 @@ async def second_session(answers: str) -> None:
     engine = lab_engine(answers)
     app = WizardApp(engine)
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause(0.3)
+        await until(pilot, lambda: bool(app.screen.query("#resume-text")))
         seen["resume_text"] = str(app.screen.query_one("#resume-text").render())
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: not app.screen.query("#resume-text"))
         seen["resumed_at"] = engine.steps[app.query_one("#steps").index].id
         await pilot.press("r")
-        await until(pilot, lambda: not app.busy and engine.state.status_of("dovecot-imap") != "applying")
-        await pilot.pause(0.2)
+        # Until the step has an outcome (pending before the key's turn, applying while it runs).
+        await until(pilot, lambda: not app.busy and engine.state.status_of("dovecot-imap") not in ("pending", "applying"))
     seen["after_resume"] = engine.state.status_of("dovecot-imap")
     seen["states"] = {row.step.id: row.status for row in engine.views()}
     engine.close()
