@@ -6,7 +6,8 @@ def through(step_id):
     return ALL_STEPS[: ids.index(step_id) + 1]
 
 from wizard.answers import parse_answers
-from wizard.config import managed_paths, render_file, unified_diff
+from wizard.config import managed_paths, render_file
+from wizard.outcomes import unified_diff
 
 VALUES = {**parse_answers({"maildomain": "example.test",
                                    "users": [{"address": "alice@example.test", "password": "123456"}]}).values(), "compatibility_level": "3.6"}

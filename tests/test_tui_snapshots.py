@@ -16,9 +16,9 @@ import pytest
 from pilot_wait import settle
 from sessions import open_engine
 from steps import ALL_STEPS
-from wizard.checks.result import CheckResult
 from wizard import events as ev
-from wizard.probes.runner import FAILED, MET, ProbeResult
+from wizard.outcomes import CheckResult, ProbeResult
+from wizard.probes.result import FAILED, MET
 from wizard.tui.app import WizardApp
 
 ROOT = Path("/tmp/mailwizard-snapshots")

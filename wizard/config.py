@@ -5,7 +5,6 @@ Undoing step k is rendering steps 1..k-1; the diff the user sees is between two 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from wizard.dialect import DOVECOT_CONF, translate_dovecot
@@ -248,14 +247,3 @@ def is_secret(path: str, steps) -> bool:
     mode, _ = file_attributes(path, steps)
     return mode is not None and mode & 0o077 == 0
 
-
-def unified_diff(path: str, old: str | None, new: str | None, secret: bool = False) -> str:
-    if secret:
-        if old == new:
-            return ""
-        counts = f"{len((old or '').splitlines())} line(s) before, {len((new or '').splitlines())} after"
-        return (f"--- {path} (now)\n+++ {path} (after)\n"
-                f"# {path} holds a secret (readable by root alone): its lines are not shown ({counts})\n")
-    return "".join(difflib.unified_diff(
-        (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
-        fromfile=f"{path} (now)", tofile=f"{path} (after)"))

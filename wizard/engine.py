@@ -15,7 +15,6 @@ from typing import Callable
 
 from wizard import resources
 from wizard.answers import LAB_EXAMPLE, Answers
-from wizard.checks.result import CheckResult
 from wizard.context import EngineError, WalkContext, with_user_changes
 from wizard.dialect import DOVECOT_CONF, ERRATUM_24, EXPLAIN_24
 from wizard.ensure import ensure_all
@@ -26,9 +25,9 @@ from wizard.events import ChangePlanned, ErratumMet, Event, Note, StepDone, Step
 from wizard.mailboxes import Mailboxes
 from wizard.model import AcmeCertificate, Erratum, Step, path_affects, walk_order
 from wizard.packages import install_packages
-from wizard.planning import Drift, FileChange, Planner
+from wizard.outcomes import CheckResult, Drift, FileChange, ProbeResult
+from wizard.planning import Planner
 from wizard.platform import Platform
-from wizard.probes.runner import ProbeResult
 from wizard.proving import Prerequisite, Prover
 from wizard.publishing import Publisher
 from wizard.rollback import Rollback

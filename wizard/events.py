@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
+from wizard.outcomes import CheckResult, FileChange, ProbeResult
+
 if TYPE_CHECKING:
-    from wizard.checks.result import CheckResult
     from wizard.model import Erratum, Probe, Step
-    from wizard.planning import FileChange
-    from wizard.probes.runner import ProbeResult
 
 
 @dataclass(frozen=True)

@@ -4,35 +4,15 @@ change on disk, whether a step is done, and which files were changed by hand sin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.config import extends_box, is_secret, managed_paths, render_file, unified_diff
+from wizard.config import extends_box, is_secret, managed_paths, render_file
 from wizard.context import WalkContext
 from wizard.model import Step
+from wizard.outcomes import Drift, FileChange
 from wizard.state import originals_copy
 from wizard.statuses import PASSED
 from wizard.system import sha256_bytes
-
-
-@dataclass
-class FileChange:
-    path: str
-    old: str | None
-    new: str | None          # None: the original file comes back (or goes, if there was none)
-    restore_original: bool = False
-    secret: bool = False     # readable by root alone: the diff says that it changes, not how
-
-    @property
-    def diff(self) -> str:
-        return unified_diff(self.path, self.old, self.new, self.secret)
-
-
-@dataclass
-class Drift:
-    path: str
-    expected_sha: str
-    actual_sha: str | None
 
 
 class Planner:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from wizard.checks import run_requirements
-from wizard.checks.result import CheckResult
 from wizard.config import each_of, fill
 from wizard.context import WalkContext
 from wizard.events import CheckDone, ProbeDone, ProbeLine, ProbeStarted
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog
 from wizard.model import Probe, Step
-from wizard.probes.runner import ProbeResult, ProbeRunner
+from wizard.outcomes import CheckResult, ProbeResult
+from wizard.probes.runner import ProbeRunner
 from wizard.publishing import record_check
 from wizard.statuses import MET, MISSED, PASSED
 from wizard.timeouts import DEFAULT_TIMEOUT

@@ -45,7 +45,8 @@ def _steps(engine: Engine):
 
 def _diffs(engine: Engine, step) -> list[str]:
     """What the step changed: the difference between the renders before and after it."""
-    from wizard.config import is_secret, managed_paths, unified_diff
+    from wizard.config import is_secret, managed_paths
+    from wizard.outcomes import unified_diff
 
     k = engine.index(step.id) + 1
     out = []

@@ -9,7 +9,8 @@ from wizard.daemons import daemon, put_back
 from wizard.ensure import undo_made
 from wizard.events import ChangePlanned, Note, StepDone, StepStarted
 from wizard.model import FILES_GO_BACK
-from wizard.planning import FileChange, Planner
+from wizard.outcomes import FileChange
+from wizard.planning import Planner
 from wizard.publishing import Publisher
 from wizard.state import State, originals_copy
 from wizard.statuses import FAILED, PENDING

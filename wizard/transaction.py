@@ -11,7 +11,7 @@ from wizard.config import file_attributes
 from wizard.context import WalkContext
 from wizard.daemons import daemon, settle_seconds
 from wizard.events import Note
-from wizard.planning import FileChange
+from wizard.outcomes import FileChange
 from wizard.state import STATE_DIR, originals_copy
 from wizard.system import crashpoint, sha256_bytes
 

@@ -23,7 +23,8 @@ from wizard.checks.certificates import check_http_01, check_renewal, check_serve
 from wizard.checks.dns import check_a_record, check_dns_record, check_domain_takes_mail, check_fcrdns, check_hostname, check_mx, check_mx_points_here, check_outside_name, check_ptr, check_static_address
 from wizard.checks.files import check_command, check_owned_by, check_owner_only, check_private_file
 from wizard.checks.ports import check_listening, check_outbound_25, check_port_owner, check_reachable, check_relay_host
-from wizard.checks.result import CheckContext, CheckResult
+from wizard.checks.result import CheckContext
+from wizard.outcomes import CheckResult
 
 
 CHECKS = {

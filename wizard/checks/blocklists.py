@@ -6,7 +6,8 @@ from __future__ import annotations
 from wizard.resolver import lookup
 
 from wizard.checks.dns import public_address
-from wizard.checks.result import CheckContext, CheckResult
+from wizard.checks.result import CheckContext
+from wizard.outcomes import CheckResult
 
 
 LISTED, NOT_LISTED, REFUSED_TO_ANSWER, LOOKUP_FAILED = "listed", "not listed", "refused to answer", "lookup failed"

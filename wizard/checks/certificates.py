@@ -8,7 +8,8 @@ import threading
 
 
 from wizard.checks.ports import listeners
-from wizard.checks.result import CheckContext, CheckResult
+from wizard.checks.result import CheckContext
+from wizard.outcomes import CheckResult
 
 
 def check_http_01(ctx: CheckContext, fqdn: str) -> CheckResult:

@@ -8,7 +8,8 @@ from wizard.outside import judge, learn, learnable
 from wizard.resolver import Lookup, authoritative_view, compare_with_authority, lookup, reverse_name
 from wizard.timeouts import DEFAULT_TIMEOUT
 
-from wizard.checks.result import CheckContext, CheckResult
+from wizard.checks.result import CheckContext
+from wizard.outcomes import CheckResult
 
 
 # The outside simulated on this box (vantage "box") is a stranger to the server, but not the internet.

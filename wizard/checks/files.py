@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 
-from wizard.checks.result import CheckContext, CheckResult, SBIN_PATH
+from wizard.checks.result import SBIN_PATH, CheckContext
+from wizard.outcomes import CheckResult
 
 
 def check_command(ctx: CheckContext, name: str) -> CheckResult:

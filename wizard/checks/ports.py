@@ -9,7 +9,8 @@ import time
 from wizard.timeouts import WAIT_SHARE
 
 from wizard.checks.dns import SIMULATED_OUTSIDE, addresses_of, mail_hosts
-from wizard.checks.result import CheckContext, CheckResult
+from wizard.checks.result import CheckContext
+from wizard.outcomes import CheckResult
 
 
 def listeners(port: int) -> list[tuple[int, str]]:

@@ -13,7 +13,7 @@ from wizard.system import System
 
 if TYPE_CHECKING:
     from wizard.engine import Engine
-    from wizard.probes.runner import ProbeResult
+    from wizard.outcomes import ProbeResult
 
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2

@@ -25,7 +25,7 @@ from wizard.probes.result import FAILED
 if TYPE_CHECKING:
     from wizard.model import Probe
     from wizard.net.dialogue import Reply, Transcript
-    from wizard.probes.result import ProbeResult
+    from wizard.outcomes import ProbeResult
     from wizard.probes.runner import ProbeRunner
 
 FOLDERS = ("wizard.probes.actions", "wizard.probes.expectations")

@@ -1,4 +1,5 @@
-"""What a probe comes to (ProbeResult, its statuses) and what every probe types and looks for:
+"""A probe's statuses and what every probe types and looks for (what it comes to is
+wizard.outcomes.ProbeResult):
 the SMTP lines in the tutorial's order, the message with the marker it is found by, the marker
 found in a Maildir. Shared by the runner and every handler; imports nothing of theirs."""
 
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.config import fill
@@ -16,25 +16,6 @@ MET, FAILED, INCONCLUSIVE, NOT_RUN = "met", "failed", "inconclusive", "not-run"
 DELIVERY_TIMEOUT = 20.0
 REPLY_TIMEOUT = 10.0
 MARKER_HEADER = "X-Mailwizard-Probe"
-
-
-@dataclass
-class ProbeResult:
-    id: str
-    title: str
-    status: str
-    expected: str
-    actual: str = ""
-    reason: str = ""
-    transcript: list[str] = field(default_factory=list)
-    transcript_extra: list[str] = field(default_factory=list)
-    log_lines: list[str] = field(default_factory=list)
-    erratum: str = ""
-    seconds: float = 0.0
-    notice_lag: float | None = None   # delivered (file written) → noticed by the wizard, seconds
-
-    def to_record(self) -> dict:
-        return dict(self.__dict__)
 
 
 # ---- what an SMTP probe types (the benchmarks' floor sends the very same lines) ------------------

@@ -24,9 +24,9 @@ from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.model import Probe
 from wizard.net.dialogue import Dialogue, DialogueError, Reply, Transcript
 from wizard.probes.registry import ExpectationHandler, action_for, describe, expectation_for
+from wizard.outcomes import ProbeResult
 from wizard.probes.result import (DELIVERY_TIMEOUT, FAILED, INCONCLUSIVE, MARKER_HEADER, MET,  # noqa: F401
-                                  NOT_RUN, REPLY_TIMEOUT, ProbeResult, auth_plain, file_with, message_lines,
-                                  smtp_stages)
+                                  NOT_RUN, REPLY_TIMEOUT, auth_plain, file_with, message_lines, smtp_stages)
 from wizard.system import System
 
 describe_expectation = describe          # the name the explanations' test and the report know
