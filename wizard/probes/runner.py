@@ -26,7 +26,7 @@ from wizard.net.dialogue import Dialogue, DialogueError, Reply, Transcript
 from wizard.probes.registry import ExpectationHandler, action_for, describe, expectation_for
 from wizard.outcomes import ProbeResult
 from wizard.probes.result import (DELIVERY_TIMEOUT, FAILED, INCONCLUSIVE, MARKER_HEADER, MET,  # noqa: F401
-                                  NOT_RUN, REPLY_TIMEOUT, auth_plain, file_with, message_lines, smtp_stages)
+                                  NOT_RUN, REPLY_TIMEOUT, auth_plain, file_with, lag, message_lines, smtp_stages)
 from wizard.system import System
 
 describe_expectation = describe          # the name the explanations' test and the report know
@@ -158,6 +158,16 @@ class ProbeRunner:
         while found is None and time.monotonic() < deadline:
             time.sleep(0.02)
             found = file_with(folder, marker)
+        return found
+
+    def arrived_in_maildir(self, maildir: str, marker: str, result: ProbeResult, queue_id: str | None) -> Path | None:
+        """The message's file in the Maildir, waited for; when it never came, None and the
+        result says where it was not and what the log says of it."""
+        found = self.wait_in_maildir(maildir, marker)
+        if found is None:
+            result.actual = self.not_found_in(fill(maildir, self.values), queue_id)
+        else:
+            result.notice_lag = lag(found)
         return found
 
     def not_found_in(self, where: str, queue_id: str | None) -> str:

@@ -7,7 +7,7 @@ from wizard.config import fill
 from wizard.mailauth import dkim_record_text, key_lookup, verify_dkim
 from wizard.net.dialogue import Transcript
 from wizard.probes.registry import ExpectationHandler, expectation
-from wizard.probes.result import MET, lag
+from wizard.probes.result import MET
 
 
 @expectation
@@ -20,11 +20,9 @@ class DkimSigned(ExpectationHandler):
                 f"(selector {values.get('dkim_selector', '')}) that verifies against {against}")
 
     def after_accepted(self, ctx, expect, result, marker, start, queue_id):
-        found = ctx.wait_in_maildir(expect.maildir, marker)
+        found = ctx.arrived_in_maildir(expect.maildir, marker, result, queue_id)
         if found is None:
-            result.actual = ctx.not_found_in(fill(expect.maildir, ctx.values), queue_id)
             return
-        result.notice_lag = lag(found)
         selector, domain = ctx.values.get("dkim_selector", ""), ctx.values.get("maildomain", "")
         if expect.key == "made":
             from wizard.ensure import dkim_public_key

@@ -6,7 +6,7 @@ from wizard.config import fill
 from wizard.net.dialogue import Dialogue, Transcript, open_channel
 from wizard.net.imap import ImapClosed, ImapTalk, tagged_ok
 from wizard.probes.registry import ExpectationHandler, expectation
-from wizard.probes.result import MARKER_HEADER, MET, lag
+from wizard.probes.result import MARKER_HEADER, MET
 
 
 @expectation
@@ -18,11 +18,9 @@ class InInbox(ExpectationHandler):
 
     def after_accepted(self, ctx, expect, result, marker, start, queue_id):
         """Delivered into the Maildir, then that very message found over IMAP by its marker."""
-        found = ctx.wait_in_maildir(expect.maildir, marker)
+        found = ctx.arrived_in_maildir(expect.maildir, marker, result, queue_id)
         if found is None:
-            result.actual = ctx.not_found_in(fill(expect.maildir, ctx.values), queue_id)
             return
-        result.notice_lag = lag(found)
         user = fill(expect.user, ctx.values)
         password = ctx.passwords.get(user)
         if not password:
