@@ -99,12 +99,9 @@ def test_the_report_and_the_exercises_are_one_key_away(tmp_path):
             table = app.screen.query_one("#exercises", DataTable)
             assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == [e.name for e in EXERCISES]
             await pilot.press("s")
-            for _ in range(100):
-                await pilot.pause(0.05)
-                status = str(app.screen.query_one("#exercise-status", Static).render())
-                if "finished server" in status:
-                    break
-            assert "needs the server walked through next-steps" in status   # nothing walked in this sandbox
+            # Nothing is walked in this sandbox: the exercise says what it needs first.
+            await wait_until(pilot, lambda: "needs the server walked through next-steps" in str(
+                app.screen.query_one("#exercise-status", Static).render()), 30, "the exercise's refusal")
             await pilot.press("escape")
             assert len(app.screen_stack) == 1, "escape leads back to the steps"
 
@@ -335,10 +332,7 @@ async def checks_table(app, pilot):
     await pilot.pause()
     assert isinstance(app.screen, PrerequisitesScreen)
     table = app.screen.query_one("#checks", DataTable)
-    for _ in range(200):
-        if table.row_count:
-            break
-        await pilot.pause(0.05)
+    await wait_until(pilot, lambda: bool(table.row_count), 30, "the checks' rows")
     return table
 
 
@@ -392,16 +386,11 @@ def test_a_manual_probe_asks_in_a_dialog_and_the_step_gets_the_answer(tmp_path):
         worker.start()
         # Type only once the dialog is up and its answer field has the focus (a key pressed
         # between the push and the focus would go elsewhere).
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, ManualProbeDialog) and getattr(app.focused, "id", "") == "manual-answer":
-                break
+        await wait_until(pilot, lambda: isinstance(app.screen, ManualProbeDialog)
+                         and getattr(app.focused, "id", "") == "manual-answer", 30, "the manual probe's question")
         assert "type these lines" in str(app.screen.query_one("#manual-question").render())
         await pilot.press(*"250 2.0.0 Ok", "enter")
-        for _ in range(100):
-            if not worker.is_alive():
-                break
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not worker.is_alive(), 30, "the step to finish")
         assert not isinstance(app.screen, ManualProbeDialog)
 
     run_app(engine, scenario)
@@ -472,10 +461,8 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
         planned = app.query_one("#changes").content.code       # the Changes tab's diff
         assert "sasl_passwd holds a secret" in planned and "relayhost = [relay.ext.test]:587" in planned
         await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, PasswordDialog) and getattr(app.focused, "id", "") == "secret-answer":
-                break
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordDialog)
+                         and getattr(app.focused, "id", "") == "secret-answer", 30, "the password's question")
         assert isinstance(app.screen, PasswordDialog), "the step asks for the password"
         assert "me@ext.test at the relay host relay.ext.test" in str(app.screen.query_one("#secret-question").render())
         await pilot.press(*secret)
@@ -508,10 +495,7 @@ def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
 
     async def answer(app, pilot, key: str) -> str:
         await pilot.press("r")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, ConfirmDialog):
-                break
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), 30, "the overwrite's question")
         assert isinstance(app.screen, ConfirmDialog), "the overwrite is asked"
         question = str(app.screen.query_one("#confirm-question").render())
         await pilot.press(key)
@@ -638,19 +622,14 @@ def test_the_first_frame_comes_before_the_walk_is_open(tmp_path):
             await pilot.press("r", "n", "a")        # keys of the walk: nothing happens, nothing breaks
             assert app.screen is app.screen_stack[0]
             held.set()
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if app.query("#steps"):
-                    break
+            await wait_until(pilot, lambda: bool(app.query("#steps")), 30, "the walk on screen")
             await pilot.pause(0.2)
             assert app.engine is opened[0] and not app.query("#opening")
             await close_opening_dialogs(app, pilot)
             assert app.focused is app.query_one("#steps")
             await pilot.press("r")
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if not app.busy and steps_of(app).status_of("prereq") == PASSED:
-                    break
+            await wait_until(pilot, lambda: not app.busy and steps_of(app).status_of("prereq") == PASSED, 30,
+                             "the checks' step to pass")
             assert steps_of(app).status_of("prereq") == PASSED
     try:
         asyncio.run(main())
@@ -668,10 +647,7 @@ def test_a_walk_that_cannot_open_ends_the_app_with_its_reason(tmp_path):
     async def main():
         app = WizardApp(opener=opener)
         async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if not app.is_running:
-                    break
+            await wait_until(pilot, lambda: not app.is_running, 30, "the app to end")
         return app
 
     app = asyncio.run(main())
@@ -725,10 +701,10 @@ def test_the_lab_without_answers_opens_on_its_example_answers_and_shows_the_pass
 
     async def main():
         async with app.run_test(size=(120, 36)) as pilot:
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if app.query("#steps") and app._notifications:
-                    break
+            # The session opens in a worker (the lab's example answers made, the platform read):
+            # seconds on a loaded box, so the wait is on the walk and its notice, bounded.
+            await wait_until(pilot, lambda: bool(app.query("#steps") and app._notifications), 60,
+                             "the walk and the password's notice")
             shown = [n.message for n in app._notifications]
             assert app.engine.answers.fqdn == "mail.example.test"
             assert not any(type(s).__name__ == "AnswersScreen" for s in app.screen_stack), app.screen_stack
