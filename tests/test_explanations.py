@@ -1,4 +1,3 @@
-from sessions import open_engine
 """Every step of both paths has its explanation, and it is ours: no stub, no placeholder."""
 
 from steps import ALL_STEPS
@@ -13,13 +12,13 @@ def test_every_step_and_lesson_is_explained():
         assert text.startswith("# "), step.explain
 
 
-def test_every_expectation_reads_as_the_server_would_say_it(tmp_path):
+def test_every_expectation_reads_as_the_server_would_say_it(tmp_path, session):
     """What `run`, the TUI and the report print as a probe's expectation has its placeholders
     filled and its escaped braces single: the server says {SHA512-CRYPT}, not {{SHA512-CRYPT}}."""
 
     from wizard.probes.runner import describe_expectation
 
-    engine = open_engine(tmp_path)
+    engine = session(tmp_path)
     try:
         values = engine.values()
         said = {f"{step.id}/{probe.id}": describe_expectation(probe.expect, values)
@@ -32,7 +31,7 @@ def test_every_expectation_reads_as_the_server_would_say_it(tmp_path):
     assert not doubled, doubled
 
 
-def test_the_straight_path_tells_where_each_lesson_is_and_the_lessons_path_does_not(tmp_path):
+def test_the_straight_path_tells_where_each_lesson_is_and_the_lessons_path_does_not(tmp_path, session):
     """A step with lessons, walked straight, says in its explanation which errors the tutorial
     shows on the way (every lesson, with what its probes meet) and how to meet them; on the
     lessons path the lessons are the steps themselves, so nothing is added."""
@@ -40,7 +39,7 @@ def test_the_straight_path_tells_where_each_lesson_is_and_the_lessons_path_does_
 
     for teaching in (False, True):
         root = tmp_path / str(teaching)
-        engine = open_engine(root, teaching=teaching)
+        engine = session(root, teaching=teaching)
         try:
             for step in (s for s in ALL_STEPS if s.lessons):
                 text = engine.explanation(step)

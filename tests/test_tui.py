@@ -147,12 +147,12 @@ async def open_the_form(app, pilot) -> None:
     assert isinstance(app.screen, AnswersScreen)
 
 
-def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
+def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path, session):
     from textual.widgets import Static
 
     from wizard.tui.answers_form import AnswersScreen
 
-    engine = open_engine(tmp_path, None, need_answers=False)
+    engine = session(tmp_path, None, need_answers=False)
 
     def problem(app, field):
         return str(app.screen.query_one(f"#problem-{field}", Static).render())
@@ -199,14 +199,14 @@ def test_without_answers_the_form_asks_checks_as_you_type_and_saves(tmp_path):
 
 
 
-def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp_path):
+def test_the_form_chooses_the_certificate_ca_and_keeps_what_it_does_not_show(tmp_path, session):
     """The TUI's face of [certificate]: the CA is chosen in the form, its e-mail checked as typed;
     the webroot an answers file gave (not on the form) survives a save."""
     from textual.widgets import Select, Static
 
     from wizard.tui.answers_form import AnswersScreen
 
-    engine = open_engine(tmp_path, ANSWERS + '\n[certificate]\nwebroot = "/var/www/html"\n')
+    engine = session(tmp_path, ANSWERS + '\n[certificate]\nwebroot = "/var/www/html"\n')
     assert engine.values()["acme"] == "no", "no CA until one is chosen"
 
     async def scenario(app, pilot):
@@ -445,12 +445,12 @@ def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
     assert tui_rows == cli_rows
 
 
-def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing(tmp_path):
+def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing(tmp_path, session):
     """The relay host's password, asked when its step runs (sandbox): the field hides it, the
     password reaches the root-only file, and no screen shows it."""
     from wizard.tui.dialogs import PasswordDialog
 
-    engine = open_engine(tmp_path, ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n')
+    engine = session(tmp_path, ANSWERS + '\n[relay]\nhost = "relay.ext.test"\nuser = "me@ext.test"\n')
     engine.walk("pure-virtual")         # every chapter before the relay host's
     secret = "tui-typed-Secret-42"
 
@@ -482,13 +482,13 @@ def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing
     assert secret not in replay and "asked at run time" in replay
 
 
-def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path):
+def test_a_hand_edit_is_overwritten_only_after_a_yes_in_a_dialog(tmp_path, session):
     """What goes beyond writing the step's files (here: a file changed by hand; on a box with
     exim4, apt replacing it) is asked in a dialog, no by default; the CLI asks on its terminal
     or takes --yes (tests/test_systemd.py for exim4, test_postfix_walk for hand edits)."""
     from wizard.tui.dialogs import ConfirmDialog
 
-    engine = open_engine(tmp_path)
+    engine = session(tmp_path)
     engine.walk("postfix-blank")
     main_cf = tmp_path / "etc/postfix/main.cf"
     main_cf.write_text(main_cf.read_text() + "# mine\n")

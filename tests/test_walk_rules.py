@@ -3,20 +3,16 @@ next, and a locked step refused whoever asks (both faces only show these answers
 
 from __future__ import annotations
 
-
 import pytest
 
-from sessions import open_engine
 from steps import ALL_STEPS
 from wizard.context import EngineError
 from wizard.statuses import LOCKED, PASSED, PENDING, STALE
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = open_engine(tmp_path)
-    yield engine
-    engine.close()
+def engine(tmp_path, session):
+    return session(tmp_path)
 
 
 def statuses(engine):

@@ -3,7 +3,6 @@ lab's): each outcome named, found by queue id, Message-ID or address, rotated an
 
 from __future__ import annotations
 
-from sessions import open_engine
 
 import gzip
 
@@ -185,13 +184,13 @@ def test_the_cli_says_what_happened_and_exits_by_it(tmp_path):
     assert unknown.stdout.startswith("no message for ABCDEF1234 in the logs since Dec 02 05:18:57")
 
 
-def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
+def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path, session):
     import asyncio
 
     from wizard.tui.app import WizardApp
     from wizard.tui.screens import WhyScreen
 
-    engine = open_engine(sandbox_with_logs(tmp_path))
+    engine = session(sandbox_with_logs(tmp_path))
     seen = {}
 
     async def main():
@@ -218,7 +217,7 @@ def test_the_tui_follows_a_mail_from_its_why_screen(tmp_path):
     assert "relay restrictions" in seen["verdict"] and "postfix/smtpd    reject: RCPT from" in seen["path"]
 
 
-def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
+def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path, session):
 
     from wizard.report import html_report, markdown
 
@@ -227,7 +226,7 @@ def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
                       sender="alice@example.test")
     root = sandbox_with_logs(tmp_path)
     (root / "var/log/mail.log").write_text("\n".join(bounced) + "\n")
-    engine = open_engine(root)
+    engine = session(root)
     try:
         engine.state.steps["sasl"] = {"status": "failed", "message": "a probe did not meet its expectation",
                                       "probes": [{"id": "relay", "title": "relay", "status": "failed",
@@ -241,7 +240,7 @@ def test_the_report_says_what_became_of_a_failed_probes_mail(tmp_path):
         engine.close()
 
 
-def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path):
+def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path, session):
     """Enter on a log line follows its message; `w` on the Log tab does the same for the
     highlighted line; a line that names no message says so."""
     import asyncio
@@ -253,7 +252,7 @@ def test_a_line_of_the_log_tab_opens_why_on_its_message(tmp_path):
 
     assert target_of_line(LMTP[3]) == "5B8E91623B8" and target_of_line(REFUSAL) == "carol@ext.test"
     assert target_of_line(DOVECOT[0]) == "<m1@ext.test>" and target_of_line("postfix/master: reload") == ""
-    engine = open_engine(sandbox_with_logs(tmp_path))
+    engine = session(sandbox_with_logs(tmp_path))
     engine.step_logs["prereq"] = [(f"mail.log: {line}", False) for line in LMTP] + [(f"mail.log: {REFUSAL}", True)]
     seen = {}
 
