@@ -26,10 +26,14 @@ def open_engine(root: Path | None, answers: str | Path | None = ANSWERS, *, teac
     return open_session(options, need_answers=need_answers, **faces)
 
 
+def answers_file(root: Path) -> Path:
+    """Where the answers of a sandbox `root` are written: beside it, outside the box."""
+    return Path(root).parent / f"{Path(root).name}-answers.toml"
+
+
 def _answers_file(root: Path | None, answers: str | Path | None) -> str | None:
     if answers is None or isinstance(answers, Path):
         return str(answers) if answers else None
-    folder = Path(root).parent if root else Path(tempfile.mkdtemp(prefix="mailwizard-answers-"))
-    path = folder / f"{Path(root).name if root else 'box'}-answers.toml"
+    path = answers_file(root) if root else Path(tempfile.mkdtemp(prefix="mailwizard-answers-")) / "answers.toml"
     path.write_text(answers)
     return str(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pilot_wait import settle
-from sessions import open_engine
+from sessions import answers_file, open_engine
 from steps import ALL_STEPS
 from wizard import events as ev
 from wizard.outcomes import CheckResult, ProbeResult
@@ -57,6 +57,7 @@ def engine():
     yield engine
     engine.close()
     shutil.rmtree(ROOT, ignore_errors=True)
+    answers_file(ROOT).unlink(missing_ok=True)          # written beside the root by open_engine
 
 
 def select(app, step_id: str, tab: str = "tab-explain") -> None:
