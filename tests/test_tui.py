@@ -761,6 +761,45 @@ def test_the_footer_is_made_again_only_when_its_keys_change(tmp_path):
     asyncio.run(scenario())
 
 
+def test_the_walk_s_footer_is_made_again_though_the_dialog_above_it_closed_before_it_painted(tmp_path):
+    """The walk's keys change while a dialog covers it (here: a step starts running), and the
+    dialog is closed before it paints again — the user's key came first, as with the path
+    question answered at once. Textual hands calls "after the next refresh" to the screen on
+    top, so the dialog took the footer's call away with it and the walk's footer stayed empty
+    for good (seen in a real terminal). Here the dialog's pending calls are thrown away, as
+    then; the walk's footer must still show its keys."""
+    from wizard.tui.dialogs import HelpScreen
+    from wizard.tui.keys_footer import KeysFooter
+
+    engine = make_engine(tmp_path)
+
+    async def scenario():
+        app = WizardApp(engine)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await close_opening_dialogs(app, pilot)
+            footer = app.query_one(KeysFooter)
+            walk_screen = app.screen
+            await wait_until(pilot, lambda: not footer._remaking and footer._shown == footer._keys(),
+                             5, "the walk's footer made")
+            dialog = HelpScreen()
+            await app.push_screen(dialog)
+            await pilot.pause()
+            app.busy = True                  # the walk's keys change under the dialog
+            walk_screen.refresh_bindings()
+            for _ in range(200):             # the footer's call handed out, nothing painted yet
+                await asyncio.sleep(0)
+                if dialog._callbacks or not footer._remaking:
+                    break
+            dialog._callbacks.clear()        # the dialog closes before it painted again
+            app.pop_screen()
+            await wait_until(pilot, lambda: app.screen is walk_screen, 5, "the dialog to close")
+            await wait_until(pilot, lambda: "Cancel" in [key.description for key in footer.query("FooterKey")],
+                             5, "the walk's footer to show Cancel")
+            app.busy = False
+
+    asyncio.run(scenario())
+
+
 def test_the_walk_opens_on_its_step_with_the_explanation_made_with_it(tmp_path):
     """The step where the walk goes on is highlighted and explained in the walk's first layout:
     its explanation is parsed and mounted once, with the view, not again when the list's first

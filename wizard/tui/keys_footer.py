@@ -31,8 +31,11 @@ class KeysFooter(Footer):
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
         if not self._remaking and self._keys() != self._shown:
-            self._remaking = True           # many changes before the next frame: made once
-            self.call_after_refresh(self._remake)
+            self._remaking = True           # many changes before it runs: made once
+            # On the footer's own queue: Textual's call_after_refresh hands the call to whichever
+            # screen is on top, and a dialog closed before it painted again took it away with it,
+            # leaving the walk's footer empty for good.
+            self.call_later(self._remake)
 
     async def _remake(self) -> None:
         self._remaking = False
