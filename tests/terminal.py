@@ -1,29 +1,37 @@
 """A real terminal for the tests: a tmux session a command runs in, its screen read back, a
-text waited for (bounded) — one helper for every test that looks at the wizard in a terminal."""
+text waited for (bounded) — one helper for every test that looks at the wizard in a terminal.
+Its tmux server listens on a socket in a directory of its own, removed with the session, so the
+box keeps no tmux directory of the suite's."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
+from pathlib import Path
 
 
 class Terminal:
     def __init__(self, session: str):
         self.session = session
+        self.folder: Path | None = None
+
+    def tmux(self, *args: str) -> str:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="mailwizard-tmux-"))
+        return subprocess.run(["tmux", "-S", str(self.folder / "socket"), *args], capture_output=True, text=True,
+                              timeout=10).stdout
 
     def start(self, command: str, width: int = 80, height: int = 24) -> None:
-        tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height), command)
+        self.tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height), command)
 
     def screen(self, *flags: str) -> str:
         """What the terminal shows now (-e: with its colours, -J: wrapped lines joined)."""
-        return tmux("capture-pane", "-p", *flags, "-t", self.session)
+        return self.tmux("capture-pane", "-p", *flags, "-t", self.session)
 
     def keys(self, *keys: str) -> None:
-        tmux("send-keys", "-t", self.session, *keys)
+        self.tmux("send-keys", "-t", self.session, *keys)
 
     def wait_for(self, *texts: str, seconds: float = 30) -> str:
         """The screen once it shows every one of `texts`; an error with the screen after `seconds`."""
@@ -36,7 +44,14 @@ class Terminal:
         raise AssertionError(f"{texts!r} never all appeared; the screen shows:\n{self.screen()}")
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.session], capture_output=True).returncode == 0
+        if self.folder is None:
+            return False
+        return subprocess.run(["tmux", "-S", str(self.folder / "socket"), "has-session", "-t", self.session],
+                              capture_output=True).returncode == 0
 
     def kill(self) -> None:
-        tmux("kill-session", "-t", self.session)
+        """The session and its server gone, and their directory."""
+        if self.folder is not None:
+            self.tmux("kill-server")
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -63,7 +63,10 @@ def test_walk_quit_and_resume_in_a_real_terminal(terminal):
     shown = wait_for("An earlier walk finished 2 of")
     assert "Next: Start Postfix from an empty main.cf" in shown
     TERMINAL.keys("Enter")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30        # until the resume prompt has gone and the footer is back
+    while "An earlier walk finished" in screen() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    wait_for("^p palette")
     TERMINAL.keys("r")       # resumed at the first unfinished step
     wait_for("✔ Start Postfix from an empty main")   # the list's scroll bar may take the end
     assert (root / "etc/postfix/main.cf").exists()
