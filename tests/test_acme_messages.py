@@ -24,6 +24,13 @@ def test_a_closed_port_80_names_the_firewall():
     assert "firewall" in text and "keeps its previous certificate" in text
 
 
+def test_port_80_closed_over_ipv6_says_the_ca_tried_the_aaaa_record():
+    ours = OURS | {"2001:db8:25::25"}
+    text = why_not(CHALLENGE.format(address="[2001:db8:25::25]", error="connection refused"), VALUES, ours)
+    assert "could not reach port 80 of mail.example.test at 2001:db8:25::25 (connection refused) over IPv6" in text, text
+    assert "listening on IPv4 alone" in text and "firewall" in text
+
+
 def test_a_wrong_a_record_names_the_record_and_the_address_the_ca_used():
     text = why_not(CHALLENGE.format(address="192.0.2.99", error="no route to host"), VALUES, OURS)
     assert "went to 192.0.2.99, which is not this server (192.0.2.25)" in text

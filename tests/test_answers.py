@@ -110,6 +110,29 @@ def test_lab_addresses_must_share_one_private_24():
         parse(lab={"nam": "x"})
 
 
+def test_the_lab_s_ipv6_addresses_are_two_of_one_64_in_the_documentation_prefix_or_none():
+    from wizard.answers import AnswersError
+    from wizard.lab.network import LabPlan
+
+    answers = parse(lab={"mail_address6": "2001:db8:7::25", "ext_address6": "2001:db8:7::50"})
+    plan = LabPlan.from_answers(answers)
+    assert plan.dual_stack and ["mail.example.test", "AAAA", "2001:db8:7::25"] in plan.records()
+    assert ["5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "PTR",
+            "mail.example.test."] in plan.records()
+    # Without IPv6: a lab of IPv4 alone, with no AAAA anywhere and no one-family domains.
+    four = LabPlan.from_answers(parse(lab={"mail_address6": "", "ext_address6": ""}))
+    assert not four.dual_stack and not [r for r in four.records() if r[1] == "AAAA"]
+    assert four.values()["lab_dual_stack"] == "no" and "ext_only6_mailbox" not in four.values()
+    with pytest.raises(AnswersError, match="outside 2001:db8::/32"):
+        parse(lab={"mail_address6": "2a00:1450::25", "ext_address6": "2a00:1450::50"})
+    with pytest.raises(AnswersError, match="one /64"):
+        parse(lab={"ext_address6": "2001:db8:26::50"})
+    with pytest.raises(AnswersError, match="give mail_address6 and ext_address6 both"):
+        parse(lab={"ext_address6": ""})
+    with pytest.raises(AnswersError, match="not an IPv6 address"):
+        parse(lab={"mail_address6": "192.0.2.26"})
+
+
 def test_dkim_selector_and_dmarc_policy_are_checked_by_name():
     import re
 

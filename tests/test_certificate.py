@@ -122,10 +122,12 @@ def test_failures_say_why_then_every_port_serves_a_trusted_certificate_that_rene
 
     plan = LabPlan.from_answers(load_answers(answers))
     rows = published_rows(lab_dir / "published.json")
-    publish(plan, rows + [[FQDN, "A", "192.0.2.99"]])
+    # Both of the name's addresses wrong (the lab is dual-stack, and a CA with one right address
+    # takes it): port 80 cannot be reached from outside, and the walk names both records.
+    publish(plan, rows + [[FQDN, "A", "192.0.2.99"], [FQDN, "AAAA", "2001:db8:25::99"]])
     try:
         out = refused_walk(answers)
-        assert "192.0.2.99" in out and "A record" in out, out
+        assert f"{FQDN}'s AAAA 2001:db8:25::99 and A 192.0.2.99 are not this box's: correct the record" in out, out
         still_self_signed()
     finally:
         publish(plan, rows)
@@ -248,7 +250,8 @@ def test_a_web_server_on_port_80_answers_the_challenge_through_its_webroot(lab_u
     webroot = tmp_path / "www"
     (webroot / "index.html").parent.mkdir()
     (webroot / "index.html").write_text("a web site\n")
-    web = subprocess.Popen(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable, "-m", "http.server", "80",
+    # On both families, as a web server on a dual-stack box listens (the CA tries AAAA first).
+    web = subprocess.Popen(["ip", "netns", "exec", f"{LAB_NAME}-mail", sys.executable, "-m", "http.server", "80", "--bind", "::",
                             "--directory", str(webroot)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ok("run", "--lab", "--answers", str(answers), "--through", "dns-auth")

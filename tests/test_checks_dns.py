@@ -46,7 +46,7 @@ def check_lines(answers: Path, timeout: str = "1") -> dict[str, str]:
 CASES = [
     # (case, zone change, check name, words the verdict must hold)
     ("healthy", {}, f"MX of {DOMAIN}", ["ok", f"MX {FQDN}"]),
-    ("no A record (NXDOMAIN)", {"drop": [(FQDN, "A")]}, f"A record of {FQDN}",
+    ("no A record (NXDOMAIN)", {"drop": [(FQDN, "A"), (FQDN, "AAAA")]}, f"A record of {FQDN}",
      ["warn", "does not exist (NXDOMAIN)", f"fix: add an A record for {FQDN}"]),
     ("no MX", {"drop": [(DOMAIN, "MX")]}, f"MX of {DOMAIN}",
      ["warn", f"{DOMAIN} has no MX record", f"fix: add `{DOMAIN}. MX 10 {FQDN}.`"]),

@@ -71,6 +71,11 @@ def test_a_refusal_at_our_door_is_found_by_address_and_names_the_rule():
     assert "at RCPT, from exthost.ext.test[192.0.2.50]" in found.verdict and "relay restrictions" in found.verdict
     # A later message for the same address is the latest word, not the old refusal.
     assert trace([refusal] + LMTP, "bob@ext.test").outcome == DELIVERED
+    # A client that came over IPv6: its address holds colons, the rule is named all the same.
+    over6 = refusal.replace("[192.0.2.50]", "[2001:db8:25::50]")
+    found = trace(LMTP + [over6], "bob@ext.test")
+    assert "at RCPT, from exthost.ext.test[2001:db8:25::50]: \"454 4.7.1" in found.verdict, found.verdict
+    assert "relay restrictions" in found.verdict
 
 
 def test_rotated_logs_are_read_and_an_unreadable_one_is_named(tmp_path):

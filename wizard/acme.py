@@ -200,9 +200,13 @@ def why_not(output: str, values: dict[str, str], ours: set[str]) -> str:
         if ours and address not in ours:
             return (f"the CA looked {name} up and went to {address}, which is not this server "
                     f"({', '.join(sorted(a for a in ours if not a.startswith(('127.', '::1'))))}): "
-                    f"{name}'s A record is wrong; correct it at your DNS provider, wait for its TTL, "
+                    f"{name}'s {'AAAA' if ':' in address else 'A'} record is wrong; correct it at your DNS provider, wait for its TTL, "
                     "then run again." + keep)
-        return (f"the CA could not reach port {port} of {name} at {address} ({error}): a firewall, here "
+        # CAs try the name's IPv6 address first (Let's Encrypt does): a web server or a firewall
+        # rule for IPv4 alone fails there.
+        family = (f" over IPv6 (the CA prefers {name}'s AAAA record): a web server listening on IPv4 "
+                  f"alone, or a firewall with rules for one family, fails there; or" if ":" in address else ":")
+        return (f"the CA could not reach port {port} of {name} at {address} ({error}){family} a firewall, here "
                 f"or at your provider, blocks port {port} from outside. Open it (the HTTP-01 challenge "
                 "needs it), then run again." + keep)
     if re.search(r"NXDOMAIN|no valid A records|DNS problem", output):

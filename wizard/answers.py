@@ -31,10 +31,13 @@ VANTAGE = re.compile(r"^(box|local|manual|none|netns:[A-Za-z0-9_.-]{1,32}|ssh:[A
 KNOWN_CORE = {"maildomain", "mailhost", "users", "external", "lab", "static_address"}
 KNOWN_USER = {"address", "password", "password_hash"}
 KNOWN_EXTERNAL = {"address", "vantage", "host", "ssh_config"}
-KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address"}
-# TEST-NET-1 (RFC 5737): addresses that never leave this box, used only between lab namespaces.
+KNOWN_LAB = {"name", "mail_address", "ext_address", "dns_address", "mail_address6", "ext_address6"}
+# TEST-NET-1 (RFC 5737) and IPv6's documentation prefix (RFC 3849): addresses that never leave
+# this box, used only between lab namespaces. Both IPv6 addresses empty: a lab of IPv4 alone.
 DEFAULT_LAB = {"name": "mwlab", "mail_address": "192.0.2.25", "ext_address": "192.0.2.50",
-               "dns_address": "192.0.2.53"}
+               "dns_address": "192.0.2.53", "mail_address6": "2001:db8:25::25",
+               "ext_address6": "2001:db8:25::50"}
+DOCUMENTATION_PREFIX6 = "2001:db8::/32"
 _LAB_NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 
@@ -194,6 +197,11 @@ class Answers:
             "exthost": f"{self.exthost or 'exthost'}.{self.extdomain}",
             "exthost_given": f"{self.exthost}.{self.extdomain}" if self.exthost else "",
             "ext_mailbox": "",          # known only in the lab, where the outside is ours
+            # The lab's outside domains of one address family each (how a walk proves mail
+            # leaves over each); named here for the titles of probes that run only there.
+            "lab_dual_stack": "no",
+            **{f"ext_only{family}_address": f"an address of the lab's IPv{family}-only domain" for family in "46"},
+            **{f"ext_only{family}_mailbox": "" for family in "46"},
             "vantage": self.vantage,
             "static_address": {True: "yes", False: "no", None: ""}[self.static_address],
             "ssh_config": self.ssh_config,
@@ -407,7 +415,34 @@ def parse_lab(raw) -> dict[str, str]:
     if len(networks) != 1 or len(set(addresses)) != 3:
         raise AnswersError("lab: mail_address, ext_address and dns_address must be three different "
                            "addresses in one /24, like 192.0.2.25, .50 and .53.")
+    _check_lab_ipv6(lab)
     return lab
+
+
+def _check_lab_ipv6(lab: dict[str, str]) -> None:
+    """The lab's IPv6 side: two addresses of one /64 in the documentation prefix, or none."""
+    import ipaddress     # here, as in parse_lab: most commands never read a [lab]
+
+    given = [key for key in ("mail_address6", "ext_address6") if lab[key]]
+    if not given:
+        return
+    if len(given) == 1:
+        raise AnswersError("lab: give mail_address6 and ext_address6 both (two addresses of one /64 "
+                           "in 2001:db8::/32), or both empty for a lab without IPv6.")
+    addresses = []
+    for key in ("mail_address6", "ext_address6"):
+        try:
+            address = ipaddress.IPv6Address(lab[key])
+        except ValueError:
+            raise AnswersError(f"lab.{key}: '{lab[key]}' is not an IPv6 address like 2001:db8:25::25.") from None
+        if address not in ipaddress.IPv6Network(DOCUMENTATION_PREFIX6):
+            raise AnswersError(f"lab.{key}: {address} is outside {DOCUMENTATION_PREFIX6}; the lab keeps its "
+                               "IPv6 traffic in the documentation prefix, which no one routes.")
+        addresses.append(address)
+    if addresses[0] == addresses[1] or \
+            ipaddress.IPv6Network(f"{addresses[0]}/64", strict=False) != ipaddress.IPv6Network(f"{addresses[1]}/64", strict=False):
+        raise AnswersError("lab: mail_address6 and ext_address6 must be two different addresses in one "
+                           "/64, like 2001:db8:25::25 and 2001:db8:25::50.")
 
 
 LAB_EXAMPLE = "the lab's own example answers, made for this walk"

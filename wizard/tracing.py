@@ -258,8 +258,10 @@ def bounced_reason(text: str) -> str:
                 + (f" ({listed.group(1)})" if listed else "") + f": \"{reply}\". Look the address up at "
                 "the list, fix what got it listed, and ask for removal.")
     if re.search(r"5\.7\.25|reverse DNS|PTR", reply):
+        # The address it names says which record leads back: an IPv6 one wants AAAA.
+        back = "an AAAA record" if re.search(r"\b[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7}\b", reply) else "an A record"
         return (f"the other server wants reverse DNS: \"{reply}\". Ask your provider for a PTR record that "
-                "names this server (and an A record back).")
+                f"names this server (and {back} back).")
     if re.search(r"5\.7\.26|5\.7\.23|DMARC|SPF|DKIM|unauthenticated", reply, re.I):
         return (f"the other server could not authenticate the mail: \"{reply}\". Publish SPF, DKIM and "
                 "DMARC (the dkim and dns-auth chapters), then send again.")
@@ -275,7 +277,8 @@ def bounced_reason(text: str) -> str:
 
 
 def refused_verdict(line: str) -> str:
-    match = re.search(r"reject: (\w+) from ([^:]+): (\d{3} [\d.]+ .*?); from=<([^>]*)> to=<([^>]*)>", line)
+    # The client as Postfix names it, host[address]: an IPv6 address holds colons of its own.
+    match = re.search(r"reject: (\w+) from (\S+\[[^\]]*\]|[^:]+): (\d{3} [\d.]+ .*?); from=<([^>]*)> to=<([^>]*)>", line)
     if not match:
         return f"refused at this server's door: {line.split('reject: ', 1)[-1]}"
     stage, client, reply, sender, rcpt = match.groups()

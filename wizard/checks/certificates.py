@@ -7,6 +7,7 @@ import socket
 import threading
 
 
+from wizard.checks.dns import is_local_address
 from wizard.checks.ports import listeners
 from wizard.checks.result import CheckContext
 from wizard.outcomes import CheckResult
@@ -39,10 +40,23 @@ def check_http_01(ctx: CheckContext, fqdn: str) -> CheckResult:
         return CheckResult(name, True, how + ("" if webroot else f" (not tried from outside: no vantage point, {via})"))
     verdict = _port_80_from(ctx, fqdn, via)
     if verdict:
+        elsewhere = _addresses_elsewhere(fqdn, ctx.timeout)
+        fix = (f"{fqdn}'s {' and '.join(elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} not this box's: "
+               "correct the record at your DNS provider (behind NAT: forward port 80 here), or "
+               if elsewhere else "")
         return CheckResult(name, False, f"{how}, but from {via}: {verdict}", f"{fqdn}:80 reachable from outside",
-                           f"a firewall (here or at your provider) blocks port 80 from outside: open it, "
+                           fix + "a firewall (here or at your provider) blocks port 80 from outside: open it, "
                            "the CA fetches the challenge there")
     return CheckResult(name, True, f"{how}, and {via} reaches it")
+
+
+def _addresses_elsewhere(fqdn: str, timeout: float) -> list[str]:
+    """The name's A and AAAA records that are not this box's ("AAAA 2001:db8::99"): where the CA
+    (which tries AAAA first) goes instead, when port 80 could not be reached."""
+    from wizard.resolver import lookup
+
+    return [f"{rdtype} {address}" for rdtype in ("AAAA", "A")
+            for address in lookup(fqdn, rdtype, timeout).records if not is_local_address(address)]
 
 
 def _port_80_from(ctx: CheckContext, fqdn: str, via: str) -> str:

@@ -171,7 +171,7 @@ def check_reachable(ctx: CheckContext, host: str, port: str) -> CheckResult:
     """The port as the outside sees it, from the external vantage point when there is one."""
     from wizard.net.dialogue import Dialogue, DialogueError, Transcript, open_channel
 
-    name = f"{host}:{port} from outside"
+    name = f"{f'[{host}]' if ':' in host else host}:{port} from outside"     # [2001:db8::25]:25
     via = ctx.values.get("vantage", "none")
     if via in ("none", "manual", "local", ""):
         return CheckResult(name, True, f"not checked: no outside vantage point ({via})", advisory=True)

@@ -33,6 +33,7 @@ LAB_RUN = Path("/run/mailwizard-lab")
 NETNS_ETC = Path("/etc/netns")
 NETNS_RUN = Path("/run/netns")
 LAB_ENV = "MAILWIZARD_LAB"
+ADDRESS_KEYS = ("mail_address", "ext_address", "dns_address", "mail_address6", "ext_address6")
 
 
 class LabError(Exception):
@@ -50,6 +51,8 @@ class LabPlan:
     extdomain: str
     exthost: str           # EXTHOST.EXTDOMAIN
     extuser: str
+    mail_address6: str = ""     # "": a lab of IPv4 alone
+    ext_address6: str = ""
 
     @classmethod
     def from_answers(cls, answers: Answers, built_name: str | None = None) -> "LabPlan":
@@ -63,7 +66,8 @@ class LabPlan:
         exthost = (f"{answers.exthost}.{answers.extdomain}" if answers.exthost
                    else built_name or f"exthost.{answers.extdomain}")
         return cls(lab["name"], lab["mail_address"], lab["ext_address"], lab["dns_address"],
-                   answers.maildomain, answers.fqdn, answers.extdomain, exthost, answers.extuser)
+                   answers.maildomain, answers.fqdn, answers.extdomain, exthost, answers.extuser,
+                   lab.get("mail_address6", ""), lab.get("ext_address6", ""))
 
     @property
     def outside_name_file(self) -> Path:
@@ -106,6 +110,29 @@ class LabPlan:
     @property
     def ext_mailbox(self) -> Path:
         return self.maildir / f"{self.extuser}@{self.extdomain}"
+
+    def addresses(self, side: str) -> str:
+        """A side's addresses ("mail" or "ext"), IPv4 first, as `lab status` shows them."""
+        four, six = ((self.mail_address, self.mail_address6) if side == "mail"
+                     else (self.ext_address, self.ext_address6))
+        return f"{four} {six}" if six else four
+
+    def listen_args(self) -> list[str]:
+        """`--listen ADDRESS` for each of the outside host's addresses (its servers take both)."""
+        addresses = [self.ext_address] + ([self.ext_address6] if self.dual_stack else [])
+        return [arg for address in addresses for arg in ("--listen", address)]
+
+    @property
+    def dual_stack(self) -> bool:
+        return bool(self.mail_address6 and self.ext_address6)
+
+    def family_domain(self, family: str) -> str:
+        """A domain of the outside host's whose mail server has an address of one family
+        alone: mail for it can only leave over that family (how a walk proves each)."""
+        return f"ipv{family}only.{self.extdomain}"
+
+    def family_mailbox(self, family: str) -> Path:
+        return self.maildir / f"{self.extuser}@{self.family_domain(family)}"
 
     @property
     def relay_host(self) -> str:
@@ -179,11 +206,34 @@ class LabPlan:
                                       (self.extdomain, self.exthost, self.ext_address)):
             rows += [[domain, "SOA", soa], [domain, "NS", f"{ns}."], [host, "A", address],
                      [domain, "MX", f"10 {host}."], [reverse_name(address), "PTR", f"{host}."]]
-        return rows + self.blocklist_records()
+        return rows + self.ipv6_records(soa, ns) + self.blocklist_records()
+
+    def ipv6_records(self, soa: str, ns: str) -> list[list[str]]:
+        """AAAA and ip6.arpa PTR for both hosts, and the outside host's two one-family domains."""
+        if not self.dual_stack:
+            return []
+        reverse_zone6 = reverse_name(self.mail_address6).split(".", 16)[16]     # the /64's zone
+        rows = [[reverse_zone6, "SOA", soa], [reverse_zone6, "NS", f"{ns}."]]
+        for host, address in ((self.fqdn, self.mail_address6), (self.exthost, self.ext_address6)):
+            rows += [[host, "AAAA", address], [reverse_name(address), "PTR", f"{host}."]]
+        # The relay host runs on the outside host: it sends from either of its addresses, and an
+        # SPF `a:` for it must cover both.
+        rows.append([self.relay_host, "AAAA", self.ext_address6])
+        for family, rdtype, address in (("4", "A", self.ext_address), ("6", "AAAA", self.ext_address6)):
+            domain, host = self.family_domain(family), f"mx{family}.{self.extdomain}"
+            rows += [[domain, "MX", f"10 {host}."], [host, rdtype, address]]
+        return rows
 
     def values(self) -> dict[str, str]:
-        return {"ext_mailbox": str(self.ext_mailbox), "mail_address": self.mail_address,
-                "ext_address": self.ext_address, "listed_client": self.dns_address}
+        values = {"ext_mailbox": str(self.ext_mailbox), "mail_address": self.mail_address,
+                  "ext_address": self.ext_address, "listed_client": self.dns_address,
+                  "lab_dual_stack": "yes" if self.dual_stack else "no"}
+        if self.dual_stack:
+            values.update({"mail_address6": self.mail_address6, "ext_address6": self.ext_address6})
+            for family in ("4", "6"):
+                values[f"ext_only{family}_address"] = f"{self.extuser}@{self.family_domain(family)}"
+                values[f"ext_only{family}_mailbox"] = str(self.family_mailbox(family))
+        return values
 
 
 def built_outside_name(name: str) -> str:
@@ -194,7 +244,10 @@ def built_outside_name(name: str) -> str:
 
 
 def reverse_name(address: str) -> str:
-    return ".".join(reversed(address.split("."))) + ".in-addr.arpa"
+    """The PTR name of an IPv4 or IPv6 address (in-addr.arpa, ip6.arpa)."""
+    import ipaddress
+
+    return ipaddress.ip_address(address).reverse_pointer
 
 
 def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -> None:
@@ -280,6 +333,10 @@ class Lab:
         record = self.record() or {}
         if not record.get("complete"):
             return "it was left half-built"
+        built = record.get("plan", {})
+        changed = [key for key in ADDRESS_KEYS if built.get(key, "") != getattr(self.plan, key)]
+        if changed:     # a lab from before IPv6, or answers that now give other addresses
+            return f"it was built with another {changed[0]} ({built.get(changed[0]) or 'none'})"
         gone = [ns for ns in (self.plan.mail_ns, self.plan.ext_ns) if ns not in self.namespaces()]
         if gone:
             return f"its namespace {gone[0]} is gone"
@@ -329,14 +386,17 @@ class Lab:
         record["pids"]["dns"] = self._service("dns", ["wizard.lab.dnsserver", "--listen", plan.dns_address,
                                                       "--zone", str(plan.zone_file)])
         self._save(record)
-        done.append(f"DNS for {plan.maildomain} and {plan.extdomain} (A, MX, PTR, NS) at {plan.dns_address}")
+        done.append(f"DNS for {plan.maildomain} and {plan.extdomain} "
+                    f"({'A, AAAA' if plan.dual_stack else 'A'}, MX, PTR, NS) at {plan.dns_address}")
         record["pids"]["smtp"] = self._service("smtp", [
-            "wizard.lab.sink", "--listen", plan.ext_address, "--hostname", plan.exthost,
+            "wizard.lab.sink", *plan.listen_args(), "--hostname", plan.exthost,
             "--domain", plan.extdomain, "--maildir", str(plan.maildir),
             "--receiver-file", str(plan.receiver_file)])
         self._save(record)
-        done.append(f"{plan.exthost} ({plan.ext_address}) takes mail for {plan.extdomain} "
-                    f"into {plan.maildir}")
+        done.append(f"{plan.exthost} ({plan.addresses('ext')}) takes mail for {plan.extdomain} "
+                    + (f"(and for {plan.family_domain('4')} and {plan.family_domain('6')}, whose mail "
+                       "servers have an address of one family alone) " if plan.dual_stack else "")
+                    + f"into {plan.maildir}")
         record["pids"]["relay"] = self._service("relay", self._relay_args())
         self._save(record)
         done.append(f"relay host {plan.relay_host}:587 (STARTTLS and a login required; the account "
@@ -357,7 +417,7 @@ class Lab:
             HOST.write_file(plan.relay_account, f"mailwizard\n{secrets.token_urlsafe(12)}\n", mode=0o600)
         cert, key = self_signed(plan.rundir / "relay.pem", plan.rundir / "relay.key", plan.relay_host,
                                 plan.ext_address, "mailwizard lab relay host")
-        return ["wizard.lab.smarthost", "--listen", plan.ext_address, "--hostname", plan.relay_host,
+        return ["wizard.lab.smarthost", *plan.listen_args(), "--hostname", plan.relay_host,
                 "--cert", str(cert), "--key", str(key), "--account", str(plan.relay_account)]
 
     def start_acme(self, record: dict | None = None) -> str:
@@ -412,14 +472,20 @@ class Lab:
             ["ip", "-n", plan.mail_ns, "link", "set", mail_veth, "up"],
             ["ip", "-n", plan.ext_ns, "link", "set", ext_veth, "up"],
         ]
+        if plan.dual_stack:
+            # nodad: usable at once (duplicate detection would hold them back a second or two,
+            # and nothing else on this wire could take them).
+            commands[-2:-2] = [
+                ["ip", "-n", plan.mail_ns, "addr", "add", f"{plan.mail_address6}/64", "dev", mail_veth, "nodad"],
+                ["ip", "-n", plan.ext_ns, "addr", "add", f"{plan.ext_address6}/64", "dev", ext_veth, "nodad"]]
         for argv in commands:
             result = self.system.run(argv, timeout=20)
             if not result.ok:
                 self.down()
                 raise LabError(f"building the lab failed: {result.describe()}. "
                                "Everything made so far was removed.")
-        done.append(f"namespaces {plan.mail_ns} ({plan.mail_address}) and {plan.ext_ns} "
-                    f"({plan.ext_address}) joined by a veth pair")
+        done.append(f"namespaces {plan.mail_ns} ({plan.addresses('mail')}) and {plan.ext_ns} "
+                    f"({plan.addresses('ext')}) joined by a veth pair")
 
     def _service(self, name: str, module_args: list[str], timeout: float = 10.0) -> int:
         argv = ["ip", "netns", "exec", self.plan.ext_ns, sys.executable, "-m", *module_args]
@@ -459,14 +525,16 @@ class Lab:
                 if blocked else f"{self.plan.fqdn} reaches port 25 of other servers again")
 
     def _firewall(self, ns: str, port: int, blocked: bool) -> None:
-        """A rule in the namespace's own routing policy: its TCP connections to `port` are refused
-        as unreachable (its loopback, looked up first, is not affected)."""
+        """A rule in the namespace's own routing policy, one for each address family (policy
+        rules are kept per family): its TCP connections to `port` are refused as unreachable
+        (its loopback, looked up first, is not affected)."""
         rule = ["ipproto", "tcp", "dport", str(port), "unreachable"]
-        there = f"dport {port} unreachable" in self.system.query(["ip", "-n", ns, "rule", "list"]).stdout
-        if blocked and not there:
-            self.system.run(["ip", "-n", ns, "rule", "add", *rule], timeout=10)
-        elif not blocked and there:
-            self.system.run(["ip", "-n", ns, "rule", "del", *rule], timeout=10)
+        for family in ("-4", "-6") if self.plan.dual_stack else ("-4",):
+            there = f"dport {port} unreachable" in self.system.query(["ip", family, "-n", ns, "rule", "list"]).stdout
+            if blocked and not there:
+                self.system.run(["ip", family, "-n", ns, "rule", "add", *rule], timeout=10)
+            elif not blocked and there:
+                self.system.run(["ip", family, "-n", ns, "rule", "del", *rule], timeout=10)
 
     # ---- down ----------------------------------------------------------------------------------
     def down(self) -> list[str]:
@@ -523,10 +591,12 @@ class Lab:
         if record is None and not self.namespaces():
             return [f"the lab '{plan.name}' is down (`mailwizard lab up` builds it)"]
         lines = [f"lab '{plan.name}': " + ("up" if self.is_up() else f"broken: {self.what_is_missing()} — `mailwizard lab up` builds it afresh")]
-        for ns, address, role in ((plan.mail_ns, plan.mail_address, f"{plan.fqdn}, the mail server"),
-                                  (plan.ext_ns, plan.ext_address, f"{plan.exthost}, the outside")):
+        for ns, side, role in ((plan.mail_ns, "mail", f"{plan.fqdn}, the mail server"),
+                               (plan.ext_ns, "ext", f"{plan.exthost}, the outside")):
             present = "present" if (NETNS_RUN / ns).exists() else "MISSING"
-            lines.append(f"  {ns:<14} {address:<15} {role} — {present}")
+            lines.append(f"  {ns:<14} {plan.addresses(side):<15} {role} — {present}")
+        lines.append("  address families: " + ("IPv4 and IPv6 (the documentation prefixes, routed nowhere)"
+                                               if plan.dual_stack else "IPv4 alone (no IPv6 in the [lab] answers)"))
         for name, pid in (record or {}).get("pids", {}).items():
             lines.append(f"  {name:<14} pid {pid:<11} {'running' if pid_alive(pid) else 'NOT RUNNING'}")
         for ns in self.namespaces():
@@ -567,7 +637,7 @@ def lab_we_are_in() -> dict[str, str] | None:
         try:
             plan = json.loads(record_file.read_text())["plan"]
             if current_netns_is(f"{plan['name']}-mail"):
-                return {key: plan[key] for key in ("name", "mail_address", "ext_address", "dns_address")}
+                return {"name": plan["name"], **{key: plan.get(key, "") for key in ADDRESS_KEYS}}
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return None

@@ -42,8 +42,9 @@ class MailboxHandler:
             return False
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.rpartition("@")[2].lower() != self.domain:
-            return f"550 5.1.1 <{address}>: this host only takes mail for {self.domain}"
+        domain = address.rpartition("@")[2].lower()
+        if domain != self.domain and not domain.endswith("." + self.domain):
+            return f"550 5.1.1 <{address}>: this host only takes mail for {self.domain} and its subdomains"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -56,6 +57,12 @@ class MailboxHandler:
             if verdict.refusal:
                 return verdict.refusal
             content = f"Authentication-Results: {verdict.header}\r\n".encode() + content
+        # As every server adds: who handed the message over, from which address (and so over
+        # which address family) — what a walk reads to know how its mail left.
+        received = (f"Received: from {session.host_name or 'unknown'} ([{session.peer[0]}])\r\n"
+                    f"\tby {self.hostname or self.domain} with ESMTP; "
+                    f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}\r\n")
+        content = received.encode() + content
         stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime())
         sender = envelope.mail_from or "MAILER-DAEMON"
         lines = content.replace(b"\r\n", b"\n").split(b"\n")
@@ -88,18 +95,23 @@ def _result(header: str, method: str) -> str:
 
 
 def forward_confirmed(address: str) -> tuple[bool, str]:
-    """The address's PTR names a host whose A record is this address again (FCrDNS)."""
+    """The address's PTR names a host whose A (or, for IPv6, AAAA) record is this address again
+    (FCrDNS)."""
     import dns.exception
     import dns.resolver
     import dns.reversename
+
+    import ipaddress
 
     try:
         names = [r.to_text().rstrip(".") for r in dns.resolver.resolve(dns.reversename.from_address(address), "PTR", lifetime=5)]
     except dns.exception.DNSException:
         return False, f"{address} has no PTR record"
+    rdtype = "AAAA" if ipaddress.ip_address(address).version == 6 else "A"
     for name in names:
         try:
-            if address in {r.to_text() for r in dns.resolver.resolve(name, "A", lifetime=5)}:
+            found = {ipaddress.ip_address(r.to_text()) for r in dns.resolver.resolve(name, rdtype, lifetime=5)}
+            if ipaddress.ip_address(address) in found:
                 return True, name
         except dns.exception.DNSException:
             continue
@@ -140,8 +152,9 @@ def judge(content: bytes, address: str, mail_from: str, helo: str, hostname: str
     return Verdict(value)
 
 
-async def serve_until_terminated(protocol, listen: str, port: int) -> None:
-    """A lab server: listen, say "ready" (what Lab waits for), serve until SIGTERM."""
+async def serve_until_terminated(protocol, listen: str | list[str], port: int) -> None:
+    """A lab server: listen (on one address or several), say "ready" (what Lab waits for),
+    serve until SIGTERM."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(protocol, listen, port)
     print("ready", flush=True)
@@ -151,14 +164,14 @@ async def serve_until_terminated(protocol, listen: str, port: int) -> None:
         await stop.wait()
 
 
-async def serve(listen: str, port: int, hostname: str, handler: MailboxHandler) -> None:
+async def serve(listen: list[str], port: int, hostname: str, handler: MailboxHandler) -> None:
     await serve_until_terminated(lambda: SMTP(handler, hostname=hostname, ident="ESMTP lab mail server"),
                                  listen, port)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="the lab's external mail server")
-    parser.add_argument("--listen", required=True)
+    parser.add_argument("--listen", required=True, action="append", help="an address (repeatable)")
     parser.add_argument("--port", type=int, default=25)
     parser.add_argument("--hostname", required=True)
     parser.add_argument("--domain", required=True)

@@ -82,7 +82,7 @@ class RelayHandler:
             envelope.original_content or b"")
 
 
-async def serve(listen: str, port: int, hostname: str, cert: Path, key: Path, account: Path) -> None:
+async def serve(listen: list[str], port: int, hostname: str, cert: Path, key: Path, account: Path) -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     await serve_until_terminated(
@@ -93,7 +93,7 @@ async def serve(listen: str, port: int, hostname: str, cert: Path, key: Path, ac
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="the lab's relay host")
-    parser.add_argument("--listen", required=True)
+    parser.add_argument("--listen", required=True, action="append", help="an address (repeatable)")
     parser.add_argument("--port", type=int, default=SUBMISSION_PORT)
     parser.add_argument("--hostname", required=True)
     parser.add_argument("--cert", required=True)
