@@ -4,7 +4,7 @@ A chapter is one module holding one `STEP`; its explanation is `assets/explain/<
 """
 
 from steps import (admin_addresses, blocklists, certificate, dkim, dns_auth, dovecot_imap, dovecot_tls,
-                   extras, hardening, install, next_steps, password_hash, postfix_blank, postfix_names, postfix_tls,
+                   extras, hardening, install, ipv6, next_steps, password_hash, postfix_blank, postfix_names, postfix_tls,
                    prereq, pure_virtual, relay_host, restrictions, sasl, submission, tls_auth_only,
                    virtual_lmtp, vmail)
 
@@ -34,4 +34,5 @@ ALL_STEPS = (
     blocklists.STEP,
     certificate.STEP,
     hardening.STEP,
+    ipv6.STEP,
 )

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from wizard.logs import DOVECOT_LOG, MAIL_LOG, DaemonLog, MailLog
 from wizard.net.dialogue import Dialogue, DialogueError, Transcript, connect
-from wizard.system import CommandResult, System, pid_alive, read_pid, systemd_booted
+from wizard.platform import POSTFIX_PID
+from wizard.system import CommandResult, System, in_other_netns, pid_alive, read_pid, systemd_booted
 from wizard.units import Unit
 
 POSTFIX_CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 POSTFIX_POST_INSTALL = "/usr/lib/postfix/sbin/post-install"
 DOVECOT_PID = "/run/dovecot/master.pid"
-POSTFIX_PID = "/var/spool/postfix/pid/master.pid"
 POSTFIX_DIR = "/etc/postfix"
 # Postfix's tools wait about 2 s before reading a main.cf younger than 2 s (they take it for a
 # file still being edited). Ours is complete the moment it is renamed into place.
@@ -48,17 +48,6 @@ def let_dovecot_see_passwd_file() -> None:
 
 class DaemonError(Exception):
     pass
-
-
-def in_other_netns(pid: int | None) -> bool:
-    """True when `pid` runs in another network namespace than we do (e.g. inside the lab):
-    reloading it would leave it listening where our probes do not look."""
-    if not pid:
-        return False
-    try:
-        return os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino
-    except OSError:
-        return False
 
 
 def postfix_prepares_its_chroot() -> bool:

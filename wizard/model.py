@@ -468,6 +468,8 @@ class Probe:
     expect_24: Expectation | None = None  # what Dovecot 2.4 answers, where it differs from 2.3
     when: tuple[str, str] = ()            # (value, wanted): run only when the answers give it that value
     source: str = ""                      # the vantage point's address to start from ("" : its own)
+    family: str = ""                      # "4" or "6": connect over this address family alone, to
+                                          # the host's A or AAAA record ("": whichever it has)
     each: str = ""                        # a value holding a blank-separated list: the probe runs
                                           # once per item, `{each}` filled with it (id PROBE:ITEM)
     without: str = ""                     # a daemon stopped for this probe alone and started again

@@ -310,3 +310,14 @@ def pid_alive(pid: int | None) -> bool:
 def systemd_booted() -> bool:
     """As sd_booted(3) tells: systemd is PID 1 when /run/systemd/system exists."""
     return Path("/run/systemd/system").is_dir()
+
+
+def in_other_netns(pid: int | None) -> bool:
+    """True when `pid` runs in another network namespace than we do (e.g. inside the lab):
+    reloading it would leave it listening where our probes do not look."""
+    if not pid:
+        return False
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False

@@ -56,21 +56,32 @@ def dns_trouble(seen: Lookup, name: str) -> str:
     return ""
 
 
-def check_a_record(ctx: CheckContext, fqdn: str) -> CheckResult:
-    name = f"A record of {fqdn}"
-    seen = lookup(fqdn, "A", ctx.timeout)
+def record_type(family: str) -> str:
+    """The address record of an address family: "4" → A, "6" → AAAA."""
+    return "AAAA" if family == "6" else "A"
+
+
+def family_name(family: str) -> str:
+    return "IPv6" if family == "6" else "IPv4"
+
+
+def check_a_record(ctx: CheckContext, fqdn: str, family: str = "4") -> CheckResult:
+    rdtype = record_type(family)
+    name = f"{rdtype} record of {fqdn}"
+    seen = lookup(fqdn, rdtype, ctx.timeout)
     if not seen.records:
-        return CheckResult(name, False, seen.problem, "this server's public address",
+        return CheckResult(name, False, seen.problem, f"this server's public {family_name(family)} address",
                            dns_trouble(seen, fqdn) or
-                           f"add an A record for {fqdn} with this server's public address; {DNS_FIX}",
-                           advisory=True)
+                           f"add an {rdtype} record for {fqdn} with this server's public "
+                           f"{family_name(family)} address; {DNS_FIX}", advisory=True)
     local = [a for a in seen.records if is_local_address(a)]
     if not local:
-        stale = compare_with_authority(fqdn, "A", seen, ctx.timeout)
+        stale = compare_with_authority(fqdn, rdtype, seen, ctx.timeout)
         return CheckResult(name, False, stale or f"{fqdn} is {', '.join(seen.records)}, not an address of this box",
                            "an address of this server",
-                           f"point the A record of {fqdn} at this server (behind NAT: its public address "
-                           "must forward port 25 here)", advisory=True)
+                           f"point the {rdtype} record of {fqdn} at this server" +
+                           (" (behind NAT: its public address must forward port 25 here)" if family != "6" else
+                            f" ({ctx.values.get('ipv6_address') or 'its global IPv6 address'})"), advisory=True)
     return CheckResult(name, True, f"{fqdn} is {', '.join(local)}, an address of this box")
 
 
@@ -89,20 +100,20 @@ def check_mx(ctx: CheckContext, domain: str, fqdn: str) -> CheckResult:
     return CheckResult(name, True, f"MX {', '.join(seen.records)}")
 
 
-def public_address(fqdn: str, timeout: float) -> tuple[str | None, str]:
-    seen = lookup(fqdn, "A", timeout)
+def public_address(fqdn: str, timeout: float, family: str = "4") -> tuple[str | None, str]:
+    seen = lookup(fqdn, record_type(family), timeout)
     local = [a for a in seen.records if is_local_address(a)]
     if local:
         return local[0], ""
     return None, seen.problem or f"{fqdn} is not an address of this box"
 
 
-def check_ptr(ctx: CheckContext, fqdn: str) -> CheckResult:
-    name = "PTR of this server's address"
-    address, problem = public_address(fqdn, ctx.timeout)
+def check_ptr(ctx: CheckContext, fqdn: str, family: str = "4") -> CheckResult:
+    name = "PTR of this server's address" if family != "6" else "PTR of this server's IPv6 address"
+    address, problem = public_address(fqdn, ctx.timeout, family)
     if address is None:
         return CheckResult(name, False, f"cannot tell: {problem}", f"{fqdn}",
-                           "fix the A record first", advisory=True)
+                           f"fix the {record_type(family)} record first", advisory=True)
     seen = lookup(reverse_name(address), "PTR", ctx.timeout)
     if not seen.records:
         return CheckResult(name, False, f"{address}: {seen.problem}", fqdn,
@@ -117,19 +128,23 @@ def check_ptr(ctx: CheckContext, fqdn: str) -> CheckResult:
     return CheckResult(name, True, f"{address} points back to {fqdn}")
 
 
-def check_fcrdns(ctx: CheckContext, fqdn: str) -> CheckResult:
-    name = "forward-confirmed reverse DNS"
-    address, problem = public_address(fqdn, ctx.timeout)
+def check_fcrdns(ctx: CheckContext, fqdn: str, family: str = "4") -> CheckResult:
+    import ipaddress
+
+    rdtype = record_type(family)
+    name = "forward-confirmed reverse DNS" + (" over IPv6" if family == "6" else "")
+    address, problem = public_address(fqdn, ctx.timeout, family)
     if address is None:
-        return CheckResult(name, False, f"cannot tell: {problem}", "", "fix the A record first",
+        return CheckResult(name, False, f"cannot tell: {problem}", "", f"fix the {rdtype} record first",
                            advisory=True)
     names = lookup(reverse_name(address), "PTR", ctx.timeout).records
     for ptr_name in names:
-        if address in lookup(ptr_name, "A", ctx.timeout).records:
+        found = {ipaddress.ip_address(a) for a in lookup(ptr_name, rdtype, ctx.timeout).records}
+        if ipaddress.ip_address(address) in found:
             return CheckResult(name, True, f"{address} → {ptr_name} → {address}")
     return CheckResult(name, False, f"{address} → {', '.join(names) or 'no PTR'}, which does not lead back",
                        f"{address} → {fqdn} → {address}",
-                       f"make the PTR of {address} name {fqdn}, whose A record is {address}",
+                       f"make the PTR of {address} name {fqdn}, whose {rdtype} record is {address}",
                        advisory=True)
 
 

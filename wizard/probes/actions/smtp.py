@@ -30,6 +30,12 @@ class Smtp(ActionHandler):
         mailbox_start = judge.mailbox_start(ctx, expect)
         refused_at = judge.refused_at(expect)
         host = fill(probe.host, ctx.values)
+        if probe.family:
+            host, problem = self._over_family(ctx, host, probe.family)
+            if problem:
+                result.actual, result.reason = problem, ("publish the record (the prerequisite checks "
+                                                         "of this chapter say which), then run the step again")
+                return
         auth = self._auth_line(ctx) if action.auth else None
         if action.auth and auth is None:
             result.status = INCONCLUSIVE
@@ -119,6 +125,21 @@ class Smtp(ActionHandler):
             return
         match = re.search(r"queued as ([0-9A-Za-z]+)", typed)
         judge.after_accepted(ctx, expect, result, marker, mailbox_start, match.group(1) if match else None)
+
+    @staticmethod
+    def _over_family(ctx, host: str, family: str) -> tuple[str, str]:
+        """The host's address of one family, as DNS gives it (a literal is kept as it is), or
+        why there is none: the probe then fails, never falls back to the other family."""
+        from wizard.net.dialogue import is_address
+        from wizard.resolver import lookup
+
+        if is_address(host):
+            return host, ""
+        rdtype = "AAAA" if family == "6" else "A"
+        seen = lookup(host, rdtype, ctx.reply_timeout)
+        if not seen.records:
+            return host, f"{host} cannot be reached over IPv{family}: {seen.problem}"
+        return seen.records[0], ""
 
     @staticmethod
     def _auth_line(ctx) -> tuple[str, str] | None:

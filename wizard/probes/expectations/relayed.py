@@ -114,12 +114,13 @@ class Relayed(ExpectationHandler):
         for line in verdict[:1]:
             shown.add("S", f"(the outside host's verdict) {line[:200]}")
         result.transcript_extra = shown.lines
-        missing = [text_ for text_ in expect.shows if text_ not in message]
+        shows = [fill(text_, ctx.values) for text_ in expect.shows]
+        missing = [text_ for text_ in shows if text_ not in message]
         if missing:
             result.actual = (f"delivered to {mailbox}, but it does not show {', '.join(missing)}"
                              + (f": {verdict[0][:160]}" if verdict else ""))
             return
-        said = f" with {', '.join(expect.shows)}" if expect.shows else ""
+        said = f" with {', '.join(shows)}" if shows else ""
         result.status, result.actual = MET, f"delivered to {mailbox} on the outside host{said}"
 
     def sends_out(self, expect):
