@@ -720,23 +720,27 @@ def test_the_lab_without_answers_opens_on_its_example_answers_and_shows_the_pass
     assert "--answers FILE" in shown[0]
 
 
+async def walk_with_its_footer_made(app, pilot):
+    """The walk on screen, the opening dialogs closed, and its footer made for it (bounded)."""
+    from wizard.tui.keys_footer import KeysFooter
+
+    await close_opening_dialogs(app, pilot)
+    footer = app.query_one(KeysFooter)
+    await wait_until(pilot, lambda: not footer._remaking and footer._shown == footer._keys(), 5,
+                     "the walk's footer made")
+    return footer
+
+
 def test_the_footer_is_made_again_only_when_its_keys_change(tmp_path):
     """Moving through the steps, the focus leaving the list and coming back, the bindings
     refreshed as after each step: the keys stay as they are, and the footer with them. A step
     running shows Cancel: then it is made again, with the key in it."""
-    from wizard.tui.keys_footer import KeysFooter
-
     engine = make_engine(tmp_path)
 
     async def scenario():
         app = WizardApp(engine)
         async with app.run_test(size=(120, 36)) as pilot:
-            await close_opening_dialogs(app, pilot)
-            footer = app.query_one(KeysFooter)
-            for _ in range(100):            # the footer made for the walk's screen, once the dialog went
-                if not footer._remaking and footer._shown == footer._keys():
-                    break
-                await pilot.pause(0.05)
+            footer = await walk_with_its_footer_made(app, pilot)
             made = []
             original = footer.recompose
 
@@ -769,18 +773,14 @@ def test_the_walk_s_footer_is_made_again_though_the_dialog_above_it_closed_befor
     for good (seen in a real terminal). Here the dialog's pending calls are thrown away, as
     then; the walk's footer must still show its keys."""
     from wizard.tui.dialogs import HelpScreen
-    from wizard.tui.keys_footer import KeysFooter
 
     engine = make_engine(tmp_path)
 
     async def scenario():
         app = WizardApp(engine)
         async with app.run_test(size=(120, 36)) as pilot:
-            await close_opening_dialogs(app, pilot)
-            footer = app.query_one(KeysFooter)
+            footer = await walk_with_its_footer_made(app, pilot)
             walk_screen = app.screen
-            await wait_until(pilot, lambda: not footer._remaking and footer._shown == footer._keys(),
-                             5, "the walk's footer made")
             dialog = HelpScreen()
             await app.push_screen(dialog)
             await pilot.pause()
