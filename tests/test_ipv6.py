@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB_NAME, STATE_DIR, mailwizard, ok
+from conftest import LAB_NAME, STATE_DIR, in_namespace, mailwizard, ok
 
 pytestmark = pytest.mark.daemons
 
@@ -90,6 +90,22 @@ def test_the_dual_stack_lab_and_the_chapter_prove_mail_over_each_family_and_a_mi
     assert "Ask your provider for a PTR record that names this server (and an AAAA record back)" \
         in probes["out-over-ipv6"]["reason"], probes["out-over-ipv6"]
     assert probes["out-over-ipv4"]["status"] == "met", probes["out-over-ipv4"]["actual"] + " | " + probes["out-over-ipv4"].get("reason", "")
+
+    # An SPF record that names the IPv4 address alone: judged for each of the server's addresses,
+    # it fails for the IPv6 one (the published record is what pyspf reads).
+    from wizard.answers import load_answers
+    from wizard.lab.network import LabPlan, publish, published
+
+    plan = LabPlan.from_answers(load_answers(lab_up))
+    rows = [r for r in published(plan) if not (r[1] == "TXT" and "v=spf1" in r[2])]
+    publish(plan, rows + [["example.test", "TXT", '"v=spf1 ip4:192.0.2.25 -all"']])
+    said = in_namespace(f"{LAB_NAME}-mail", """
+        from wizard.checks.dns import spf_problem
+        from wizard.checks.result import CheckContext
+        from wizard.system import System
+        print(spf_problem(CheckContext(System(), {"fqdn": "mail.example.test"}, 2.0), "example.test", "v=spf1 mx -all"))
+    """)
+    assert said.startswith(f"SPF gives 'fail' for this server's address {MAIL6}"), said
 
 
 def test_a_box_without_a_global_ipv6_address_passes_over_the_chapter_and_says_why(tmp_path):

@@ -239,20 +239,20 @@ def check_dns_record(ctx: CheckContext, name: str, rdtype: str, expected: str) -
 
 def spf_problem(ctx: CheckContext, domain: str, record: str) -> str:
     """Why this SPF record does not let the server send ("" when it does), judged by pyspf for
-    the server's public address: its syntax, the 10-lookup limit, and an `all` that allows all."""
+    each of the server's public addresses, IPv4 and IPv6 (mail leaves over either): its syntax,
+    the 10-lookup limit, and an `all` that allows all."""
     import spf
 
     terms = record.split()
     if any(term in ("+all", "all") for term in terms):
         return "the record ends in +all: it allows every host of the internet to send as you"
     fqdn = ctx.values.get("fqdn", "")
-    addresses = lookup(fqdn, "A", ctx.timeout).records if fqdn else []
-    if not addresses:
-        return ""           # the a-record check says what is wrong with the address
-    result, explanation = spf.check2(i=addresses[0], s=f"postmaster@{domain}", h=fqdn, timeout=ctx.timeout)
-    if result == "pass":
-        return ""
-    return f"SPF gives '{result}' for this server's address {addresses[0]}: {explanation}"
+    addresses = [a for rdtype in ("A", "AAAA") for a in lookup(fqdn, rdtype, ctx.timeout).records] if fqdn else []
+    for address in addresses:      # none: the a-record check says what is wrong with them
+        result, explanation = spf.check2(i=address, s=f"postmaster@{domain}", h=fqdn, timeout=ctx.timeout)
+        if result != "pass":
+            return f"SPF gives '{result}' for this server's address {address}: {explanation}"
+    return ""
 
 
 def check_outside_name(ctx: CheckContext, vantage: str, fqdn: str, given: str, ssh_config: str = "") -> CheckResult:
