@@ -31,6 +31,20 @@ def test_port_80_closed_over_ipv6_says_the_ca_tried_the_aaaa_record():
     assert "listening on IPv4 alone" in text and "firewall" in text
 
 
+def test_certbot_s_own_failures_are_one_sentence_with_the_fix_not_a_traceback():
+    locked = "Another instance of Certbot is already running.\nAsk for help or search for solutions at https://community.letsencrypt.org."
+    assert "another certbot is running" in why_not(locked, VALUES, OURS)
+    full = "OSError: [Errno 28] No space left on device: '/etc/letsencrypt/archive'"
+    assert "is full: free some space" in why_not(full, VALUES, OURS)
+    crash = ("Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/certbot/_internal/main.py\", "
+             "line 1864, in main\n    return config.func(config, plugins)\nKeyError: 'fullchain'\n"
+             "An unexpected error occurred:\nKeyError: 'fullchain'")
+    text = why_not(crash, VALUES, OURS)
+    assert "certbot stopped on an error of its own (KeyError: 'fullchain')" in text, text
+    assert "/var/log/letsencrypt/letsencrypt.log" in text and "File \"" not in text
+    assert "keeps its previous certificate" in text
+
+
 def test_a_wrong_a_record_names_the_record_and_the_address_the_ca_used():
     text = why_not(CHALLENGE.format(address="192.0.2.99", error="no route to host"), VALUES, OURS)
     assert "went to 192.0.2.99, which is not this server (192.0.2.25)" in text

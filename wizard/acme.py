@@ -222,6 +222,19 @@ def why_not(output: str, values: dict[str, str], ours: set[str]) -> str:
     challenge_failed = _detail(output)
     if challenge_failed:
         return f"the CA did not validate {name}: {challenge_failed}." + keep
+    if re.search(r"Another instance of Certbot is already running", output):
+        return ("another certbot is running (its renewal timer, or another shell): wait until it "
+                "has finished, then run again." + keep)
+    if re.search(r"No space left on device", output):
+        return (f"the disk holding {LETSENCRYPT} (or /var/log/letsencrypt) is full: free some space "
+                "(`df -h` shows where), then run again." + keep)
+    crashed = re.search(r"An unexpected error occurred:\s*(.+)|^(\w+(?:Error|Exception): .+)$", output, re.M)
+    if crashed:
+        # certbot's own traceback: one line of it names the error; the rest is in its log.
+        what = (crashed.group(1) or crashed.group(2)).strip()
+        return (f"certbot stopped on an error of its own ({what}); its full report is in "
+                "/var/log/letsencrypt/letsencrypt.log. Run the step again once; if it stops the same "
+                "way, `certbot --version` and that log are what to search for or report." + keep)
     tail = " ".join(line.strip() for line in output.strip().splitlines()[-3:])
     return f"certbot did not get a certificate: {tail}" + keep
 
