@@ -146,6 +146,8 @@ def script(steps, values: dict[str, str], users, passwords: dict[str, str]) -> s
         for name in step.stop:
             out.append("dovecot stop 2>/dev/null\n" if name == "dovecot" else "")
         for probe, probe_values in Prover.instances(step, values):
+            if probe.when and probe_values.get(probe.when[0]) != probe.when[1]:
+                continue        # not this walk's, as the probe runner says
             out += probe_lines(probe, probe_values, passwords)
     out.append("stamp end\n")
     return "".join(out)
@@ -232,6 +234,8 @@ def action_lines(probe, values, passwords) -> list[str]:
     marker = f"floor-{probe.id}"
     ext = probe.vantage != "local"
     host = fill(probe.host, values) if ext else "127.0.0.1"
+    if ext and probe.family:        # over one family: the address an expert would type
+        host = values["ipv6_address"] if probe.family == "6" else values["mail_address"]
     action, expect = probe.action, probe.expect
     user = values.get("mailuser_address", "")
     password = passwords.get(user, "")
@@ -263,8 +267,8 @@ def action_lines(probe, values, passwords) -> list[str]:
         lines = [talk_line(probe, host, ext, smtp_lines(probe, values, user, password, marker))]
         if isinstance(expect, Delivered):
             lines.append(f"wait_grep {marker} {fill(expect.mailbox, values)}\n")
-        elif isinstance(expect, Relayed) and values.get("ext_mailbox"):
-            lines.append(f"wait_grep {marker} {values['ext_mailbox']}\n")
+        elif isinstance(expect, Relayed) and fill(expect.mailbox, values):
+            lines.append(f"wait_grep {marker} {fill(expect.mailbox, values)}\n")
         elif isinstance(expect, DkimSigned):
             maildir = fill(expect.maildir, values)
             lines.append(f"wait_grep {marker} {maildir}/new {maildir}/cur\n")
@@ -284,9 +288,12 @@ def action_lines(probe, values, passwords) -> list[str]:
 
 
 def lab_values(plan) -> dict:
-    """What the floor needs of the lab: its outside namespace, zone, receiver and own records."""
+    """What the floor needs of the lab: its outside namespace, zone, receiver and own records, and
+    the mail server's IPv6 address as a walk inside the lab's mail namespace finds it (the
+    benchmark itself runs outside it)."""
     return {"ext_ns": plan.ext_ns, "zone_file": str(plan.zone_file), "receiver_file": str(plan.receiver_file),
-            "lab_records": plan.records()}
+            "lab_records": plan.records(),
+            "ipv6": "yes" if plan.dual_stack else "no", "ipv6_address": plan.mail_address6}
 
 
 if __name__ == "__main__":
@@ -296,7 +303,8 @@ if __name__ == "__main__":
     from wizard.platform import detect
     from wizard.system import System
 
-    answers = parse_answers({"users": [{"address": "alice@example.test", "password": "123456"}]})
+    answers = parse_answers({"maildomain": "example.test",
+                             "users": [{"address": "alice@example.test", "password": "123456"}]})
     plan = LabPlan.from_answers(answers)
     values = {**answers.values(), **detect(System()).values(), **plan.values(), **lab_values(plan)}
     print(script(ALL_STEPS, values, answers.users, {"alice@example.test": "123456"}), end="")
