@@ -445,6 +445,26 @@ def test_the_checks_screen_shows_the_rows_of_mailwizard_check(tmp_path):
     assert tui_rows == cli_rows
 
 
+def test_a_chapter_the_box_does_not_take_is_passed_over_in_the_wizard_with_its_reason(tmp_path):
+    """The ipv6 chapter on this box, which has no global IPv6 address: run from the wizard, it is
+    done without writing anything, and the Probe tab says why (the CLI's side: test_ipv6)."""
+    engine = make_engine(tmp_path)
+    engine.walk("hardening")            # every chapter before it
+
+    async def scenario(app, pilot):
+        await close_opening_dialogs(app, pilot)
+        app.query_one("#steps").index = engine.index("ipv6")
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_idle(app, pilot)
+        assert steps_of(app).status_of("ipv6") == PASSED
+        shown = "\n".join(app.query_one("#probe").plain)
+        assert "passed over: this box has no global IPv6 address" in shown, shown
+        assert "inet_protocols" not in (tmp_path / "etc/postfix/main.cf").read_text()
+
+    run_app(engine, scenario)
+
+
 def test_a_password_the_answers_leave_out_is_asked_in_a_field_that_shows_nothing(tmp_path, session):
     """The relay host's password, asked when its step runs (sandbox): the field hides it, the
     password reaches the root-only file, and no screen shows it."""
