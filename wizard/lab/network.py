@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wizard.answers import Answers
+from wizard.resolver import reverse_name
 from wizard.system import System, SystemError_, crashpoint, pid_alive, read_pid
 
 # The lab's own files are the host's, whatever box a walk is on (a sandbox's --root included):
@@ -241,13 +242,6 @@ def built_outside_name(name: str) -> str:
         return (LAB_RUN / name / "outside-name").read_text().strip()
     except OSError:
         return ""
-
-
-def reverse_name(address: str) -> str:
-    """The PTR name of an IPv4 or IPv6 address (in-addr.arpa, ip6.arpa)."""
-    import ipaddress
-
-    return ipaddress.ip_address(address).reverse_pointer
 
 
 def write_zone(plan: LabPlan, records=None, servfail=(), silent: bool = False) -> None:

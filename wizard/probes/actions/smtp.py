@@ -130,13 +130,13 @@ class Smtp(ActionHandler):
     def _over_family(ctx, host: str, family: str) -> tuple[str, str]:
         """The host's address of one family, as DNS gives it (a literal is kept as it is), or
         why there is none: the probe then fails, never falls back to the other family."""
+        from wizard.checks.dns import record_type
         from wizard.net.dialogue import is_address
         from wizard.resolver import lookup
 
         if is_address(host):
             return host, ""
-        rdtype = "AAAA" if family == "6" else "A"
-        seen = lookup(host, rdtype, ctx.reply_timeout)
+        seen = lookup(host, record_type(family), ctx.reply_timeout)
         if not seen.records:
             return host, f"{host} cannot be reached over IPv{family}: {seen.problem}"
         return seen.records[0], ""
